@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+KG_DATA_DIR ?= .kg
+export KG_DATA_DIR
+
+.PHONY: run test install system-deps lint typecheck bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# What the tests need from the system: git (with git-daemon and git-http-backend).
+system-deps:
+	@command -v git >/dev/null 2>&1 || { \
+		echo "installing git with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git; }
+
+run: install
+	$(BIN)/kg demo-repo $(KG_DATA_DIR)/demo-repo
+	$(BIN)/kg ingest $(KG_DATA_DIR)/demo-repo --project demo/rainfall
+	@echo ""
+	@echo "Try:"
+	@echo "  http://127.0.0.1:8080/health"
+	@echo "  http://127.0.0.1:8080/docs"
+	@echo "  http://127.0.0.1:8080/sparql?query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%2010"
+	@echo "  $(BIN)/kg sparql 'SELECT ?c ?msg WHERE { ?c a <https://w3id.org/kg/ontology#Commit> ; <https://w3id.org/kg/ontology#message> ?msg }'"
+	@echo ""
+	$(BIN)/kg serve
+
+lint: install
+	$(BIN)/ruff check kg webhooks tests bench
+	$(BIN)/ruff format --check kg webhooks tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+test: system-deps install lint typecheck
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/webhooks.py
+
+clean:
+	rm -rf $(VENV) $(KG_DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,62 @@
+"""The application factory: API, webhook receiver, worker process and scheduler in one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from kg import __version__
+from kg.api import problems
+from kg.api.routes import ops, projects, sparql
+from kg.config import Settings
+from kg.events import open_event_log
+from kg.pipeline.supervisor import WorkerProcess
+from kg.scheduler import start_scheduler
+from kg.sparql.pool import QueryPool
+from webhooks import receiver
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the kg application. Background processes start with the app and stop with it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        app.state.settings = settings
+        app.state.events = open_event_log(settings)
+        app.state.queries = QueryPool(
+            settings.store_path,
+            settings.base_iri,
+            size=settings.sparql_workers,
+            timeout=settings.sparql_timeout_seconds,
+            max_bytes=settings.sparql_max_result_bytes,
+        )
+        worker = WorkerProcess(settings) if settings.worker_enabled else None
+        app.state.worker = worker
+        if worker is not None:
+            worker.start()
+        scheduler = start_scheduler(worker)
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=False)
+            if worker is not None:
+                worker.stop()
+            app.state.queries.close()
+            app.state.events.close()
+
+    app = FastAPI(
+        title="kg",
+        version=__version__,
+        description="Provenance knowledge graph for git forges.",
+        lifespan=lifespan,
+        openapi_url="/spec.json",
+    )
+    problems.install(app)
+    app.include_router(ops.router)
+    app.include_router(receiver.router)
+    app.include_router(projects.router)
+    app.include_router(sparql.router)
+    return app

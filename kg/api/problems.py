@@ -1,0 +1,87 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`), mapped in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from kg import errors
+from kg.sparql.negotiation import NotAcceptable
+
+log = logging.getLogger("kg.api")
+
+# Most specific first.
+STATUS: list[tuple[type[errors.KgError], int]] = [
+    (NotAcceptable, 406),
+    (errors.NotFound, 404),
+    (errors.InvalidInput, 400),
+    (errors.Unauthorized, 401),
+    (errors.Forbidden, 403),
+    (errors.QuerySyntaxError, 400),
+    (errors.QueryTooLarge, 422),
+    (errors.QueryTimeout, 503),
+    (errors.QueryCrashed, 500),
+    (errors.StoreBusy, 503),
+    (errors.LeaseLost, 409),
+    (errors.CommandFailed, 502),
+]
+
+
+def problem(status: int, title: str, detail: str = "", **extra: object) -> JSONResponse:
+    """A problem+json response."""
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def status_of(exc: errors.KgError) -> int:
+    """The HTTP status for a kg error."""
+    return next((code for cls, code in STATUS if isinstance(exc, cls)), 500)
+
+
+async def _kg_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.KgError)
+    status = status_of(exc)
+    title = type(exc).__name__
+    if isinstance(exc, errors.Unauthorized):
+        return problem(401, "Unauthorized")  # never say why
+    if status >= 500:
+        log.warning("request failed", extra={"path": request.url.path, "error": str(exc)})
+    extra: dict[str, object] = {}
+    if isinstance(exc, errors.InvalidInput) and exc.field:
+        extra["parameter"] = exc.field
+    return problem(status, title, str(exc), **extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"][1:] or first["loc"])
+    return problem(400, "InvalidInput", f"{where}: {first['msg']}", parameter=where)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    response = problem(exc.status_code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem(500, "Internal Server Error", "an unexpected error occurred")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on `app`."""
+    app.add_exception_handler(errors.KgError, _kg_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

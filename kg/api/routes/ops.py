@@ -1,0 +1,34 @@
+"""Operations: health, version, metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from kg import __version__
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/health")
+async def health(request: Request) -> dict[str, Any]:
+    """Liveness plus the state of the background processes."""
+    runner = getattr(request.app.state, "worker", None)
+    return {
+        "status": "ok",
+        "worker": None if runner is None else runner.alive(),
+    }
+
+
+@router.get("/version")
+async def version() -> dict[str, Any]:
+    """kg's version, in renku-graph's shape."""
+    return {"name": "kg", "versions": [{"version": __version__}]}
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

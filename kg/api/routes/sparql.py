@@ -1,0 +1,91 @@
+"""`GET/POST /sparql`: the SPARQL 1.1 Protocol, read-only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from kg.api.deps import query_pool
+from kg.errors import Forbidden, InvalidInput
+from kg.sparql.engine import QueryRequest
+from kg.sparql.pool import QueryPool
+
+router = APIRouter(tags=["sparql"])
+
+_DESCRIPTION = (
+    "SPARQL 1.1 Protocol query operation: `?query=` (GET), form POST, or a POST with "
+    "`Content-Type: application/sparql-query`. Results by `Accept` (SPARQL JSON/XML/CSV/TSV; "
+    "Turtle, N-Triples, JSON-LD, RDF/XML for CONSTRUCT/DESCRIBE) or `format=`. Updates are "
+    "refused. The default graph is the union of all readable graphs."
+)
+
+
+def _one(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise InvalidInput(f"{name} given {len(values)} times", field=name)
+    return values[0] if values else None
+
+
+async def _request(request: Request) -> QueryRequest:
+    params = parse_qs(request.url.query, keep_blank_values=True)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method == "POST":
+        if content_type == "application/sparql-update":
+            raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
+        if content_type == "application/x-www-form-urlencoded":
+            form = parse_qs(
+                (await request.body()).decode("utf-8", "replace"), keep_blank_values=True
+            )
+            if "update" in form:
+                raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
+            for key, values in form.items():
+                params.setdefault(key, []).extend(values)
+        elif content_type == "application/sparql-query":
+            if "query" in params:
+                raise InvalidInput("query given both in the URL and in the body", field="query")
+            params["query"] = [(await request.body()).decode("utf-8", "replace")]
+        else:
+            raise InvalidInput(
+                "POST needs Content-Type application/sparql-query or "
+                "application/x-www-form-urlencoded",
+                field="Content-Type",
+            )
+    query = _one(params, "query")
+    if not query or not query.strip():
+        raise InvalidInput("missing query parameter", field="query")
+    return QueryRequest(
+        query=query,
+        accept=request.headers.get("accept", ""),
+        format=_one(params, "format") or _one(params, "output") or _one(params, "results"),
+        default_graphs=tuple(params.get("default-graph-uri", [])),
+        named_graphs=tuple(params.get("named-graph-uri", [])),
+    )
+
+
+async def _answer(request: Request, pool: QueryPool) -> Response:
+    query = await _request(request)
+    answer = await run_in_threadpool(pool.execute, query)
+    media = answer.media_type
+    if media.startswith("text/") or media.endswith(("+json", "+xml", "/n-triples", "/n-quads")):
+        media += "; charset=utf-8"
+    return Response(answer.body, media_type=media, headers={"Vary": "Accept"})
+
+
+@router.get("/sparql", description=_DESCRIPTION, responses={400: {}, 403: {}, 406: {}, 503: {}})
+async def sparql_get(
+    request: Request, pool: Annotated[QueryPool, Depends(query_pool)], query: str | None = None
+) -> Response:
+    """Run a read-only SPARQL query given as `?query=`."""
+    return await _answer(request, pool)
+
+
+@router.post("/sparql", description=_DESCRIPTION, responses={400: {}, 403: {}, 406: {}, 503: {}})
+async def sparql_post(
+    request: Request, pool: Annotated[QueryPool, Depends(query_pool)]
+) -> Response:
+    """Run a read-only SPARQL query sent as a form or as `application/sparql-query`."""
+    return await _answer(request, pool)

@@ -1,0 +1,259 @@
+"""The `kg` command line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kg import logs
+from kg.config import Settings
+from kg.errors import KgError
+from kg.iri import Minter
+
+app = typer.Typer(
+    help="kg: a provenance knowledge graph for git repositories.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+_FORMATS = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+}
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logs.configure(settings.log_level, "console")
+    return settings
+
+
+def _fail(exc: KgError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(1)
+
+
+def _slug_from(source: str, local: bool) -> str:
+    if local:
+        return f"local/{Path(source).resolve().name}"
+    path = urlsplit(source).path.strip("/").removesuffix(".git")
+    return "/".join(path.split("/")[-2:]) or "remote/project"
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Argument(help="A local repository path or a git URL.")],
+    project: Annotated[str | None, typer.Option(help="NAMESPACE/NAME to file it under.")] = None,
+    visibility: Annotated[str, typer.Option(help="public, internal or private.")] = "public",
+    branch: Annotated[str | None, typer.Option(help="Branch to ingest (default: HEAD).")] = None,
+) -> None:
+    """Ingest a repository synchronously and print a summary."""
+    from kg.pipeline.fetch import Mirrors
+    from kg.pipeline.ingest import ProjectInfo, ingest_repository
+    from kg.store import open_store
+
+    settings = _settings()
+    if visibility not in ("public", "internal", "private"):
+        raise typer.BadParameter("must be public, internal or private", param_hint="--visibility")
+    local = Path(source).exists()
+    slug = project or _slug_from(source, local)
+    try:
+        if local:
+            repo = Path(source).resolve()
+        else:
+            token = settings.git_token.get_secret_value() if settings.git_token else None
+            key = "cli-" + hashlib.sha256(source.encode()).hexdigest()[:16]
+            with console.status(f"fetching {slug}"):
+                repo = Mirrors(settings.mirrors_dir, token=token).sync(key, source)
+        store = open_store(settings)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"ingesting {slug}", total=None)
+            result = ingest_repository(
+                store,
+                Minter(settings.base_iri),
+                repo,
+                ProjectInfo(slug, visibility),
+                branch=branch,
+                workdir=settings.data_dir / "tmp",
+                on_start=lambda total: bar.update(task, total=total),
+                on_commit=lambda n: bar.update(task, completed=n) if n % 200 == 0 else None,
+            )
+        for warning in result.warnings:
+            console.print(f"[yellow]warning:[/yellow] {warning}")
+        out.print(
+            f"{slug}: {result.mode} ingest, {result.commits} commits, {result.triples} triples, "
+            f"{len(result.warnings)} warnings, {result.seconds:.2f} s"
+        )
+        store.collect_garbage()
+        store.close()
+    except KgError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the API, webhook receiver, worker and scheduler in one process."""
+    import uvicorn
+
+    from kg.api.app import create_app
+
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
+    host, port = host or settings.host, port or settings.port
+    console.print(f"kg serving on http://{host}:{port}  (data in {settings.data_dir})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def worker() -> None:
+    """Run only the pipeline worker (the store must not be open elsewhere)."""
+    from kg.pipeline.worker import run_worker
+
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
+    try:
+        run_worker(settings, threading.Event())
+    except KgError as exc:
+        raise _fail(exc) from None
+
+
+def _table(body: bytes) -> None:
+    data = json.loads(body)
+    if "boolean" in data:
+        out.print("yes" if data["boolean"] else "no")
+        return
+    names = data["head"]["vars"]
+    table = Table(*names)
+    for row in data["results"]["bindings"]:
+        table.add_row(*(row.get(name, {}).get("value", "") for name in names))
+    out.print(table)
+    console.print(f"{len(data['results']['bindings'])} row(s)")
+
+
+@app.command()
+def sparql(
+    query: Annotated[str, typer.Argument(help="The query, or @FILE to read it from a file.")],
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="table, json, xml, csv, tsv; ttl, nt, jsonld for graphs."
+        ),
+    ] = "table",
+) -> None:
+    """Run a read-only SPARQL query against the store and print the result."""
+    from kg.sparql.engine import QueryRequest, Snapshot
+
+    settings = _settings()
+    if query.startswith("@"):
+        query = Path(query[1:]).read_text(encoding="utf-8")
+    if format != "table" and format not in _FORMATS:
+        raise typer.BadParameter(f"unknown format {format!r}", param_hint="--format")
+    accept = (
+        "application/sparql-results+json, text/turtle" if format == "table" else _FORMATS[format]
+    )
+    snapshot = Snapshot(
+        settings.store_path, Minter(settings.base_iri), settings.sparql_max_result_bytes
+    )
+    try:
+        answer = snapshot.execute(QueryRequest(query=query, accept=accept))
+    except KgError as exc:
+        raise _fail(exc) from None
+    if format == "table" and answer.media_type.endswith("json"):
+        _table(answer.body)
+    else:
+        sys.stdout.buffer.write(answer.body)
+        if not answer.body.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+
+
+@app.command()
+def status(
+    project: Annotated[str | None, typer.Argument(help="NAMESPACE/NAME or id.")] = None,
+) -> None:
+    """Show each project's sync state."""
+    from kg.events import open_event_log
+    from kg.status import status_document
+    from kg.store import open_store
+
+    settings = _settings()
+    events = open_event_log(settings)
+    statuses = {s.path: status_document(s) for s in events.statuses()}
+    records = {}
+    if (settings.store_path / "CURRENT").exists():
+        records = {r.slug: r for r in open_store(settings, read_only=True).projects()}
+    table = Table("project", "state", "ingested commit", "triples", "warnings", "message")
+    shown = 0
+    for slug in sorted(set(statuses) | set(records)):
+        doc, record = statuses.get(slug), records.get(slug)
+        ids = {slug, str(record.gitlab_id) if record and record.gitlab_id else None}
+        if project is not None and project not in ids:
+            continue
+        details = doc.get("details", {}) if doc else {}
+        commit = (doc or {}).get("ingestedCommit") or (record.ingested_commit if record else "")
+        table.add_row(
+            slug,
+            details.get("status", "success" if record else "unknown"),
+            (commit or "")[:12],
+            str(record.triples if record else ""),
+            str(record.warnings if record else ""),
+            details.get("message", ""),
+        )
+        shown += 1
+    if project is not None and not shown:
+        console.print(f"[red]error:[/red] no project {project!r}")
+        raise typer.Exit(1)
+    out.print(table)
+
+
+@app.command("hook-token")
+def hook_token_command(project_id: int) -> None:
+    """Print the secret token to put in GitLab's webhook form for a project."""
+    from webhooks.tokens import hook_token
+
+    settings = Settings()
+    out.print(hook_token(settings.hook_secret.get_secret_value(), project_id))
+
+
+@app.command("demo-repo")
+def demo_repo(
+    path: Path,
+    force: Annotated[bool, typer.Option(help="Replace the directory if it exists.")] = False,
+) -> None:
+    """Create the bundled demo repository at PATH."""
+    from kg.demo import build_demo_repository
+
+    if path.exists():
+        if not force:
+            console.print(f"{path} exists; keeping it")
+            return
+        shutil.rmtree(path)
+    build_demo_repository(path)
+    out.print(f"demo repository created at {path}")

@@ -1,0 +1,101 @@
+"""The event log interface and the records it hands out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+JobState = Literal["idle", "pending", "running", "failed"]
+
+
+@dataclass(frozen=True)
+class Push:
+    """One accepted forge event that asks for a project to be (re)ingested.
+
+    `commit` is the pushed head; None asks for whatever the default branch points at.
+    """
+
+    delivery_key: str
+    project_id: int
+    path: str
+    clone_url: str
+    commit: str | None
+    ref: str = ""
+    kind: str = "push"
+    default_branch: str = "main"
+    visibility: str = "public"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claim on one project's pending work, valid while its lease lasts."""
+
+    project_id: int
+    path: str
+    clone_url: str
+    commit: str | None
+    default_branch: str
+    visibility: str
+    attempt: int
+    lease_owner: str
+    last_event_id: int
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    """Sync state of one project, as `GET /projects/{id}/events/status` shows it."""
+
+    project_id: int
+    path: str
+    state: JobState
+    events_total: int
+    events_done: int
+    attempts: int = 0
+    message: str = ""
+    ingested_commit: str | None = None
+    next_attempt_at: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class EventLog(Protocol):
+    """Durable queue of forge events, coalesced per project.
+
+    Every method commits before returning. Methods taking a `Job` raise
+    `kg.errors.LeaseLost` when the job's lease was taken over by another worker.
+    """
+
+    def enqueue(self, push: Push) -> bool:
+        """Store a push durably. Returns False if its delivery key was seen before."""
+        ...
+
+    def claim(self, worker: str, lease_seconds: float) -> Job | None:
+        """Hand out the next due project job (or one whose lease expired), or None."""
+        ...
+
+    def renew(self, job: Job, lease_seconds: float) -> None:
+        """Extend the job's lease."""
+        ...
+
+    def complete(self, job: Job, *, commit: str, warnings: list[str]) -> None:
+        """Mark the job's events done; newer events that arrived meanwhile stay pending."""
+        ...
+
+    def retry_later(self, job: Job, reason: str, delay_seconds: float) -> None:
+        """Give the job back, due again after `delay_seconds`."""
+        ...
+
+    def fail(self, job: Job, reason: str) -> None:
+        """Give up on the job's events with a reason; a later push starts over."""
+        ...
+
+    def status(self, project_id: int) -> ProjectStatus | None:
+        """The project's sync state, or None if no event for it was ever accepted."""
+        ...
+
+    def statuses(self) -> list[ProjectStatus]:
+        """Every known project's sync state."""
+        ...
+
+    def close(self) -> None:
+        """Release the log."""
+        ...

@@ -1,0 +1,262 @@
+"""The embedded event log: SQLite in WAL mode with `synchronous=FULL`.
+
+One row per project carries the coalesced job: every accepted event bumps
+`last_event_id`, and a claim takes whatever is newest. Completing a job settles the events
+up to the one it claimed; events that arrived while it ran keep the project pending.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kg.errors import LeaseLost
+from kg.events.base import Job, JobState, ProjectStatus, Push
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_key TEXT NOT NULL UNIQUE,
+    project_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    commit_sha TEXT,
+    received_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending'
+);
+CREATE INDEX IF NOT EXISTS events_by_project ON events (project_id, state, id);
+CREATE TABLE IF NOT EXISTS projects (
+    project_id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    clone_url TEXT NOT NULL,
+    default_branch TEXT NOT NULL,
+    visibility TEXT NOT NULL,
+    target_commit TEXT,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    available_at REAL NOT NULL,
+    lease_owner TEXT,
+    lease_until REAL,
+    last_event_id INTEGER NOT NULL,
+    claimed_event_id INTEGER,
+    ingested_commit TEXT,
+    message TEXT NOT NULL DEFAULT '',
+    warnings TEXT NOT NULL DEFAULT '[]',
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS projects_due ON projects (state, available_at);
+"""
+
+_ENQUEUE_PROJECT = """
+INSERT INTO projects (project_id, path, clone_url, default_branch, visibility, target_commit,
+                      state, available_at, last_event_id, updated_at)
+VALUES (:project_id, :path, :clone_url, :default_branch, :visibility, :commit,
+        'pending', :now, :event_id, :now)
+ON CONFLICT (project_id) DO UPDATE SET
+    path = excluded.path,
+    clone_url = excluded.clone_url,
+    default_branch = excluded.default_branch,
+    visibility = excluded.visibility,
+    target_commit = excluded.target_commit,
+    last_event_id = excluded.last_event_id,
+    state = CASE WHEN projects.state = 'running' THEN 'running' ELSE 'pending' END,
+    attempts = CASE WHEN projects.state = 'running' THEN projects.attempts ELSE 0 END,
+    available_at = CASE WHEN projects.state = 'running' THEN projects.available_at
+                        ELSE excluded.available_at END,
+    updated_at = excluded.updated_at
+"""
+
+_DUE = """
+SELECT project_id FROM projects
+WHERE (state = 'pending' AND available_at <= :now)
+   OR (state = 'running' AND lease_until < :now)
+ORDER BY available_at LIMIT 1
+"""
+
+
+class SqliteEventLog:
+    """`EventLog` in one SQLite file. Safe to share between threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self._db().executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            # FULL: an acknowledged webhook must survive a power cut, not only a crash.
+            db.execute("PRAGMA synchronous=FULL")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def enqueue(self, push: Push) -> bool:
+        now = time.time()
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO events (delivery_key, project_id, kind, ref, commit_sha,"
+                " received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now),
+            )
+            if cursor.rowcount == 0:
+                return False
+            db.execute(
+                _ENQUEUE_PROJECT,
+                {
+                    "project_id": push.project_id,
+                    "path": push.path,
+                    "clone_url": push.clone_url,
+                    "default_branch": push.default_branch,
+                    "visibility": push.visibility,
+                    "commit": push.commit,
+                    "now": now,
+                    "event_id": cursor.lastrowid,
+                },
+            )
+        return True
+
+    def claim(self, worker: str, lease_seconds: float) -> Job | None:
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute(_DUE, {"now": now}).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE projects SET state = 'running', lease_owner = ?, lease_until = ?,"
+                " claimed_event_id = last_event_id, attempts = attempts + 1, updated_at = ?"
+                " WHERE project_id = ?",
+                (worker, now + lease_seconds, now, row["project_id"]),
+            )
+            job = db.execute(
+                "SELECT * FROM projects WHERE project_id = ?", (row["project_id"],)
+            ).fetchone()
+        return Job(
+            project_id=job["project_id"],
+            path=job["path"],
+            clone_url=job["clone_url"],
+            commit=job["target_commit"],
+            default_branch=job["default_branch"],
+            visibility=job["visibility"],
+            attempt=job["attempts"],
+            lease_owner=worker,
+            last_event_id=job["claimed_event_id"],
+        )
+
+    def _check_lease(self, db: sqlite3.Connection, job: Job) -> None:
+        row = db.execute(
+            "SELECT state, lease_owner FROM projects WHERE project_id = ?", (job.project_id,)
+        ).fetchone()
+        if row is None or row["state"] != "running" or row["lease_owner"] != job.lease_owner:
+            raise LeaseLost(f"lease on project {job.project_id} was lost")
+
+    def renew(self, job: Job, lease_seconds: float) -> None:
+        with self._tx() as db:
+            self._check_lease(db, job)
+            db.execute(
+                "UPDATE projects SET lease_until = ? WHERE project_id = ?",
+                (time.time() + lease_seconds, job.project_id),
+            )
+
+    def complete(self, job: Job, *, commit: str, warnings: list[str]) -> None:
+        now = time.time()
+        with self._tx() as db:
+            self._check_lease(db, job)
+            db.execute(
+                "UPDATE events SET state = 'done' WHERE project_id = ? AND id <= ?"
+                " AND state = 'pending'",
+                (job.project_id, job.last_event_id),
+            )
+            db.execute(
+                "UPDATE projects SET state = CASE WHEN last_event_id > claimed_event_id"
+                " THEN 'pending' ELSE 'idle' END, attempts = 0, lease_owner = NULL,"
+                " lease_until = NULL, available_at = ?, ingested_commit = ?, message = ?,"
+                " warnings = ?, updated_at = ? WHERE project_id = ?",
+                (now, commit, "", json.dumps(warnings), now, job.project_id),
+            )
+
+    def retry_later(self, job: Job, reason: str, delay_seconds: float) -> None:
+        now = time.time()
+        with self._tx() as db:
+            self._check_lease(db, job)
+            db.execute(
+                "UPDATE projects SET state = 'pending', lease_owner = NULL, lease_until = NULL,"
+                " available_at = ?, message = ?, updated_at = ? WHERE project_id = ?",
+                (now + delay_seconds, reason, now, job.project_id),
+            )
+
+    def fail(self, job: Job, reason: str) -> None:
+        now = time.time()
+        with self._tx() as db:
+            self._check_lease(db, job)
+            db.execute(
+                "UPDATE events SET state = 'failed' WHERE project_id = ? AND id <= ?"
+                " AND state = 'pending'",
+                (job.project_id, job.last_event_id),
+            )
+            db.execute(
+                "UPDATE projects SET state = CASE WHEN last_event_id > claimed_event_id"
+                " THEN 'pending' ELSE 'failed' END, attempts = 0, lease_owner = NULL,"
+                " lease_until = NULL, available_at = ?, message = ?, updated_at = ?"
+                " WHERE project_id = ?",
+                (now, reason, now, job.project_id),
+            )
+
+    def _status(self, db: sqlite3.Connection, row: sqlite3.Row) -> ProjectStatus:
+        counts = db.execute(
+            "SELECT count(*) AS total, coalesce(sum(state != 'pending'), 0) AS done"
+            " FROM events WHERE project_id = ?",
+            (row["project_id"],),
+        ).fetchone()
+        state: JobState = row["state"]
+        return ProjectStatus(
+            project_id=row["project_id"],
+            path=row["path"],
+            state=state,
+            events_total=counts["total"],
+            events_done=counts["done"],
+            attempts=row["attempts"],
+            message=row["message"],
+            ingested_commit=row["ingested_commit"],
+            next_attempt_at=row["available_at"] if state == "pending" else None,
+            warnings=json.loads(row["warnings"]),
+        )
+
+    def status(self, project_id: int) -> ProjectStatus | None:
+        db = self._db()
+        row = db.execute("SELECT * FROM projects WHERE project_id = ?", (project_id,)).fetchone()
+        return None if row is None else self._status(db, row)
+
+    def statuses(self) -> list[ProjectStatus]:
+        db = self._db()
+        rows = db.execute("SELECT * FROM projects ORDER BY path").fetchall()
+        return [self._status(db, row) for row in rows]
+
+    def event_count(self) -> int:
+        """How many distinct events were ever stored (for checks and benchmarks)."""
+        return int(self._db().execute("SELECT count(*) FROM events").fetchone()[0])
+
+    def close(self) -> None:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None

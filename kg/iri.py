@@ -1,0 +1,65 @@
+"""Deterministic IRIs: the same thing in the same instance always gets the same IRI.
+
+Everything inside a project lives under `<project>/-/`, because `-` can never be a
+GitLab group or project name (GitLab uses the same trick in its URLs), so a project's
+IRIs never collide with another project nested below it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from kg.rdf import path_segment
+
+
+@dataclass(frozen=True)
+class Minter:
+    """Mints IRIs for one kg instance, below `base` (e.g. `https://kg.local/`)."""
+
+    base: str
+
+    def project(self, slug: str) -> str:
+        """The project's IRI, from its `namespace/name` path.
+
+        >>> Minter("https://kg.local/").project("group/sub group/demo")
+        'https://kg.local/projects/group/sub%20group/demo'
+        """
+        return f"{self.base}projects/{path_segment(slug)}"
+
+    def project_graph(self, project_iri: str, generation: int) -> str:
+        """The named graph holding one generation of a project's triples.
+
+        >>> Minter("https://kg.local/").project_graph("https://kg.local/projects/a/b", 3)
+        'https://kg.local/projects/a/b/-/graphs/3'
+        """
+        return f"{project_iri}/-/graphs/{generation}"
+
+    def projects_graph(self) -> str:
+        """The shared graph that describes every project."""
+        return f"{self.base}graphs/projects"
+
+    def person(self, name: str, email: str) -> str:
+        """One IRI per person per instance, keyed by e-mail (or by name when there is none).
+
+        >>> m = Minter("https://kg.local/")
+        >>> m.person("Ann", "Ann@Example.org") == m.person("Ann B.", "ann@example.org")
+        True
+        """
+        key = email.strip().lower() or f"name:{name.strip()}"
+        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return f"{self.base}persons/{digest}"
+
+
+def commit(project_iri: str, sha: str) -> str:
+    """A commit of a project."""
+    return f"{project_iri}/-/commits/{sha}"
+
+
+def file_version(project_iri: str, path: str | bytes, blob: str) -> str:
+    """A file version: a path with the blob it holds.
+
+    >>> file_version("https://kg.local/projects/a/b", "x y.txt", "ab12")
+    'https://kg.local/projects/a/b/-/files/ab12/x%20y.txt'
+    """
+    return f"{project_iri}/-/files/{blob}/{path_segment(path)}"

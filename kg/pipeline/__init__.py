@@ -1,0 +1,1 @@
+"""The pipeline: fetch a repository, extract its provenance, load it into the store."""

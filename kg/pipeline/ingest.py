@@ -1,0 +1,152 @@
+"""Ingest one repository into its project's graph: the service function the CLI and worker share."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from kg.errors import CommandFailed
+from kg.extract.git import GitHistory, extract
+from kg.iri import Minter
+from kg.store import ProjectRecord, Store
+
+# Bump when extractors change what they emit: projects ingested by another version are
+# rebuilt in full rather than extended.
+EXTRACTOR_VERSION = "git/1"
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """What the forge (or the command line) says about a project."""
+
+    slug: str
+    visibility: str = "public"
+    gitlab_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The last segment of the slug."""
+        return self.slug.rsplit("/", 1)[-1]
+
+
+@dataclass
+class IngestResult:
+    """What one ingest did."""
+
+    record: ProjectRecord
+    mode: Literal["full", "incremental", "unchanged"]
+    commits: int = 0
+    triples: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def resolve_head(repo: Path, commit: str | None, branch: str | None) -> str:
+    """The commit to ingest: the pushed one if the repository has it, else the branch head."""
+    candidates = [f"{commit}^{{commit}}"] if commit else []
+    candidates += [f"refs/heads/{branch}^{{commit}}"] if branch else []
+    candidates.append("HEAD^{commit}")
+    for candidate in candidates:
+        done = _git(repo, "rev-parse", "--verify", "--quiet", candidate)
+        if done.returncode == 0:
+            return done.stdout.strip()
+    raise CommandFailed(
+        ["git", "rev-parse", "HEAD"], 128, f"no commit to ingest in {repo.name} (empty repository?)"
+    )
+
+
+def _is_ancestor(repo: Path, old: str, new: str) -> bool:
+    return _git(repo, "merge-base", "--is-ancestor", old, new).returncode == 0
+
+
+def count_commits(repo: Path, revisions: list[str]) -> int:
+    """How many commits `revisions` selects (for progress bars)."""
+    done = _git(repo, "rev-list", "--count", *revisions)
+    return int(done.stdout.strip() or 0) if done.returncode == 0 else 0
+
+
+def ingest_repository(
+    store: Store,
+    minter: Minter,
+    repo: Path,
+    project: ProjectInfo,
+    *,
+    commit: str | None = None,
+    branch: str | None = None,
+    workdir: Path,
+    on_start: Callable[[int], None] | None = None,
+    on_commit: Callable[[int], None] | None = None,
+) -> IngestResult:
+    """Bring the project's graph up to `commit` (or the branch head) of `repo`.
+
+    Only commits not ingested yet are extracted; if the previously ingested commit is no
+    longer an ancestor (history was rewritten) or extractors changed, the graph is rebuilt.
+    """
+    started = time.monotonic()
+    head = resolve_head(repo, commit, branch)
+    iri = minter.project(project.slug)
+    previous = store.project(iri)
+    record = ProjectRecord(
+        iri=iri,
+        slug=project.slug,
+        name=project.name,
+        visibility=project.visibility,
+        gitlab_id=project.gitlab_id,
+        ingested_commit=head,
+        extractor_version=EXTRACTOR_VERSION,
+    )
+    same_extractor = previous is not None and previous.extractor_version == EXTRACTOR_VERSION
+    if previous is not None and same_extractor and previous.ingested_commit == head:
+        mode: Literal["full", "incremental", "unchanged"] = "unchanged"
+        revisions: list[str] = []
+    elif (
+        previous is not None
+        and same_extractor
+        and previous.ingested_commit
+        and _is_ancestor(repo, previous.ingested_commit, head)
+    ):
+        mode, revisions = "incremental", [head, f"^{previous.ingested_commit}"]
+    else:
+        mode, revisions = "full", [head]
+    if on_start is not None:
+        on_start(count_commits(repo, revisions) if revisions else 0)
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", suffix=".nt", dir=workdir, buffering=1 << 20
+    ) as out:
+        history = GitHistory(minter, iri, out)
+        if revisions:
+            extract(repo, revisions, history, on_commit=on_commit)
+        out.flush()
+        warnings = [str(w) for w in history.warnings]
+        if mode == "full":
+            record = record.evolve(triples=history.stats.triples, warnings=len(warnings))
+            published = store.replace_project_graph(record, Path(out.name))
+        else:
+            total = (previous.triples if previous else 0) + history.stats.triples
+            record = record.evolve(triples=total, warnings=len(warnings))
+            published = store.extend_project_graph(record, Path(out.name))
+    return IngestResult(
+        record=published,
+        mode=mode,
+        commits=history.stats.commits,
+        triples=history.stats.triples,
+        seconds=time.monotonic() - started,
+        warnings=warnings,
+    )

@@ -1,0 +1,63 @@
+"""Runs the pipeline worker in its own process, so ingest never competes for the API's GIL."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import signal
+import threading
+from multiprocessing.process import BaseProcess
+
+from kg import logs
+from kg.config import Settings
+from kg.pipeline.worker import run_worker
+
+log = logging.getLogger("kg.worker")
+
+
+def _main(settings: Settings) -> None:
+    logs.configure(settings.log_level, settings.log_format)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    run_worker(settings, stop)
+
+
+class WorkerProcess:
+    """One worker process, restarted if it dies."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._context = mp.get_context("spawn")
+        self._process: BaseProcess | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the process (again, if it died)."""
+        with self._lock:
+            if self._process is not None and self._process.is_alive():
+                return
+            if self._process is not None:
+                log.error(
+                    "worker process died; restarting", extra={"exitcode": self._process.exitcode}
+                )
+            self._process = self._context.Process(
+                target=_main, args=(self.settings,), name="kg-worker", daemon=False
+            )
+            self._process.start()
+
+    def alive(self) -> bool:
+        """Whether the process is running."""
+        return self._process is not None and self._process.is_alive()
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Ask the process to stop after its current job; kill it after `grace` seconds."""
+        with self._lock:
+            process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        process.join(grace)
+        if process.is_alive():  # killing mid-job is safe: the store keeps the last published graph
+            process.kill()
+            process.join()

@@ -1,0 +1,47 @@
+"""Named SPARQL queries from `queries/`: one file each, loaded by name.
+
+Reads (`.rq`) take values as pyoxigraph `substitutions`. Updates (`.ru`) take values through
+`render`, which only accepts terms and blocks written by `kg.rdf` (already escaped), never
+raw strings from a caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+_PLACEHOLDER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A term or a block of N-Triples produced by `kg.rdf`; the only thing `render` takes."""
+
+    text: str
+
+
+@cache
+def load(name: str) -> str:
+    """The text of `queries/<name>` (with its extension)."""
+    path = QUERIES_DIR / name
+    if path.parent != QUERIES_DIR or not path.is_file():
+        raise KeyError(f"no such query: {name}")
+    return path.read_text(encoding="utf-8")
+
+
+def render(name: str, values: Mapping[str, Rendered]) -> str:
+    """Fill the `$name` placeholders of an update with already-escaped terms or blocks."""
+    text = load(name)
+    missing = set(_PLACEHOLDER.findall(text)) - set(values)
+    if missing:
+        raise KeyError(f"{name}: no value for {sorted(missing)}")
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)].text, text)
+
+
+def names() -> list[str]:
+    """Every query and update shipped in `queries/`."""
+    return sorted(p.name for p in QUERIES_DIR.iterdir() if p.suffix in (".rq", ".ru"))

@@ -1,0 +1,136 @@
+"""Answering one SPARQL query against a read-only snapshot of the embedded store.
+
+This runs inside a query process (see `kg.sparql.pool`), never in the serving process:
+pyoxigraph cannot interrupt a query and some queries abort the whole process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+import pyoxigraph as ox
+
+from kg.errors import Forbidden, QuerySyntaxError, QueryTooLarge
+from kg.iri import Minter
+from kg.sparql.dataset import scan
+from kg.sparql.negotiation import choose, parse_accept
+from kg.store.oxigraph import open_oxigraph, records, version_file
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """A query with what the protocol request adds to it.
+
+    `visible` is the set of graphs the caller may read (None: every published graph);
+    access control narrows it, and nothing outside it is ever read.
+    """
+
+    query: str
+    accept: str = ""
+    format: str | None = None
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    visible: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialized result."""
+
+    media_type: str
+    body: bytes
+
+
+class CappedBuffer:
+    """A write-only buffer that refuses to grow beyond `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise QueryTooLarge(f"result larger than {self.limit} bytes; add a LIMIT")
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush; pyoxigraph calls it."""
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+class Snapshot:
+    """A read-only view of the store, reopened whenever a writer has published since."""
+
+    def __init__(self, path: Path, minter: Minter, max_bytes: int) -> None:
+        self.path = path
+        self.minter = minter
+        self.max_bytes = max_bytes
+        self._store: ox.Store | None = None
+        self._stamp: tuple[int, int] | None = None
+        self.live: frozenset[str] = frozenset()
+        self.hidden = False
+
+    def _stamp_now(self) -> tuple[int, int] | None:
+        try:
+            stat = version_file(self.path).stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_mtime_ns, stat.st_ino)
+
+    def store(self) -> ox.Store:
+        """The current snapshot, reopened if the store changed since it was taken."""
+        stamp = self._stamp_now()
+        if self._store is not None and stamp == self._stamp:
+            return self._store
+        if (self.path / "CURRENT").exists():
+            store = open_oxigraph(self.path, read_only=True)
+        else:  # nothing was ever written: an empty store answers every query
+            store = ox.Store()
+        live = {r.graph for r in records(store, self.minter) if r.graph}
+        live.add(self.minter.projects_graph())
+        self.hidden = any(g.value not in live for g in store.named_graphs())
+        self._store, self._stamp, self.live = store, stamp, frozenset(live)
+        return store
+
+    def _dataset(self, request: QueryRequest) -> dict[str, Any]:
+        visible = self.live if request.visible is None else self.live & request.visible
+        _, named_in_query = scan(request.query)
+        default = request.default_graphs or named_in_query.default
+        named = request.named_graphs or named_in_query.named
+        if request.default_graphs or request.named_graphs or named_in_query.given:
+            # The protocol's parameters override the query's clauses (SPARQL 1.1 Protocol 2.1.4).
+            return {
+                "default_graph": [ox.NamedNode(g) for g in default if g in visible],
+                "named_graphs": [ox.NamedNode(g) for g in named if g in visible],
+            }
+        if self.hidden or request.visible is not None:
+            graphs = [ox.NamedNode(g) for g in sorted(visible)]
+            return {"default_graph": graphs, "named_graphs": graphs}
+        return {"use_default_graph_as_union": True}
+
+    def execute(self, request: QueryRequest) -> Answer:
+        """Run the query and serialize its result as negotiated."""
+        is_update, _ = scan(request.query)
+        if is_update:
+            raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
+        store = self.store()
+        try:
+            result = store.query(request.query, **self._dataset(request))
+        except SyntaxError as exc:
+            raise QuerySyntaxError(str(exc)) from exc
+        preference = parse_accept(request.accept, request.format)
+        out = CappedBuffer(self.max_bytes)
+        if isinstance(result, ox.QueryTriples):
+            media = choose(preference, "graph")
+            result.serialize(cast(IO[bytes], out), ox.RdfFormat.from_media_type(media))
+        else:
+            media = choose(preference, "solutions")
+            result.serialize(cast(IO[bytes], out), ox.QueryResultsFormat.from_media_type(media))
+        return Answer(media, out.getvalue())

@@ -1,0 +1,137 @@
+"""Query processes: each query runs in a separate process that can be killed.
+
+pyoxigraph's `query()` cannot be interrupted, holds the GIL while iterating, and a few
+queries abort the whole process (a Rust panic). So the serving process never runs a
+query itself: it hands the query to an idle query process over a pipe, waits at most the
+timeout, and on timeout or death kills and replaces that process. The cost per query is
+one pickled request and one bytes reply over a local pipe.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import queue
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from kg.errors import (
+    Forbidden,
+    InvalidInput,
+    KgError,
+    QueryCrashed,
+    QueryError,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooLarge,
+)
+from kg.iri import Minter
+from kg.sparql.engine import Answer, QueryRequest, Snapshot
+from kg.sparql.negotiation import NotAcceptable
+
+log = logging.getLogger("kg.sparql")
+
+_ERRORS: dict[str, type[KgError]] = {
+    cls.__name__: cls
+    for cls in (QuerySyntaxError, QueryTooLarge, Forbidden, InvalidInput, QueryError)
+}
+
+
+def _serve(conn: Connection, path: str, base_iri: str, max_bytes: int) -> None:
+    snapshot = Snapshot(Path(path), Minter(base_iri), max_bytes)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", snapshot.execute(request)))
+        except NotAcceptable as exc:
+            conn.send(("error", "InvalidInput", str(exc)))
+        except KgError as exc:
+            conn.send(("error", type(exc).__name__, str(exc)))
+        except Exception as exc:  # report, and keep serving: the next query may be fine
+            conn.send(("error", "QueryError", f"{type(exc).__name__}: {exc}"))
+
+
+@dataclass
+class _QueryProcess:
+    process: BaseProcess
+    conn: Connection
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class QueryPool:
+    """A fixed number of query processes over the embedded store at `path`."""
+
+    def __init__(
+        self, path: Path, base_iri: str, *, size: int, timeout: float, max_bytes: int
+    ) -> None:
+        self._args = (str(path), base_iri, max_bytes)
+        self.timeout = timeout
+        self._context = mp.get_context("spawn")
+        self._idle: queue.Queue[_QueryProcess] = queue.Queue()
+        self._all: set[_QueryProcess] = set()
+        self._lock = threading.Lock()
+        for _ in range(size):
+            self._idle.put(self._start())
+
+    def _start(self) -> _QueryProcess:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve, args=(child, *self._args), name="kg-query", daemon=True
+        )
+        process.start()
+        child.close()
+        worker = _QueryProcess(process, parent)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _replace(self, worker: _QueryProcess) -> _QueryProcess:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+        return self._start()
+
+    def execute(self, request: QueryRequest) -> Answer:
+        """Answer `request` in a query process; raises `QueryError` subclasses."""
+        try:
+            worker = self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            raise QueryTimeout(f"no query process free within {self.timeout:.0f}s") from None
+        healthy = False
+        try:
+            if not worker.process.is_alive():
+                worker = self._replace(worker)
+            worker.conn.send(request)
+            if not worker.conn.poll(self.timeout):
+                log.warning("query timed out", extra={"timeout": self.timeout})
+                raise QueryTimeout(f"query stopped after {self.timeout:g}s")
+            try:
+                reply = worker.conn.recv()
+            except (EOFError, OSError):
+                log.error("query process died", extra={"exitcode": worker.process.exitcode})
+                raise QueryCrashed("the query engine crashed on this query") from None
+            healthy = True
+        finally:
+            self._idle.put(worker if healthy else self._replace(worker))
+        if reply[0] == "ok":
+            answer: Answer = reply[1]
+            return answer
+        raise _ERRORS.get(reply[1], QueryError)(reply[2])
+
+    def close(self) -> None:
+        """Stop every query process."""
+        with self._lock:
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.kill()

@@ -1,0 +1,66 @@
+"""The store interface every backend implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    """What the shared projects graph says about one project."""
+
+    iri: str
+    slug: str
+    name: str
+    visibility: str = "public"
+    gitlab_id: int | None = None
+    ingested_commit: str | None = None
+    graph: str | None = None
+    generation: int = 0
+    extractor_version: str | None = None
+    ingested_at: str | None = None
+    triples: int = 0
+    warnings: int = 0
+
+    def evolve(self, **changes: object) -> ProjectRecord:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+class Store(Protocol):
+    """A triple store holding one named graph per project.
+
+    Writers replace or extend a project's graph so that readers never see half of a job's
+    work; a writer that dies mid-way leaves the previously published graph in place.
+    Implementations raise `kg.errors.StoreBusy` when another process holds the store.
+    """
+
+    def project(self, iri: str) -> ProjectRecord | None:
+        """The record of one project, or None if it was never published."""
+        ...
+
+    def projects(self) -> list[ProjectRecord]:
+        """Every published project, ordered by slug."""
+        ...
+
+    def replace_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
+        """Load `ntriples` as a new generation of the project's graph and publish it.
+
+        Until the final, small publishing transaction, readers keep seeing the previous
+        generation; the old generation is dropped later by `collect_garbage`.
+        """
+        ...
+
+    def extend_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
+        """Add `ntriples` to the current generation in one transaction and update the record."""
+        ...
+
+    def collect_garbage(self) -> int:
+        """Drop graphs that no published record points to; returns how many were dropped."""
+        ...
+
+    def close(self) -> None:
+        """Release the store."""
+        ...

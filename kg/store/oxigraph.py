@@ -1,0 +1,196 @@
+"""The embedded store: pyoxigraph on disk.
+
+Only one process may open the store read-write. Readers in other processes open it
+read-only, which gives them a snapshot as of opening time; every write therefore ends by
+bumping a version file next to the store, which tells readers to reopen (see
+`kg.sparql.snapshot`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import queries
+from kg.errors import StoreBusy
+from kg.iri import Minter
+from kg.queries import Rendered
+from kg.rdf import iri, literal, triple
+from kg.store.base import ProjectRecord
+from kg.vocab import KG, RDF_TYPE, SCHEMA, XSD
+
+
+def version_file(path: Path) -> Path:
+    """The file whose content changes after every committed write to the store at `path`."""
+    return path.with_name(path.name + ".version")
+
+
+def open_oxigraph(path: Path, *, read_only: bool) -> ox.Store:
+    """Open the on-disk store, turning a lock held by another process into `StoreBusy`."""
+    try:
+        if read_only:
+            return ox.Store.read_only(str(path))
+        path.mkdir(parents=True, exist_ok=True)
+        return ox.Store(str(path))
+    except OSError as exc:
+        if "lock" in str(exc).lower():
+            raise StoreBusy(
+                f"the store at {path} is open read-write by another process "
+                "(is `kg serve` running?)"
+            ) from exc
+        raise
+
+
+def _record_ntriples(minter: Minter, record: ProjectRecord) -> str:
+    s = iri(record.iri)
+
+    def p(local: str, ns: str = KG) -> str:
+        return iri(ns + local)
+
+    lines = [
+        triple(s, iri(RDF_TYPE), p("Project")),
+        triple(s, iri(RDF_TYPE), iri(SCHEMA + "Project")),
+        triple(s, p("slug"), literal(record.slug)),
+        triple(s, p("name", SCHEMA), literal(record.name)),
+        triple(s, p("visibility"), literal(record.visibility)),
+        triple(s, p("graph"), iri(record.graph or "")),
+        triple(s, p("generation"), literal(str(record.generation), XSD + "integer")),
+        triple(s, p("tripleCount"), literal(str(record.triples), XSD + "integer")),
+        triple(s, p("warningCount"), literal(str(record.warnings), XSD + "integer")),
+    ]
+    if record.gitlab_id is not None:
+        lines.append(triple(s, p("gitlabId"), literal(str(record.gitlab_id), XSD + "integer")))
+    if record.ingested_commit:
+        lines.append(triple(s, p("ingestedCommit"), literal(record.ingested_commit)))
+    if record.extractor_version:
+        lines.append(triple(s, p("extractorVersion"), literal(record.extractor_version)))
+    if record.ingested_at:
+        lines.append(triple(s, p("ingestedAt"), literal(record.ingested_at, XSD + "dateTime")))
+    return "".join(lines)
+
+
+def _value(solution: ox.QuerySolution, name: str) -> str | None:
+    term = solution[name]
+    return None if term is None else str(term.value)
+
+
+def records(store: ox.Store, minter: Minter, project: str | None = None) -> list[ProjectRecord]:
+    """Read project records from the shared graph of an open pyoxigraph store."""
+    bindings: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+        ox.Variable("shared"): ox.NamedNode(minter.projects_graph())
+    }
+    if project is not None:
+        bindings[ox.Variable("project")] = ox.NamedNode(project)
+    result = store.query(queries.load("projects.rq"), substitutions=bindings)
+    assert isinstance(result, ox.QuerySolutions)
+    out = []
+    for row in result:
+        gitlab_id = _value(row, "gitlabId")
+        out.append(
+            ProjectRecord(
+                iri=project or str(_value(row, "project")),
+                slug=str(_value(row, "slug")),
+                name=str(_value(row, "name")),
+                visibility=str(_value(row, "visibility")),
+                gitlab_id=int(gitlab_id) if gitlab_id is not None else None,
+                ingested_commit=_value(row, "commit"),
+                graph=_value(row, "graph"),
+                generation=int(_value(row, "generation") or 0),
+                extractor_version=_value(row, "extractor"),
+                ingested_at=_value(row, "ingestedAt"),
+                triples=int(_value(row, "triples") or 0),
+                warnings=int(_value(row, "warnings") or 0),
+            )
+        )
+    return out
+
+
+class OxigraphStore:
+    """`Store` on an on-disk pyoxigraph database."""
+
+    def __init__(self, path: Path, minter: Minter, *, read_only: bool = False) -> None:
+        self.path = path
+        self.minter = minter
+        self._store = open_oxigraph(path, read_only=read_only)
+
+    @property
+    def raw(self) -> ox.Store:
+        """The underlying pyoxigraph store (for queries and tests)."""
+        return self._store
+
+    def project(self, iri: str) -> ProjectRecord | None:
+        found = records(self._store, self.minter, iri)
+        return found[0] if found else None
+
+    def projects(self) -> list[ProjectRecord]:
+        return records(self._store, self.minter)
+
+    def _unused_generation(self, record: ProjectRecord) -> int:
+        # A crashed job may have left a half-loaded generation behind: never reuse one.
+        generation = record.generation + 1
+        while self._store.contains_named_graph(
+            ox.NamedNode(self.minter.project_graph(record.iri, generation))
+        ):
+            generation += 1
+        return generation
+
+    def replace_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
+        current = self.project(record.iri)
+        generation = self._unused_generation(current or record)
+        graph = self.minter.project_graph(record.iri, generation)
+        self._store.bulk_load(
+            path=str(ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph)
+        )
+        return self._publish(record.evolve(graph=graph, generation=generation))
+
+    def extend_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
+        current = self.project(record.iri)
+        if current is None or current.graph is None:
+            return self.replace_project_graph(record, ntriples)
+        self._store.load(
+            path=str(ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(current.graph)
+        )
+        return self._publish(record.evolve(graph=current.graph, generation=current.generation))
+
+    def _publish(self, record: ProjectRecord) -> ProjectRecord:
+        record = record.evolve(ingested_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        update = queries.render(
+            "publish_project.ru",
+            {
+                "shared": Rendered(iri(self.minter.projects_graph())),
+                "project": Rendered(iri(record.iri)),
+                "record": Rendered(_record_ntriples(self.minter, record)),
+            },
+        )
+        self._store.update(update)
+        self._bump_version()
+        return record
+
+    def live_graphs(self) -> set[str]:
+        """The graphs readers may see: published generations and the shared graph."""
+        live = {r.graph for r in self.projects() if r.graph}
+        live.add(self.minter.projects_graph())
+        return live
+
+    def collect_garbage(self) -> int:
+        live = self.live_graphs()
+        stale = [g for g in self._store.named_graphs() if g.value not in live]
+        for graph in stale:
+            self._store.remove_graph(graph)
+        if stale:
+            self._bump_version()
+        return len(stale)
+
+    def _bump_version(self) -> None:
+        self._store.flush()
+        target = version_file(self.path)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(str(datetime.now(UTC).timestamp()))
+        os.replace(tmp, target)
+
+    def close(self) -> None:
+        # pyoxigraph closes the database when the object is collected.
+        del self._store
