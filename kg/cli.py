@@ -206,9 +206,7 @@ def status(
     settings = _settings()
     events = open_event_log(settings)
     statuses = {s.path: status_document(s) for s in events.statuses()}
-    records = {}
-    if (settings.store_path / "CURRENT").exists():
-        records = {r.slug: r for r in open_store(settings, read_only=True).projects()}
+    records = {r.slug: r for r in open_store(settings, read_only=True).projects()}
     table = Table("project", "state", "ingested commit", "triples", "warnings", "message")
     shown = 0
     for slug in sorted(set(statuses) | set(records)):

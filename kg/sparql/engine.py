@@ -16,7 +16,10 @@ from kg.errors import Forbidden, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
 from kg.sparql.dataset import scan
 from kg.sparql.negotiation import choose, parse_accept
-from kg.store.oxigraph import open_oxigraph, records, version_file
+from kg.store.oxigraph import newest_snapshot, open_oxigraph, records
+
+
+_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -73,30 +76,23 @@ class Snapshot:
         self.minter = minter
         self.max_bytes = max_bytes
         self._store: ox.Store | None = None
-        self._stamp: tuple[int, int] | None = None
+        self._opened: Path | None = None
         self.live: frozenset[str] = frozenset()
         self.hidden = False
 
-    def _stamp_now(self) -> tuple[int, int] | None:
-        try:
-            stat = version_file(self.path).stat()
-        except FileNotFoundError:
-            return None
-        return (stat.st_mtime_ns, stat.st_ino)
-
     def store(self) -> ox.Store:
-        """The current snapshot, reopened if the store changed since it was taken."""
-        stamp = self._stamp_now()
-        if self._store is not None and stamp == self._stamp:
+        """The newest published checkpoint, reopened when a newer one appears."""
+        snapshot = newest_snapshot(self.path)
+        if self._store is not None and snapshot == self._opened:
             return self._store
-        if (self.path / "CURRENT").exists():
-            store = open_oxigraph(self.path, read_only=True)
-        else:  # nothing was ever written: an empty store answers every query
+        if snapshot is not None:
+            store = open_oxigraph(snapshot, read_only=True)
+        else:  # nothing was ever published: an empty store answers every query
             store = ox.Store()
         live = {r.graph for r in records(store, self.minter) if r.graph}
         live.add(self.minter.projects_graph())
         self.hidden = any(g.value not in live for g in store.named_graphs())
-        self._store, self._stamp, self.live = store, stamp, frozenset(live)
+        self._store, self._opened, self.live = store, snapshot, frozenset(live)
         return store
 
     def _dataset(self, request: QueryRequest) -> dict[str, Any]:
@@ -120,6 +116,18 @@ class Snapshot:
         is_update, _ = scan(request.query)
         if is_update:
             raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
+        for attempt in range(_RETRIES):
+            try:
+                return self._execute(request)
+            except (OSError, RuntimeError):
+                # A checkpoint pruned while this process still had it open: a fresh
+                # snapshot lists the files that exist now.
+                if attempt == _RETRIES - 1:
+                    raise
+                self._store = None
+        raise AssertionError("unreachable")
+
+    def _execute(self, request: QueryRequest) -> Answer:
         store = self.store()
         try:
             result = store.query(request.query, **self._dataset(request))

@@ -57,7 +57,7 @@ def _serve(conn: Connection, path: str, base_iri: str, max_bytes: int) -> None:
             conn.send(("error", "QueryError", f"{type(exc).__name__}: {exc}"))
 
 
-@dataclass
+@dataclass(eq=False)
 class _QueryProcess:
     process: BaseProcess
     conn: Connection

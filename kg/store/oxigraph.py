@@ -1,14 +1,19 @@
 """The embedded store: pyoxigraph on disk.
 
-Only one process may open the store read-write. Readers in other processes open it
-read-only, which gives them a snapshot as of opening time; every write therefore ends by
-bumping a version file next to the store, which tells readers to reopen (see
-`kg.sparql.snapshot`).
+Only one process may open the store read-write, and RocksDB does not support opening a
+database read-only while another process writes it (files vanish under the reader). So
+every publish ends with a checkpoint (`Store.backup`: hard links, about 10 ms) into
+`<store>.snapshots/`, and the version file next to the store names the newest one.
+Readers in other processes open that checkpoint read-only: nobody writes it, and it only
+ever holds states at publish boundaries. Superseded checkpoints are pruned after
+`SNAPSHOT_RETENTION_SECONDS`, long enough for any query still reading one to finish.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,9 +28,27 @@ from kg.store.base import ProjectRecord
 from kg.vocab import KG, RDF_TYPE, SCHEMA, XSD
 
 
+SNAPSHOT_RETENTION_SECONDS = 600.0
+_KEEP_SNAPSHOTS = 2
+
+
 def version_file(path: Path) -> Path:
-    """The file whose content changes after every committed write to the store at `path`."""
+    """The file naming the newest read-only checkpoint of the store at `path`."""
     return path.with_name(path.name + ".version")
+
+
+def snapshots_dir(path: Path) -> Path:
+    """Where the read-only checkpoints of the store at `path` live."""
+    return path.with_name(path.name + ".snapshots")
+
+
+def newest_snapshot(path: Path) -> Path | None:
+    """The checkpoint readers should open now, or None if nothing was published yet."""
+    try:
+        name = version_file(path).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return snapshots_dir(path) / name if name else None
 
 
 def open_oxigraph(path: Path, *, read_only: bool) -> ox.Store:
@@ -114,7 +137,11 @@ class OxigraphStore:
     def __init__(self, path: Path, minter: Minter, *, read_only: bool = False) -> None:
         self.path = path
         self.minter = minter
-        self._store = open_oxigraph(path, read_only=read_only)
+        if read_only:
+            snapshot = newest_snapshot(path)
+            self._store = open_oxigraph(snapshot, read_only=True) if snapshot else ox.Store()
+        else:
+            self._store = open_oxigraph(path, read_only=False)
 
     @property
     def raw(self) -> ox.Store:
@@ -156,7 +183,7 @@ class OxigraphStore:
         return self._publish(record.evolve(graph=current.graph, generation=current.generation))
 
     def _publish(self, record: ProjectRecord) -> ProjectRecord:
-        record = record.evolve(ingested_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        record = record.evolve(ingested_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         update = queries.render(
             "publish_project.ru",
             {
@@ -185,11 +212,23 @@ class OxigraphStore:
         return len(stale)
 
     def _bump_version(self) -> None:
-        self._store.flush()
+        root = snapshots_dir(self.path)
+        root.mkdir(exist_ok=True)
+        name = str(time.time_ns())
+        self._store.backup(str(root / name))
         target = version_file(self.path)
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(str(datetime.now(UTC).timestamp()))
+        tmp.write_text(name)
         os.replace(tmp, target)
+        self._prune_snapshots(root)
+
+    @staticmethod
+    def _prune_snapshots(root: Path) -> None:
+        names = sorted((p.name for p in root.iterdir() if p.name.isdigit()), key=int)
+        now = time.time_ns()
+        for older, newer in zip(names[:-_KEEP_SNAPSHOTS], names[1:], strict=False):
+            if now - int(newer) > SNAPSHOT_RETENTION_SECONDS * 1e9:
+                shutil.rmtree(root / older, ignore_errors=True)
 
     def close(self) -> None:
         # pyoxigraph closes the database when the object is collected.

@@ -1,0 +1,58 @@
+"""Fixtures for real components: git repositories, git daemon, kg processes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kg.config import Settings
+from tests.fixtures.gitrepo import GitRepo, make_repo
+from tests.fixtures.servers import GitDaemon
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for an embedded instance under a fresh data dir."""
+    return Settings(
+        data_dir=tmp_path / "kg",
+        hook_secret="test-hook-secret",  # type: ignore[arg-type]
+        worker_poll_seconds=0.1,
+        retry_base_seconds=0.5,
+    )
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Callable[[str], GitRepo]:
+    """Factory: `git_repo("name")` makes an empty repository under the test's tmp dir."""
+
+    def make(name: str = "repo") -> GitRepo:
+        return make_repo(tmp_path / "repos" / name)
+
+    return make
+
+
+@pytest.fixture
+def git_daemon(tmp_path: Path) -> Iterator[GitDaemon]:
+    """A git daemon serving `tmp_path/served` over git:// on 127.0.0.1."""
+    root = tmp_path / "served"
+    root.mkdir()
+    daemon = GitDaemon(root)
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture
+def gitlab_payload() -> Callable[[str], dict[str, Any]]:
+    """Load a GitLab hook payload from tests/fixtures/gitlab/."""
+
+    def load(name: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((FIXTURES / "gitlab" / f"{name}.json").read_text())
+        return data
+
+    return load

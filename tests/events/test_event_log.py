@@ -1,0 +1,150 @@
+"""Contract tests for every EventLog implementation (today: SQLite)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kg.errors import LeaseLost
+from kg.events import EventLog, Push
+from kg.events.sqlite import SqliteEventLog
+
+
+@pytest.fixture(params=["sqlite"])
+def events(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventLog]:
+    log = SqliteEventLog(tmp_path / "events.sqlite")
+    yield log
+    log.close()
+
+
+def push(key: str, project: int = 1, commit: str | None = "a" * 40) -> Push:
+    return Push(delivery_key=key, project_id=project, path=f"g/p{project}",
+                clone_url=f"git://127.0.0.1/p{project}", commit=commit)  # fmt: skip
+
+
+def test_a_delivery_is_stored_once(events: EventLog) -> None:
+    assert events.enqueue(push("k1")) is True
+    assert events.enqueue(push("k1")) is False
+    status = events.status(1)
+    assert status is not None
+    assert status.events_total == 1
+
+
+def test_many_pushes_coalesce_into_one_job_for_the_newest_commit(events: EventLog) -> None:
+    for i in range(50):
+        events.enqueue(push(f"k{i}", commit=f"{i:040x}"))
+    job = events.claim("w", 60)
+    assert job is not None
+    assert job.commit == f"{49:040x}"
+    assert events.claim("w2", 60) is None
+    events.complete(job, commit=job.commit or "", warnings=[])
+    assert events.claim("w", 60) is None
+    status = events.status(1)
+    assert status is not None
+    assert (status.events_done, status.events_total, status.state) == (50, 50, "idle")
+
+
+def test_events_arriving_during_a_job_keep_the_project_pending(events: EventLog) -> None:
+    events.enqueue(push("k1", commit="1" * 40))
+    job = events.claim("w", 60)
+    assert job is not None
+    events.enqueue(push("k2", commit="2" * 40))
+    assert events.claim("other", 60) is None  # still leased
+    events.complete(job, commit="1" * 40, warnings=["w1"])
+    status = events.status(1)
+    assert status is not None
+    assert (status.state, status.events_done, status.events_total) == ("pending", 1, 2)
+    again = events.claim("w", 60)
+    assert again is not None
+    assert again.commit == "2" * 40
+
+
+def test_an_expired_lease_is_handed_out_again(events: EventLog) -> None:
+    events.enqueue(push("k1"))
+    dead = events.claim("dead-worker", 0.2)
+    assert dead is not None
+    assert events.claim("w", 60) is None
+    time.sleep(0.3)
+    alive = events.claim("w", 60)
+    assert alive is not None
+    assert alive.attempt == 2
+    with pytest.raises(LeaseLost):
+        events.complete(dead, commit="x", warnings=[])
+    events.complete(alive, commit="x", warnings=[])
+
+
+def test_renewing_keeps_the_lease(events: EventLog) -> None:
+    events.enqueue(push("k1"))
+    job = events.claim("w", 0.3)
+    assert job is not None
+    for _ in range(3):
+        time.sleep(0.15)
+        events.renew(job, 0.3)
+    assert events.claim("thief", 60) is None
+
+
+def test_retry_later_waits_for_the_delay(events: EventLog) -> None:
+    events.enqueue(push("k1"))
+    job = events.claim("w", 60)
+    assert job is not None
+    events.retry_later(job, "network down", 0.3)
+    assert events.claim("w", 60) is None
+    status = events.status(1)
+    assert status is not None
+    assert (status.state, status.message) == ("pending", "network down")
+    time.sleep(0.35)
+    assert events.claim("w", 60) is not None
+
+
+def test_failing_records_the_reason_and_a_new_push_starts_over(events: EventLog) -> None:
+    events.enqueue(push("k1"))
+    job = events.claim("w", 60)
+    assert job is not None
+    events.fail(job, "repository not found")
+    status = events.status(1)
+    assert status is not None
+    assert (status.state, status.message, status.events_done) == (
+        "failed",
+        "repository not found",
+        1,
+    )
+    assert events.claim("w", 60) is None
+    events.enqueue(push("k2"))
+    assert events.claim("w", 60) is not None
+
+
+def test_unknown_project_has_no_status(events: EventLog) -> None:
+    assert events.status(404) is None
+
+
+def test_concurrent_workers_never_share_a_job(events: EventLog) -> None:
+    for project in range(20):
+        events.enqueue(push(f"k{project}", project=project))
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def work(name: str) -> None:
+        while (job := events.claim(name, 60)) is not None:
+            with lock:
+                claimed.append(job.project_id)
+            events.complete(job, commit="c", warnings=[])
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == list(range(20))
+
+
+def test_pushes_survive_reopening(tmp_path: Path) -> None:
+    first = SqliteEventLog(tmp_path / "e.sqlite")
+    first.enqueue(push("k1"))
+    first.close()
+    second = SqliteEventLog(tmp_path / "e.sqlite")
+    assert second.claim("w", 60) is not None
+    second.close()
