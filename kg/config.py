@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     git_timeout_seconds: float = 900.0
 
     worker_enabled: bool = True
+    coalesce_seconds: float = 2.0
+    """A project is ingested this long after the first push of a burst."""
     worker_lease_seconds: float = 300.0
     worker_poll_seconds: float = 1.0
     retry_base_seconds: float = 30.0

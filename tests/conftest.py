@@ -24,6 +24,7 @@ def settings(tmp_path: Path) -> Settings:
         hook_secret="test-hook-secret",  # type: ignore[arg-type]
         worker_poll_seconds=0.1,
         retry_base_seconds=0.5,
+        coalesce_seconds=0,
     )
 
 

@@ -1,5 +1,8 @@
 """The embedded event log: SQLite in WAL mode with `synchronous=FULL`.
 
+A project becomes due `coalesce_seconds` after the first push of a burst, so a burst of
+pushes (a script pushing branch after branch, a rebase) costs one ingest.
+
 One row per project carries the coalesced job: every accepted event bumps
 `last_event_id`, and a claim takes whatever is newest. Completing a job settles the events
 up to the one it claimed; events that arrived while it ran keep the project pending.
@@ -56,7 +59,7 @@ _ENQUEUE_PROJECT = """
 INSERT INTO projects (project_id, path, clone_url, default_branch, visibility, target_commit,
                       state, available_at, last_event_id, updated_at)
 VALUES (:project_id, :path, :clone_url, :default_branch, :visibility, :commit,
-        'pending', :now, :event_id, :now)
+        'pending', :due, :event_id, :now)
 ON CONFLICT (project_id) DO UPDATE SET
     path = excluded.path,
     clone_url = excluded.clone_url,
@@ -67,6 +70,8 @@ ON CONFLICT (project_id) DO UPDATE SET
     state = CASE WHEN projects.state = 'running' THEN 'running' ELSE 'pending' END,
     attempts = CASE WHEN projects.state = 'running' THEN projects.attempts ELSE 0 END,
     available_at = CASE WHEN projects.state = 'running' THEN projects.available_at
+                        WHEN projects.state = 'pending'
+                            THEN min(projects.available_at, excluded.available_at)
                         ELSE excluded.available_at END,
     updated_at = excluded.updated_at
 """
@@ -82,9 +87,10 @@ ORDER BY available_at LIMIT 1
 class SqliteEventLog:
     """`EventLog` in one SQLite file. Safe to share between threads and processes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, coalesce_seconds: float = 0.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.coalesce_seconds = coalesce_seconds
         self._local = threading.local()
         self._db().executescript(_SCHEMA)
 
@@ -130,6 +136,7 @@ class SqliteEventLog:
                     "visibility": push.visibility,
                     "commit": push.commit,
                     "now": now,
+                    "due": now + self.coalesce_seconds,
                     "event_id": cursor.lastrowid,
                 },
             )

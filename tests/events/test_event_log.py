@@ -148,3 +148,16 @@ def test_pushes_survive_reopening(tmp_path: Path) -> None:
     second = SqliteEventLog(tmp_path / "e.sqlite")
     assert second.claim("w", 60) is not None
     second.close()
+
+
+def test_a_burst_is_due_once_the_coalescing_window_has_passed(tmp_path: Path) -> None:
+    log = SqliteEventLog(tmp_path / "e.sqlite", coalesce_seconds=0.4)
+    log.enqueue(push("k1", commit="1" * 40))
+    assert log.claim("w", 60) is None
+    time.sleep(0.2)
+    log.enqueue(push("k2", commit="2" * 40))  # does not extend the window
+    assert log.claim("w", 60) is None
+    time.sleep(0.25)
+    job = log.claim("w", 60)
+    assert job is not None
+    assert job.commit == "2" * 40
