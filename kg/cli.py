@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -139,8 +140,12 @@ def worker() -> None:
 
     settings = Settings()
     logs.configure(settings.log_level, settings.log_format)
+    stop = threading.Event()
+    # SIGTERM finishes the current job first; a kill mid-job is safe too, only slower.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        run_worker(settings, threading.Event())
+        run_worker(settings, stop)
     except KgError as exc:
         raise _fail(exc) from None
 

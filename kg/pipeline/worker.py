@@ -128,6 +128,9 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Process jobs until `stop` is set."""
         log.info("worker started", extra={"worker": self.name})
+        # Left by a worker killed mid-job; this data dir has one worker at a time.
+        for stale in (self.settings.data_dir / "tmp").glob("*.nt"):
+            stale.unlink(missing_ok=True)
         self.store.collect_garbage()
         while not stop.is_set():
             if not self.run_once():

@@ -79,11 +79,12 @@ def choose(pref: Preference, kind: str) -> str:
                 (m for m, _, _ in table if media_range == "*/*" or m.startswith(media_range[:-1])),
                 table[0][0],
             )
-    raise NotAcceptable(", ".join(m for m, _, _ in table))
+    offered = ", ".join(m for m, _, _ in table)
+    raise NotAcceptable(f"not acceptable; this result can be sent as: {offered}")
 
 
 class NotAcceptable(InvalidInput):
     """None of the acceptable media types can carry this result."""
 
-    def __init__(self, offered: str) -> None:
-        super().__init__(f"not acceptable; this result can be sent as: {offered}", field="Accept")
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="Accept")

@@ -36,7 +36,7 @@ log = logging.getLogger("kg.sparql")
 
 _ERRORS: dict[str, type[KgError]] = {
     cls.__name__: cls
-    for cls in (QuerySyntaxError, QueryTooLarge, Forbidden, InvalidInput, QueryError)
+    for cls in (QuerySyntaxError, QueryTooLarge, Forbidden, InvalidInput, NotAcceptable, QueryError)
 }
 
 
@@ -49,8 +49,6 @@ def _serve(conn: Connection, path: str, base_iri: str, max_bytes: int) -> None:
             return
         try:
             conn.send(("ok", snapshot.execute(request)))
-        except NotAcceptable as exc:
-            conn.send(("error", "InvalidInput", str(exc)))
         except KgError as exc:
             conn.send(("error", type(exc).__name__, str(exc)))
         except Exception as exc:  # report, and keep serving: the next query may be fine
