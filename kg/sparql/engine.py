@@ -18,7 +18,6 @@ from kg.sparql.dataset import scan
 from kg.sparql.negotiation import choose, parse_accept
 from kg.store.oxigraph import newest_snapshot, open_oxigraph, records
 
-
 _RETRIES = 3
 
 
@@ -85,10 +84,8 @@ class Snapshot:
         snapshot = newest_snapshot(self.path)
         if self._store is not None and snapshot == self._opened:
             return self._store
-        if snapshot is not None:
-            store = open_oxigraph(snapshot, read_only=True)
-        else:  # nothing was ever published: an empty store answers every query
-            store = ox.Store()
+        # Nothing published yet: an empty store answers every query.
+        store = open_oxigraph(snapshot, read_only=True) if snapshot is not None else ox.Store()
         live = {r.graph for r in records(store, self.minter) if r.graph}
         live.add(self.minter.projects_graph())
         self.hidden = any(g.value not in live for g in store.named_graphs())

@@ -11,6 +11,7 @@ ever holds states at publish boundaries. Superseded checkpoints are pruned after
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import time
@@ -26,7 +27,6 @@ from kg.queries import Rendered
 from kg.rdf import iri, literal, triple
 from kg.store.base import ProjectRecord
 from kg.vocab import KG, RDF_TYPE, SCHEMA, XSD
-
 
 SNAPSHOT_RETENTION_SECONDS = 600.0
 BULK_CHUNK_BYTES = 32 * 1024 * 1024
@@ -237,7 +237,7 @@ class OxigraphStore:
     def _prune_snapshots(root: Path) -> None:
         names = sorted((p.name for p in root.iterdir() if p.name.isdigit()), key=int)
         now = time.time_ns()
-        for older, newer in zip(names[:-_KEEP_SNAPSHOTS], names[1:], strict=False):
+        for older, newer in itertools.pairwise(names[: 1 - _KEEP_SNAPSHOTS]):
             if now - int(newer) > SNAPSHOT_RETENTION_SECONDS * 1e9:
                 shutil.rmtree(root / older, ignore_errors=True)
 

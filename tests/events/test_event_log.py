@@ -22,8 +22,13 @@ def events(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventLog]
 
 
 def push(key: str, project: int = 1, commit: str | None = "a" * 40) -> Push:
-    return Push(delivery_key=key, project_id=project, path=f"g/p{project}",
-                clone_url=f"git://127.0.0.1/p{project}", commit=commit)  # fmt: skip
+    return Push(
+        delivery_key=key,
+        project_id=project,
+        path=f"g/p{project}",
+        clone_url=f"git://127.0.0.1/p{project}",
+        commit=commit,
+    )
 
 
 def test_a_delivery_is_stored_once(events: EventLog) -> None:

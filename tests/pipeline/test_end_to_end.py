@@ -50,18 +50,26 @@ def push_hook(
         return client.post(
             "/webhooks/events",
             json=body,
-            headers={"X-Gitlab-Event": "Push Hook", "Idempotency-Key": key,
-                     "X-Gitlab-Token": hook_token("test-hook-secret", project_id)},  # fmt: skip
+            headers={
+                "X-Gitlab-Event": "Push Hook",
+                "Idempotency-Key": key,
+                "X-Gitlab-Token": hook_token("test-hook-secret", project_id),
+            },
         )
 
 
-def wait_status(server: KgServer, project_id: int, want: str, timeout: float = 60) -> dict[str, Any]:
+def wait_status(
+    server: KgServer, project_id: int, want: str, timeout: float = 60
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     with server.client() as client:
         while time.monotonic() < deadline:
             status: dict[str, Any] = client.get(f"/projects/{project_id}/events/status").json()
             details = status.get("details", {})
-            if details.get("status") == want and status["progress"]["done"] == status["progress"]["total"]:
+            if (
+                details.get("status") == want
+                and status["progress"]["done"] == status["progress"]["total"]
+            ):
                 return status
             time.sleep(0.1)
     raise AssertionError(f"project {project_id} never reached {want}: {status}")
@@ -75,9 +83,11 @@ def commits_in_graph(server: KgServer) -> int:
 
 
 def test_push_to_graph_to_sparql(
-    server: KgServer, git_daemon: GitDaemon, git_repo: Callable[[str], GitRepo],
+    server: KgServer,
+    git_daemon: GitDaemon,
+    git_repo: Callable[[str], GitRepo],
     gitlab_payload: Callable[[str], dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     work = git_repo("work")
     for i in range(5):
         work.commit({f"f{i}.txt": f"{i}\n", "shared.txt": f"v{i}\n"}, f"commit {i}")
@@ -109,9 +119,11 @@ def test_push_to_graph_to_sparql(
 
 
 def test_fifty_pushes_are_ingested_as_one_job(
-    tmp_path: Path, git_daemon: GitDaemon, git_repo: Callable[[str], GitRepo],
+    tmp_path: Path,
+    git_daemon: GitDaemon,
+    git_repo: Callable[[str], GitRepo],
     gitlab_payload: Callable[[str], dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     work = git_repo("many")
     shas = [work.commit({"a.txt": f"{i}\n"}, f"c{i}") for i in range(3)]
     url = publish(work, git_daemon, "p2.git")
@@ -125,8 +137,12 @@ def test_fifty_pushes_are_ingested_as_one_job(
         assert push_hook(api, payload, 2, url, shas[-1], "last").status_code == 202
         log = data.parent / "worker.log"
         with log.open("wb") as out:
-            worker = subprocess.Popen([sys.executable, "-m", "kg", "worker"],
-                                      env=kg_env(data), stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "kg", "worker"],
+                env=kg_env(data),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 status = wait_status(api, 2, "success")
             finally:
@@ -142,14 +158,19 @@ def test_fifty_pushes_are_ingested_as_one_job(
 
 
 def test_failures_are_recorded_and_the_service_stays_up(
-    server: KgServer, git_daemon: GitDaemon, git_repo: Callable[[str], GitRepo],
+    server: KgServer,
+    git_daemon: GitDaemon,
+    git_repo: Callable[[str], GitRepo],
     gitlab_payload: Callable[[str], dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     payload = gitlab_payload("push_event")
     missing = git_daemon.url("does-not-exist.git")
     assert push_hook(server, payload, 3, missing, "a" * 40, "m1").status_code == 202
     status = wait_status(server, 3, "failure")
-    assert "not exported" in status["details"]["message"] or "not found" in status["details"]["message"]
+    assert (
+        "not exported" in status["details"]["message"]
+        or "not found" in status["details"]["message"]
+    )
 
     # A repository whose objects are corrupt on the server side.
     work = git_repo("corrupt")

@@ -27,8 +27,12 @@ SLUG = "g/big"
 
 
 def run_worker(data: Path, log: IO[bytes], **env: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "kg", "worker"], env=kg_env(data, **env),
-                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "kg", "worker"],
+        env=kg_env(data, **env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_for(predicate: object, timeout: float = 120) -> None:
@@ -58,8 +62,9 @@ def test_sigkill_mid_ingest(tmp_path: Path) -> None:
     log = (tmp_path / "worker.log").open("ab")
 
     def push(key: str, url: Path) -> None:
-        events.enqueue(Push(delivery_key=key, project_id=9, path=SLUG, clone_url=str(url),
-                            commit=None))  # fmt: skip
+        events.enqueue(
+            Push(delivery_key=key, project_id=9, path=SLUG, clone_url=str(url), commit=None)
+        )
 
     def state() -> str:
         status = events.status(9)
@@ -77,7 +82,9 @@ def test_sigkill_mid_ingest(tmp_path: Path) -> None:
     push("second", big)
     worker = run_worker(data, log, KG_WORKER_LEASE_SECONDS="3")
     work = data / "tmp"
-    wait_for(lambda: any(p.stat().st_size > 0 for p in work.glob("*.nt")) if work.exists() else False)
+    wait_for(
+        lambda: any(p.stat().st_size > 0 for p in work.glob("*.nt")) if work.exists() else False
+    )
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
     assert state() == "running"  # claimed, never completed
@@ -93,16 +100,18 @@ def test_sigkill_mid_ingest(tmp_path: Path) -> None:
     status = events.status(9)
     assert status is not None and status.attempts == 0
     commit, after = project_triples(data)
-    big_head = subprocess.run(["git", "-C", str(big), "rev-parse", "main"], capture_output=True,
-                              text=True, check=True).stdout.strip()  # fmt: skip
+    big_head = subprocess.run(
+        ["git", "-C", str(big), "rev-parse", "main"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert commit == big_head
 
     # 4. The result equals a clean ingest of the same commit into a fresh store.
     clean = tmp_path / "clean"
     settings = Settings(data_dir=clean)
     store = open_store(settings)
-    ingest_repository(store, Minter(settings.base_iri), big, ProjectInfo(SLUG, "public", 9),
-                      workdir=clean / "tmp")  # fmt: skip
+    ingest_repository(
+        store, Minter(settings.base_iri), big, ProjectInfo(SLUG, "public", 9), workdir=clean / "tmp"
+    )
     store.close()
     assert project_triples(clean)[1] == after
     assert len(after) > len(before[1])

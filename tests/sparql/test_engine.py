@@ -84,8 +84,9 @@ def test_from_and_from_named_select_the_dataset(
     assert "Beta" in labels(snapshot, named)
     assert "Alpha" not in labels(snapshot, named)
     # protocol parameters override the query's clauses
-    assert labels(snapshot, LABELS.replace("WHERE", f"FROM <{alpha}> WHERE"),
-                  default_graphs=(beta,)) == ["Beta"]  # fmt: skip
+    assert labels(
+        snapshot, LABELS.replace("WHERE", f"FROM <{alpha}> WHERE"), default_graphs=(beta,)
+    ) == ["Beta"]
 
 
 def test_graphs_outside_the_visible_set_are_never_read(

@@ -17,14 +17,21 @@ from kg.store.oxigraph import OxigraphStore
 
 def ntriples(path: Path, subject: str, count: int) -> Path:
     path.write_text(
-        "".join(f'<https://kg.test/{subject}/{i}> <https://kg.test/p> "{i}" .\n' for i in range(count))
+        "".join(
+            f'<https://kg.test/{subject}/{i}> <https://kg.test/p> "{i}" .\n' for i in range(count)
+        )
     )
     return path
 
 
 def record(minter: Minter, slug: str = "group/Projekt ü", **kw: object) -> ProjectRecord:
-    return ProjectRecord(iri=minter.project(slug), slug=slug, name=slug.rsplit("/")[-1],
-                         ingested_commit="c" * 40, **kw)  # type: ignore[arg-type]  # fmt: skip
+    return ProjectRecord(
+        iri=minter.project(slug),
+        slug=slug,
+        name=slug.rsplit("/")[-1],
+        ingested_commit="c" * 40,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def count(snapshot: Snapshot, query: str) -> int:
@@ -71,8 +78,11 @@ def test_a_half_loaded_generation_is_invisible_and_never_reused(
     first = store.replace_project_graph(rec, ntriples(tmp_path / "a.nt", "a", 10))
     # What a job killed during its bulk load leaves behind: part of generation 2.
     leftover = store.minter.project_graph(rec.iri, 2)
-    store.raw.bulk_load(ntriples(tmp_path / "half.nt", "half", 5).read_bytes(),
-                        ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(leftover))  # fmt: skip
+    store.raw.bulk_load(
+        ntriples(tmp_path / "half.nt", "half", 5).read_bytes(),
+        ox.RdfFormat.N_TRIPLES,
+        to_graph=ox.NamedNode(leftover),
+    )
     reader = Snapshot(settings.store_path, store.minter, 10**6)
     assert count(reader, "SELECT (COUNT(*) AS ?n) { ?s <https://kg.test/p> ?o }") == 10
     assert count(reader, "SELECT (COUNT(DISTINCT ?g) AS ?n) { GRAPH ?g { ?s ?p ?o } }") == 2
@@ -85,8 +95,9 @@ def test_a_half_loaded_generation_is_invisible_and_never_reused(
 def test_extending_adds_to_the_current_generation(store: OxigraphStore, tmp_path: Path) -> None:
     rec = record(store.minter)
     first = store.replace_project_graph(rec, ntriples(tmp_path / "a.nt", "a", 3))
-    extended = store.extend_project_graph(rec.evolve(ingested_commit="d" * 40),
-                                          ntriples(tmp_path / "b.nt", "b", 2))  # fmt: skip
+    extended = store.extend_project_graph(
+        rec.evolve(ingested_commit="d" * 40), ntriples(tmp_path / "b.nt", "b", 2)
+    )
     assert extended.graph == first.graph
     assert extended.ingested_commit == "d" * 40
     assert len(list(store.raw.quads_for_pattern(None, None, None, ox.NamedNode(first.graph)))) == 5

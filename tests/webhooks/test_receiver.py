@@ -40,8 +40,11 @@ def stored(settings: Settings) -> int:
 def test_a_push_is_stored_and_acknowledged(
     client: TestClient, gitlab_payload: Payload, settings: Settings
 ) -> None:
-    response = client.post("/webhooks/events", json=gitlab_payload("push_event"),
-                           headers=headers(**{"Idempotency-Key": "k-1"}))  # fmt: skip
+    response = client.post(
+        "/webhooks/events",
+        json=gitlab_payload("push_event"),
+        headers=headers(**{"Idempotency-Key": "k-1"}),
+    )
     assert response.status_code == 202
     assert response.json() == {"status": "accepted", "project": 15}
     assert stored(settings) == 1
@@ -61,16 +64,20 @@ def test_a_redelivery_is_stored_once(
     assert r.json()["status"] == "duplicate"
     # Without Idempotency-Key the event UUID deduplicates.
     for _ in range(2):
-        client.post("/webhooks/events", json=body,
-                    headers=headers(**{"X-Gitlab-Event-UUID": "u-1"}))  # fmt: skip
+        client.post(
+            "/webhooks/events", json=body, headers=headers(**{"X-Gitlab-Event-UUID": "u-1"})
+        )
     assert stored(settings) == 2
 
 
 def test_a_tag_push_refreshes_the_default_branch(
     client: TestClient, gitlab_payload: Payload, settings: Settings
 ) -> None:
-    r = client.post("/webhooks/events", json=gitlab_payload("tag_push_event"),
-                    headers=headers(kind="Tag Push Hook"))  # fmt: skip
+    r = client.post(
+        "/webhooks/events",
+        json=gitlab_payload("tag_push_event"),
+        headers=headers(kind="Tag Push Hook"),
+    )
     assert (r.status_code, r.json()["status"]) == (202, "accepted")
     job = SqliteEventLog(settings.event_log_path).claim("t", 10)
     assert job is not None
@@ -85,9 +92,13 @@ def test_a_tag_push_refreshes_the_default_branch(
     ],
 )
 def test_pushes_that_change_nothing_are_acknowledged_and_ignored(
-    client: TestClient, gitlab_payload: Payload, settings: Settings,
-    payload: str, change: dict[str, str], reason: str,
-) -> None:  # fmt: skip
+    client: TestClient,
+    gitlab_payload: Payload,
+    settings: Settings,
+    payload: str,
+    change: dict[str, str],
+    reason: str,
+) -> None:
     body = {**gitlab_payload(payload), **change}
     r = client.post("/webhooks/events", json=body, headers=headers())
     assert r.status_code == 202
@@ -99,8 +110,9 @@ def test_pushes_that_change_nothing_are_acknowledged_and_ignored(
 def test_unknown_event_kinds_are_acknowledged_and_ignored(
     client: TestClient, gitlab_payload: Payload
 ) -> None:
-    r = client.post("/webhooks/events", json=gitlab_payload("note_event"),
-                    headers=headers(kind="Note Hook"))  # fmt: skip
+    r = client.post(
+        "/webhooks/events", json=gitlab_payload("note_event"), headers=headers(kind="Note Hook")
+    )
     assert r.status_code == 202
     assert r.json() == {"status": "ignored", "reason": "event kind 'Note Hook' is not used"}
 
@@ -136,9 +148,12 @@ def test_a_bad_or_missing_token_is_refused_without_detail(
     ],
 )
 def test_malformed_payloads_are_400_problems(
-    client: TestClient, gitlab_payload: Payload, settings: Settings,
-    body: bytes | None, field: str,
-) -> None:  # fmt: skip
+    client: TestClient,
+    gitlab_payload: Payload,
+    settings: Settings,
+    body: bytes | None,
+    field: str,
+) -> None:
     if body is None:  # a real payload with one field broken
         payload = gitlab_payload("push_event")
         if field == "project.id":

@@ -1,0 +1,140 @@
+"""The `kg` command line, run as users run it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.config import Settings
+from kg.store import open_store
+from tests.fixtures.gitrepo import GitRepo
+from tests.fixtures.servers import GitDaemon, kg_env
+from webhooks.tokens import hook_token
+
+COMMITS = (
+    "SELECT ?label WHERE { ?c a <https://w3id.org/kg/ontology#Commit> ; "
+    "<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label"
+)
+SUMMARY = re.compile(
+    r"^(\S+): (full|incremental|unchanged) ingest, (\d+) commits, (\d+) triples, "
+    r"(\d+) warnings, [\d.]+ s$",
+    re.M,
+)
+
+
+@pytest.fixture
+def kg(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    env = kg_env(tmp_path / "kg")
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        result = runner.invoke(app, list(args), env=env)
+        assert result.exit_code == code, result.output
+        return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+@pytest.fixture
+def repo(git_repo: Callable[[str], GitRepo]) -> GitRepo:
+    r = git_repo("cli")
+    r.commit({"a.txt": "1"}, "first")
+    r.commit({"a.txt": "2", "b c.txt": "3"}, "second")
+    return r
+
+
+def test_ingest_a_local_repository(
+    kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo
+) -> None:
+    out = kg("ingest", str(repo.path), "--project", "team/analysis").stdout
+    match = SUMMARY.search(out)
+    assert match is not None, out
+    assert match.group(1, 2, 3, 5) == ("team/analysis", "full", "2", "0")
+    assert int(match.group(4)) > 20
+    repo.commit({"a.txt": "3"}, "third")
+    again = SUMMARY.search(kg("ingest", str(repo.path), "--project", "team/analysis").stdout)
+    assert again is not None and again.group(2, 3) == ("incremental", "1")
+
+
+def test_ingest_a_git_url(
+    kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo, git_daemon: GitDaemon
+) -> None:
+    repo.git("clone", "-q", "--bare", str(repo.path), str(git_daemon.root / "team" / "remote.git"))
+    match = SUMMARY.search(kg("ingest", git_daemon.url("team/remote.git")).stdout)
+    assert match is not None and match.group(1, 3) == ("team/remote", "2")
+
+
+def test_ingest_errors_are_clear(
+    kg: Callable[..., subprocess.CompletedProcess[str]], git_daemon: GitDaemon
+) -> None:
+    result = kg("ingest", git_daemon.url("missing.git"), code=1)
+    assert "error:" in result.stderr and "missing.git" in result.stderr
+    result = kg("ingest", ".", "--visibility", "secret", code=2)
+
+
+def test_ingest_while_the_store_is_busy(
+    kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo, tmp_path: Path
+) -> None:
+    holder = open_store(Settings(data_dir=tmp_path / "kg"))
+    result = kg("ingest", str(repo.path), code=1)
+    assert "kg serve" in result.stderr
+    holder.close()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "check"),
+    [
+        ("json", lambda out: len(json.loads(out)["results"]["bindings"]) == 2),
+        ("csv", lambda out: out.split() == ["label", "first", "second"]),
+        ("tsv", lambda out: out.split() == ["?label", '"first"', '"second"']),
+        ("table", lambda out: "first" in out and "second" in out and "┃" in out),
+    ],
+)
+def test_sparql_formats(
+    kg: Callable[..., subprocess.CompletedProcess[str]],
+    repo: GitRepo,
+    fmt: str,
+    check: Callable[[str], bool],
+) -> None:
+    kg("ingest", str(repo.path))
+    assert check(kg("sparql", COMMITS, "--format", fmt).stdout)
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld"])
+def test_sparql_construct_formats(
+    kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo, tmp_path: Path, fmt: str
+) -> None:
+    import pyoxigraph as ox
+
+    kg("ingest", str(repo.path))
+    query = tmp_path / "q.rq"
+    query.write_text(
+        "CONSTRUCT { ?c a <urn:C> } WHERE { ?c a <https://w3id.org/kg/ontology#Commit> }"
+    )
+    out = kg("sparql", f"@{query}", "--format", fmt).stdout
+    media = {"ttl": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json"}
+    assert len(list(ox.parse(out.encode(), ox.RdfFormat.from_media_type(media[fmt])))) == 2
+
+
+def test_sparql_errors(kg: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    assert "error at" in kg("sparql", "SELECT nonsense", code=1).stderr
+    assert "read-only" in kg("sparql", "CLEAR ALL", code=1).stderr
+
+
+def test_status(kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo) -> None:
+    kg("ingest", str(repo.path), "--project", "team/analysis")
+    out = kg("status").stdout
+    assert "team/analysis" in out and repo.head()[:12] in out
+    assert "team/analysis" in kg("status", "team/analysis").stdout
+    assert "no project" in kg("status", "team/other", code=1).stderr
+
+
+def test_hook_token(kg: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    assert kg("hook-token", "42").stdout.strip() == hook_token("test-hook-secret", 42)
