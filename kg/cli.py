@@ -128,6 +128,9 @@ def serve(
 
     settings = Settings()
     logs.configure(settings.log_level, settings.log_format)
+    # The group-commit thread must get the GIL soon after its fsync returns, or every
+    # waiting webhook pays up to the default 5 ms switch interval.
+    sys.setswitchinterval(0.0005)
     host, port = host or settings.host, port or settings.port
     console.print(f"kg serving on http://{host}:{port}  (data in {settings.data_dir})")
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)

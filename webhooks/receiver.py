@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import event_log, settings
 from kg.config import Settings
@@ -53,7 +52,7 @@ async def receive(
     push, reason = gitlab.to_push(event, kind, key)
     if push is None:
         return JSONResponse({"status": "ignored", "reason": reason}, status_code=202)
-    stored = await run_in_threadpool(events.enqueue, push)
+    stored = await events.enqueue_async(push)
     return JSONResponse(
         {"status": "accepted" if stored else "duplicate", "project": push.project_id},
         status_code=202,

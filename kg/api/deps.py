@@ -1,4 +1,4 @@
-"""Dependencies the routes take, as `Annotated` aliases' providers."""
+"""Dependencies the routes take. Async, so FastAPI does not run them in its threadpool."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ from kg.events import EventLog
 from kg.sparql.pool import QueryPool
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     """The app's settings."""
     value: Settings = request.app.state.settings
     return value
 
 
-def event_log(request: Request) -> EventLog:
+async def event_log(request: Request) -> EventLog:
     """The app's event log."""
     value: EventLog = request.app.state.events
     return value
 
 
-def query_pool(request: Request) -> QueryPool:
+async def query_pool(request: Request) -> QueryPool:
     """The app's query processes."""
     value: QueryPool = request.app.state.queries
     return value

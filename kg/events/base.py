@@ -68,6 +68,10 @@ class EventLog(Protocol):
         """Store a push durably. Returns False if its delivery key was seen before."""
         ...
 
+    async def enqueue_async(self, push: Push) -> bool:
+        """`enqueue` for the event loop: waits for durability without blocking a thread."""
+        ...
+
     def claim(self, worker: str, lease_seconds: float) -> Job | None:
         """Hand out the next due project job (or one whose lease expired), or None."""
         ...

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from kg.errors import LeaseLost
 from kg.events.base import Job, JobState, ProjectStatus, Push
+from kg.events.batch import GroupCommit
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -92,6 +93,7 @@ class SqliteEventLog:
         self.path = path
         self.coalesce_seconds = coalesce_seconds
         self._local = threading.local()
+        self._batcher = GroupCommit(self._enqueue_batch)
         self._db().executescript(_SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
@@ -117,29 +119,39 @@ class SqliteEventLog:
         db.execute("COMMIT")
 
     def enqueue(self, push: Push) -> bool:
-        now = time.time()
+        return self._batcher.submit(push)
+
+    async def enqueue_async(self, push: Push) -> bool:
+        return await self._batcher.submit_async(push)
+
+    def _enqueue_batch(self, pushes: list[Push]) -> list[bool]:
+        """Store many pushes in one transaction: one fsync acknowledges them all."""
         with self._tx() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO events (delivery_key, project_id, kind, ref, commit_sha,"
-                " received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now),
-            )
-            if cursor.rowcount == 0:
-                return False
-            db.execute(
-                _ENQUEUE_PROJECT,
-                {
-                    "project_id": push.project_id,
-                    "path": push.path,
-                    "clone_url": push.clone_url,
-                    "default_branch": push.default_branch,
-                    "visibility": push.visibility,
-                    "commit": push.commit,
-                    "now": now,
-                    "due": now + self.coalesce_seconds,
-                    "event_id": cursor.lastrowid,
-                },
-            )
+            return [self._enqueue_one(db, push) for push in pushes]
+
+    def _enqueue_one(self, db: sqlite3.Connection, push: Push) -> bool:
+        now = time.time()
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO events (delivery_key, project_id, kind, ref, commit_sha,"
+            " received_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now),
+        )
+        if cursor.rowcount == 0:
+            return False
+        db.execute(
+            _ENQUEUE_PROJECT,
+            {
+                "project_id": push.project_id,
+                "path": push.path,
+                "clone_url": push.clone_url,
+                "default_branch": push.default_branch,
+                "visibility": push.visibility,
+                "commit": push.commit,
+                "now": now,
+                "due": now + self.coalesce_seconds,
+                "event_id": cursor.lastrowid,
+            },
+        )
         return True
 
     def claim(self, worker: str, lease_seconds: float) -> Job | None:
@@ -263,6 +275,7 @@ class SqliteEventLog:
         return int(self._db().execute("SELECT count(*) FROM events").fetchone()[0])
 
     def close(self) -> None:
+        self._batcher.close()
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is not None:
             db.close()

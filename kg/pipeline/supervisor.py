@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import signal
 import threading
 from multiprocessing.process import BaseProcess
@@ -17,6 +18,8 @@ log = logging.getLogger("kg.worker")
 
 def _main(settings: Settings) -> None:
     logs.configure(settings.log_level, settings.log_format)
+    # Ingest is background work: webhook acknowledgements and queries come first.
+    os.nice(10)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop

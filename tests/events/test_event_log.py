@@ -166,3 +166,17 @@ def test_a_burst_is_due_once_the_coalescing_window_has_passed(tmp_path: Path) ->
     job = log.claim("w", 60)
     assert job is not None
     assert job.commit == "2" * 40
+
+
+def test_concurrent_enqueues_share_transactions_and_lose_nothing(events: EventLog) -> None:
+    import asyncio
+
+    async def burst() -> list[bool]:
+        pushes = [push(f"k{i}", project=i % 7) for i in range(300)]
+        pushes += [push("k0", project=0)]  # a duplicate inside the burst
+        return list(await asyncio.gather(*(events.enqueue_async(p) for p in pushes)))
+
+    results = asyncio.run(burst())
+    assert results.count(True) == 300
+    assert results[-1] is False
+    assert sum(s.events_total for s in events.statuses()) == 300

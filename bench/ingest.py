@@ -1,0 +1,124 @@
+"""Ingest benchmark: kg ingest vs. the unavoidable cost of reading git and writing the store.
+
+Builds a synthetic repository with 20,000 commits (git fast-import), then times, in the same
+run and on the same repository:
+
+  (a) `git log --raw -z --numstat` over it, to /dev/null;
+  (b) pyoxigraph `bulk_load` of as many N-Triples as kg produces for it, into a fresh store,
+      as a whole process (and, for reference, the same split in 32 MB chunks as kg does);
+  (c) `kg ingest` of it into a fresh store, as a whole process, with its peak memory.
+
+Prints the medians and the ratio c / (a + b). Target: <= 1.5, peak memory < 500 MB.
+
+    python bench/ingest.py [--commits 20000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.synthetic import synthetic_repo  # noqa: E402
+
+PEAK = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+    "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+BULK = (
+    "import pyoxigraph as ox, sys; s = ox.Store(sys.argv[1]); "
+    "s.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_TRIPLES, "
+    "to_graph=ox.NamedNode('https://kg.local/g'))"
+)
+BULK_CHUNKED = (
+    "import pyoxigraph as ox, sys\n"
+    "s = ox.Store(sys.argv[1]); g = ox.NamedNode('https://kg.local/g'); rest = b''\n"
+    "with open(sys.argv[2], 'rb') as f:\n"
+    "    while block := f.read(32 << 20):\n"
+    "        block, _, rest = (rest + block).rpartition(b'\\n')\n"
+    "        s.bulk_load(block + b'\\n', ox.RdfFormat.N_TRIPLES, to_graph=g)\n"
+    "if rest.strip(): s.bulk_load(rest, ox.RdfFormat.N_TRIPLES, to_graph=g)\n"
+)
+
+
+def timed(command: list[str], **kwargs: object) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    return time.perf_counter() - started
+
+
+def kg_ntriples(repo: Path, out: Path) -> int:
+    """Write exactly the N-Triples kg writes for the repository; returns the count."""
+    from kg.extract.git import GitHistory, extract
+    from kg.iri import Minter
+
+    minter = Minter("https://kg.local/")
+    with out.open("w", encoding="utf-8") as f:
+        history = GitHistory(minter, minter.project("bench/synthetic"), f)
+        extract(repo, ["main"], history)
+    return history.stats.triples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commits", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    kg = [sys.executable, "-m", "kg"]
+    work = Path(tempfile.mkdtemp(prefix="kg-bench-ingest-"))
+    try:
+        started = time.perf_counter()
+        repo = synthetic_repo(work / "synthetic.git", args.commits, seed=42)
+        print(f"repository: {args.commits} commits, built in {time.perf_counter() - started:.1f} s")
+        nt = work / "kg.nt"
+        triples = kg_ntriples(repo, nt)
+        print(f"kg writes {triples} triples ({nt.stat().st_size / 2**20:.0f} MiB of N-Triples)")
+
+        a, b, b_chunked, c, peaks = [], [], [], [], []
+        for run in range(args.runs):
+            with open(os.devnull, "wb") as null:
+                a.append(timed(["git", "-C", str(repo), "log", "--raw", "-z", "--numstat", "main"],
+                               stderr=null))  # fmt: skip
+            b.append(timed([sys.executable, "-c", BULK, str(work / f"bulk{run}"), str(nt)]))
+            b_chunked.append(
+                timed([sys.executable, "-c", BULK_CHUNKED, str(work / f"chunk{run}"), str(nt)])
+            )
+            env = {**os.environ, "KG_DATA_DIR": str(work / f"kg{run}")}
+            started = time.perf_counter()
+            peak = subprocess.run(
+                [sys.executable, "-c", PEAK, *kg, "ingest", str(repo), "--project", "bench/s"],
+                env=env, check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            c.append(time.perf_counter() - started)
+            peaks.append(int(peak.strip()) / 1024)
+            for name in (f"bulk{run}", f"chunk{run}", f"kg{run}"):
+                shutil.rmtree(work / name, ignore_errors=True)
+
+        med = statistics.median
+        print(f"\nmedians of {args.runs} runs")
+        print(f"  (a) git log --raw -z --numstat        {med(a):7.2f} s")
+        print(f"  (b) bulk_load, one call (process)     {med(b):7.2f} s  "
+              f"{triples / med(b):9.0f} triples/s")  # fmt: skip
+        print(f"      bulk_load, 32 MB chunks (process) {med(b_chunked):7.2f} s")
+        print(f"  (c) kg ingest (process)               {med(c):7.2f} s  "
+              f"{triples / med(c):9.0f} triples/s, peak {max(peaks):.0f} MB")  # fmt: skip
+        print(
+            f"\n  c / (a + b)                 = {med(c) / (med(a) + med(b)):.2f}   (target <= 1.5)"
+        )
+        print(f"  c / (a + b chunked)         = {med(c) / (med(a) + med(b_chunked)):.2f}")
+        print(f"  peak memory of kg ingest    = {max(peaks):.0f} MB (target < 500)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
