@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     max_attempts: int = 6
-    gc_interval_seconds: float = 60.0
 
     sparql_workers: int = 2
     sparql_timeout_seconds: float = 30.0
