@@ -197,21 +197,7 @@ class SqliteEventLog:
             )
 
     def complete(self, job: Job, *, commit: str, warnings: list[str]) -> None:
-        now = time.time()
-        with self._tx() as db:
-            self._check_lease(db, job)
-            db.execute(
-                "UPDATE events SET state = 'done' WHERE project_id = ? AND id <= ?"
-                " AND state = 'pending'",
-                (job.project_id, job.last_event_id),
-            )
-            db.execute(
-                "UPDATE projects SET state = CASE WHEN last_event_id > claimed_event_id"
-                " THEN 'pending' ELSE 'idle' END, attempts = 0, lease_owner = NULL,"
-                " lease_until = NULL, available_at = ?, ingested_commit = ?, message = ?,"
-                " warnings = ?, updated_at = ? WHERE project_id = ?",
-                (now, commit, "", json.dumps(warnings), now, job.project_id),
-            )
+        self._settle(job, "done", "idle", "", commit=commit, warnings=warnings)
 
     def retry_later(self, job: Job, reason: str, delay_seconds: float) -> None:
         now = time.time()
@@ -224,21 +210,36 @@ class SqliteEventLog:
             )
 
     def fail(self, job: Job, reason: str) -> None:
+        self._settle(job, "failed", "failed", reason)
+
+    def _settle(
+        self,
+        job: Job,
+        events_to: str,
+        project_to: str,
+        message: str,
+        *,
+        commit: str | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        """Settle the job's events; the project stays pending if newer events arrived."""
         now = time.time()
         with self._tx() as db:
             self._check_lease(db, job)
             db.execute(
-                "UPDATE events SET state = 'failed' WHERE project_id = ? AND id <= ?"
+                "UPDATE events SET state = ? WHERE project_id = ? AND id <= ?"
                 " AND state = 'pending'",
-                (job.project_id, job.last_event_id),
+                (events_to, job.project_id, job.last_event_id),
             )
             db.execute(
                 "UPDATE projects SET state = CASE WHEN last_event_id > claimed_event_id"
-                " THEN 'pending' ELSE 'failed' END, attempts = 0, lease_owner = NULL,"
-                " lease_until = NULL, available_at = ?, message = ?, updated_at = ?"
-                " WHERE project_id = ?",
-                (now, reason, now, job.project_id),
-            )
+                " THEN 'pending' ELSE ? END, attempts = 0, lease_owner = NULL,"
+                " lease_until = NULL, available_at = ?, message = ?,"
+                " ingested_commit = coalesce(?, ingested_commit),"
+                " warnings = coalesce(?, warnings), updated_at = ? WHERE project_id = ?",
+                (project_to, now, message, commit,
+                 None if warnings is None else json.dumps(warnings), now, job.project_id),
+            )  # fmt: skip
 
     def _status(self, db: sqlite3.Connection, row: sqlite3.Row) -> ProjectStatus:
         counts = db.execute(
