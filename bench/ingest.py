@@ -58,14 +58,17 @@ def timed(command: list[str], **kwargs: object) -> float:
 
 def kg_ntriples(repo: Path, out: Path) -> int:
     """Write exactly the N-Triples kg writes for the repository; returns the count."""
-    from kg.extract.git import GitHistory, extract
+    from kg.extract.context import BlobReader, Context
+    from kg.extract.tools import tool_extractors
+    from kg.extract.walk import walk
     from kg.iri import Minter
 
     minter = Minter("https://kg.local/")
     with out.open("w", encoding="utf-8") as f:
-        history = GitHistory(minter, minter.project("bench/synthetic"), f)
-        extract(repo, ["main"], history)
-    return history.stats.triples
+        ctx = Context(minter, minter.project("bench/synthetic"), repo, f, BlobReader(repo))
+        walk(ctx, ["main"], tool_extractors())
+        ctx.blobs.close()
+    return ctx.stats.triples
 
 
 def main() -> None:

@@ -63,3 +63,12 @@ def file_version(project_iri: str, path: str | bytes, blob: str) -> str:
     'https://kg.local/projects/a/b/-/files/ab12/x%20y.txt'
     """
     return f"{project_iri}/-/files/{blob}/{path_segment(path)}"
+
+
+def path_key(name: str) -> str:
+    """A name made safe as one IRI path segment.
+
+    >>> path_key("train.seed/x y")
+    'train.seed%2Fx%20y'
+    """
+    return path_segment(name).replace("/", "%2F")

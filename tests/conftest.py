@@ -57,3 +57,14 @@ def gitlab_payload() -> Callable[[str], dict[str, Any]]:
         return data
 
     return load
+
+
+REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "real"
+
+
+@pytest.fixture
+def real() -> Path:
+    """The real metadata samples in ../shared/fixtures/real (skipped where they are absent)."""
+    if not REAL.is_dir():
+        pytest.skip(f"real fixtures not found at {REAL} (they ship beside the repo in CI)")
+    return REAL

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Literal
 
 from kg.errors import CommandFailed
-from kg.extract.git import GitHistory, extract
+from kg.extract.context import BlobReader, Context
+from kg.extract.tools import tool_extractors
+from kg.extract.walk import walk
 from kg.iri import Minter
 from kg.store import ProjectRecord, Store
 
 # Bump when extractors change what they emit: projects ingested by another version are
 # rebuilt in full rather than extended.
-EXTRACTOR_VERSION = "git/1"
+EXTRACTOR_VERSION = "kg/2"
 
 
 @dataclass(frozen=True)
@@ -130,23 +132,26 @@ def ingest_repository(
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", suffix=".nt", dir=workdir, buffering=1 << 20
     ) as out:
-        history = GitHistory(minter, iri, out)
-        if revisions:
-            extract(repo, revisions, history, on_commit=on_commit)
+        ctx = Context(minter, iri, repo, out, BlobReader(repo))
+        try:
+            if revisions:
+                walk(ctx, revisions, tool_extractors(), on_commit=on_commit)
+        finally:
+            ctx.blobs.close()
         out.flush()
-        warnings = [str(w) for w in history.warnings]
+        warnings = [str(w) for w in ctx.warnings]
         if mode == "full":
-            record = record.evolve(triples=history.stats.triples, warnings=len(warnings))
+            record = record.evolve(triples=ctx.stats.triples, warnings=len(warnings))
             published = store.replace_project_graph(record, Path(out.name))
         else:
-            total = (previous.triples if previous else 0) + history.stats.triples
+            total = (previous.triples if previous else 0) + ctx.stats.triples
             record = record.evolve(triples=total, warnings=len(warnings))
             published = store.extend_project_graph(record, Path(out.name))
     return IngestResult(
         record=published,
         mode=mode,
-        commits=history.stats.commits,
-        triples=history.stats.triples,
+        commits=ctx.stats.commits,
+        triples=ctx.stats.triples,
         seconds=time.monotonic() - started,
         warnings=warnings,
     )

@@ -10,7 +10,8 @@ import pyoxigraph as ox
 import pytest
 
 from kg import iri as mint
-from kg.extract.git import GitHistory, extract
+from kg.extract.context import BlobReader, Context
+from kg.extract.walk import walk
 from kg.iri import Minter
 from kg.vocab import KG, PROV, RDF_TYPE, SCHEMA
 from tests.fixtures.gitrepo import BOB, GitRepo
@@ -22,7 +23,7 @@ PROJECT = MINTER.project("group/project")
 def graph(repo: GitRepo, revisions: list[str] | None = None) -> ox.Store:
     """Extract `revisions` (default: HEAD) into an in-memory store's default graph."""
     out = io.StringIO()
-    extract(repo.path, revisions or ["HEAD"], GitHistory(MINTER, PROJECT, out))
+    walk(Context(MINTER, PROJECT, repo.path, out, BlobReader(repo.path)), revisions or ["HEAD"], [])
     store = ox.Store()
     store.load(out.getvalue(), ox.RdfFormat.N_TRIPLES)
     return store

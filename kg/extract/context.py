@@ -1,0 +1,108 @@
+"""What every extractor gets: the repository's objects, a sink for triples, a place for warnings."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from kg.extract import ExtractStats, ExtractWarning
+from kg.iri import Minter
+
+
+class BlobReader:
+    """Reads objects from a repository through one long-running `git cat-file --batch`.
+
+    `read("<commit>:<path>")` and `read("<blob id>")` both work; missing objects give None.
+    """
+
+    def __init__(self, repo: Path, *, max_size: int = 256 * 1024 * 1024) -> None:
+        self.repo = repo
+        self.max_size = max_size
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _proc(self) -> subprocess.Popen[bytes]:
+        if self._process is None:
+            self._process = subprocess.Popen(
+                ["git", "-C", str(self.repo), "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        return self._process
+
+    def read(self, spec: str) -> bytes | None:
+        """The content of a blob, or None if there is no such blob (or it is too large)."""
+        if "\n" in spec:
+            return None
+        proc = self._proc()
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+        proc.stdin.flush()
+        header = proc.stdout.readline().split()
+        if len(header) != 3:  # "<spec> missing" or "<spec> ambiguous"
+            return None
+        _, kind, size_text = header
+        size = int(size_text)
+        data = proc.stdout.read(size + 1)[:-1]
+        if kind != b"blob" or size > self.max_size:
+            return None
+        return data
+
+    def close(self) -> None:
+        """Stop the git process."""
+        if self._process is not None:
+            assert self._process.stdin is not None and self._process.stdout is not None
+            self._process.stdin.close()
+            self._process.wait()
+            self._process.stdout.close()
+            self._process = None
+
+
+def tree_paths(repo: Path, commit: str) -> list[str]:
+    """Every file path in a commit's tree (for resolving globs)."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "ls-tree", "-r", "-z", "--name-only", commit],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return []
+    return [p.decode("utf-8", "replace") for p in done.stdout.split(b"\0") if p]
+
+
+@dataclass
+class Context:
+    """The state one extraction run shares between extractors."""
+
+    minter: Minter
+    project: str
+    repo: Path
+    out: IO[str]
+    blobs: BlobReader
+    stats: ExtractStats = field(default_factory=ExtractStats)
+    warnings: list[ExtractWarning] = field(default_factory=list)
+
+    def emit(self, lines: list[str]) -> None:
+        """Write N-Triples lines."""
+        self.out.write("".join(lines))
+        self.stats.triples += len(lines)
+
+    def warn(
+        self, source: str, reason: str, commit: str | None = None, path: str | None = None
+    ) -> None:
+        """Record something that could not be read; the ingest goes on."""
+        self.warnings.append(ExtractWarning(source, reason, commit, path))
+
+    def iri(self, *parts: str) -> str:
+        """An IRI inside the project: `<project>/-/<parts...>`."""
+        from kg.rdf import path_segment
+
+        return f"{self.project}/-/" + "/".join(path_segment(p) for p in parts)
+
+
+def short_hash(*parts: str) -> str:
+    """A stable 16-hex key from text (for IRIs of things that have no id of their own)."""
+    return hashlib.sha1("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]

@@ -1,0 +1,11 @@
+"""The tool extractors every ingest runs, in order."""
+
+from __future__ import annotations
+
+from kg.extract.base import Extractor
+from kg.extract.dvc import Dvc
+
+
+def tool_extractors() -> list[Extractor]:
+    """A fresh set of tool extractors (they may keep state for one ingest)."""
+    return [Dvc()]

@@ -1,0 +1,74 @@
+"""One pass over the history: the git layer for every commit, tool extractors where they apply."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+
+from kg.errors import CommandFailed
+from kg.extract.base import Extractor
+from kg.extract.context import Context
+from kg.extract.git import GitHistory
+from kg.extract.log import Change, Commit, log_command, parse_log
+
+log = logging.getLogger("kg.extract")
+
+
+def _dispatch(
+    ctx: Context, tools: Sequence[Extractor], commit: Commit, changes: list[Change]
+) -> None:
+    for tool in tools:
+        wanted = [ch for ch in changes if tool.wants(ch.text)]
+        try:
+            tool.commit(ctx, commit, wanted)
+        except Exception as exc:  # a bug or an input we did not foresee: warn, go on
+            log.exception("extractor failed", extra={"extractor": tool.name, "commit": commit.sha})
+            ctx.warn(tool.name, f"extractor error: {type(exc).__name__}: {exc}", commit.sha)
+
+
+def walk(
+    ctx: Context,
+    revisions: Sequence[str],
+    tools: Sequence[Extractor],
+    *,
+    on_commit: Callable[[int], None] | None = None,
+) -> None:
+    """Stream `git log` over `revisions` into the git layer and the tool extractors."""
+    history = GitHistory(ctx)
+    command = log_command(ctx.repo, revisions)
+    # stderr goes to a file: a pipe nobody drains could fill up and stall git.
+    with (
+        tempfile.TemporaryFile() as errors,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors) as proc,
+    ):
+        assert proc.stdout is not None
+        current: Commit | None = None
+        term = ""
+        changes: list[Change] = []
+        try:
+            for item in parse_log(proc.stdout):
+                if isinstance(item, Commit):
+                    if current is not None:
+                        _dispatch(ctx, tools, current, changes)
+                    current, term, changes = item, history.add_commit(item), []
+                    if on_commit is not None:
+                        on_commit(ctx.stats.commits)
+                elif current is not None:
+                    history.add_change(current, term, item)
+                    changes.append(item)
+            if current is not None:
+                _dispatch(ctx, tools, current, changes)
+        except (ValueError, StopIteration) as exc:
+            proc.kill()
+            raise CommandFailed(command, -1, f"unreadable git log output: {exc}") from exc
+        if proc.wait() != 0:
+            errors.seek(0)
+            raise CommandFailed(command, proc.returncode, errors.read().decode("utf-8", "replace"))
+    for tool in tools:
+        try:
+            tool.finish(ctx)
+        except Exception as exc:
+            log.exception("extractor failed", extra={"extractor": tool.name})
+            ctx.warn(tool.name, f"extractor error: {type(exc).__name__}: {exc}")
