@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -61,16 +62,31 @@ class BlobReader:
             self._process = None
 
 
-def tree_paths(repo: Path, commit: str) -> list[str]:
-    """Every file path in a commit's tree (for resolving globs)."""
+@dataclass(frozen=True)
+class TreeEntry:
+    """One file of a commit's tree."""
+
+    mode: str
+    blob: str
+
+
+@lru_cache(maxsize=8)
+def tree(repo: Path, commit: str) -> dict[str, TreeEntry]:
+    """Every file of a commit's tree by path (for resolving globs); empty if unknown."""
     done = subprocess.run(
-        ["git", "-C", str(repo), "ls-tree", "-r", "-z", "--name-only", commit],
+        ["git", "-C", str(repo), "ls-tree", "-r", "-z", "--full-tree", commit],
         capture_output=True,
         check=False,
     )
     if done.returncode != 0:
-        return []
-    return [p.decode("utf-8", "replace") for p in done.stdout.split(b"\0") if p]
+        return {}
+    out = {}
+    for record in done.stdout.split(b"\0"):
+        meta, _, path = record.partition(b"\t")
+        if path:
+            mode, _, blob = meta.decode().split(" ")
+            out[path.decode("utf-8", "replace")] = TreeEntry(mode, blob)
+    return out
 
 
 @dataclass

@@ -43,6 +43,7 @@ class Change:
     before: tuple[str, ...]
     after: str
     source: bytes | None = None
+    mode: str = "100644"
 
     @property
     def text(self) -> str:
@@ -128,9 +129,10 @@ def _change(token: bytes, tokens: Iterator[bytes]) -> Change:
     parts = token[parents:].split()
     # modes (parents + 1), blobs (parents + 1), status
     blobs = [p.decode() for p in parts[parents + 1 : 2 * parents + 2]]
+    mode = parts[parents].decode()
     status = parts[-1].decode()
     kind = status[0] if parents == 1 else "M"
     if kind in ("R", "C"):
         source = next(tokens)
-        return Change(kind, next(tokens), tuple(blobs[:-1]), blobs[-1], source)
-    return Change(kind, next(tokens), tuple(blobs[:-1]), blobs[-1])
+        return Change(kind, next(tokens), tuple(blobs[:-1]), blobs[-1], source, mode)
+    return Change(kind, next(tokens), tuple(blobs[:-1]), blobs[-1], None, mode)

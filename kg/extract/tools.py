@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from kg.extract.base import Extractor
+from kg.extract.datalad import DataLad
 from kg.extract.dvc import Dvc
 
 
 def tool_extractors() -> list[Extractor]:
     """A fresh set of tool extractors (they may keep state for one ingest)."""
-    return [Dvc()]
+    return [Dvc(), DataLad()]

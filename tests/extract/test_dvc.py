@@ -23,13 +23,16 @@ def history(real: Path, git_repo: Callable[[str], GitRepo]) -> tuple[GitRepo, di
 
 
 def runs(store: object, commit: str) -> list[dict[str, str]]:
-    return rows(store, f"""  # type: ignore[arg-type]
+    return rows(
+        store,
+        f"""  # type: ignore[arg-type]
         SELECT ?run ?name ?cmd WHERE {{
           ?run a kg:Run ; kg:tool "dvc" ; kg:inCommit ?c ;
                prov:qualifiedAssociation/prov:hadPlan ?plan .
           ?c kg:sha "{commit}" .
           ?plan schema:name ?name ; kg:command ?cmd .
-        }}""")
+        }}""",
+    )
 
 
 def test_four_stage_runs_in_every_era(history: tuple[GitRepo, dict[str, str]]) -> None:
@@ -47,49 +50,64 @@ def test_stage_outputs_link_up_by_md5(history: tuple[GitRepo, dict[str, str]]) -
     store, _ = extract(repo.path)
     for era, prepared in (("dvc2-schema2-nohash", "20b786b6e6f80e2b3fcf17827ad18597.dir"),
                           ("dvc3-schema2-hash-md5", "153aad06d376b6595932470e459ef42a.dir")):  # fmt: skip
-        pairs = rows(store, f"""
+        pairs = rows(
+            store,
+            f"""
             SELECT ?producer ?consumer WHERE {{
               ?e prov:atLocation "data/prepared" ; kg:md5 "{prepared}" ; prov:wasGeneratedBy ?p .
               ?p kg:inCommit/kg:sha "{commits[era]}" ; prov:qualifiedAssociation/prov:hadPlan/schema:name ?producer .
               ?c prov:used ?e ; prov:qualifiedAssociation/prov:hadPlan/schema:name ?consumer .
-            }}""")
+            }}""",
+        )
         assert {(r["producer"], r["consumer"]) for r in pairs} == {("prepare", "featurize")}, era
 
 
 def test_params_and_git_links(history: tuple[GitRepo, dict[str, str]]) -> None:
     repo, commits = history
     store, _ = extract(repo.path)
-    params = rows(store, f"""
+    params = rows(
+        store,
+        f"""
         SELECT ?k ?v WHERE {{
           ?run kg:inCommit/kg:sha "{commits["dvc3-schema2-hash-md5"]}" ;
                prov:qualifiedAssociation/prov:hadPlan/schema:name "train" ;
                kg:parameter [ schema:name ?k ; schema:value ?v ] .
-        }}""")
+        }}""",
+    )
     assert {(r["k"], r["v"]) for r in params} == {
         ("train.min_split", "0.01"), ("train.n_est", "50"), ("train.seed", "20170428"),
     }  # fmt: skip
     # scores.json is tracked by git in dvc1: the DVC output is the same content as the git file
-    linked = rows(store, """
+    linked = rows(
+        store,
+        """
         SELECT ?md5 ?blob WHERE {
           ?e prov:atLocation "scores.json" ; kg:md5 ?md5 ; prov:alternateOf ?g .
           ?g kg:blob ?blob .
-        }""")
+        }""",
+    )
     assert "0d2602f440d13372435d91d3bfa17652" in {r["md5"] for r in linked}
 
 
 def test_tracked_files_imports_and_artifacts(history: tuple[GitRepo, dict[str, str]]) -> None:
     repo, _ = history
     store, _ = extract(repo.path)
-    data = rows(store, """
+    data = rows(
+        store,
+        """
         SELECT ?md5 ?source WHERE {
           ?e a schema:Dataset ; prov:atLocation "data/data.xml" ; kg:md5 ?md5 .
           OPTIONAL { ?e kg:importedFrom ?source }
-        }""")
+        }""",
+    )
     md5s = {r["md5"] for r in data}
     assert md5s == {"a304afb96060aad90176268345e10355", "22a1a2931c8370d3aeedd7183606fd7f"}
     sources = {r.get("source", "") for r in data}
     assert any("f59388cd04276e75d70b2136597aaa27e7937cc3" in s for s in sources)
-    artifacts = rows(store, "SELECT ?name ?type ?path WHERE { ?a a ?type ; schema:name ?name ; prov:atLocation ?path . FILTER(?type IN (schema:Dataset, kg:Model)) FILTER(CONTAINS(STR(?a), '/artifacts/')) }")
+    artifacts = rows(
+        store,
+        "SELECT ?name ?type ?path WHERE { ?a a ?type ; schema:name ?name ; prov:atLocation ?path . FILTER(?type IN (schema:Dataset, kg:Model)) FILTER(CONTAINS(STR(?a), '/artifacts/')) }",
+    )
     assert {(r["name"], r["path"]) for r in artifacts} == {
         ("stackoverflow-dataset", "data/data.xml"), ("text-classification", "model.pkl"),
     }  # fmt: skip
@@ -113,7 +131,9 @@ stages:
 """}, "pipeline")  # fmt: skip
     store, warnings = extract(repo.path)
     assert warnings == []
-    plans = rows(store, "SELECT ?name ?cmd WHERE { ?p a prov:Plan ; schema:name ?name ; kg:command ?cmd }")
+    plans = rows(
+        store, "SELECT ?name ?cmd WHERE { ?p a prov:Plan ; schema:name ?name ; kg:command ?cmd }"
+    )
     names = {r["name"]: r["cmd"] for r in plans}
     assert names["build@us"] == "python build.py us"
     assert {"train@cnn-1", "train@cnn-2", "train@xgb-1", "train@xgb-2"} <= set(names)
@@ -121,10 +141,18 @@ stages:
     assert [r["o"] for r in outputs] == ["out/uk.csv"]
 
 
-def test_broken_lock_files_warn_and_the_rest_is_ingested(git_repo: Callable[[str], GitRepo]) -> None:
+def test_broken_lock_files_warn_and_the_rest_is_ingested(
+    git_repo: Callable[[str], GitRepo],
+) -> None:
     repo = git_repo("broken")
-    good = repo.commit({"dvc.lock": "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: o\n      md5: 0123\n"})
-    bad = repo.commit({"dvc.lock": "schema: '2.0'\nstages:\n  a: [unclosed", "sub/dvc.lock": "- just\n- a list\n"})
+    good = repo.commit(
+        {
+            "dvc.lock": "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: o\n      md5: 0123\n"
+        }
+    )
+    bad = repo.commit(
+        {"dvc.lock": "schema: '2.0'\nstages:\n  a: [unclosed", "sub/dvc.lock": "- just\n- a list\n"}
+    )
     repo.commit({"README": "still here"}, "after")
     store, warnings = extract(repo.path)
     reasons = {(w.commit, w.path): w.reason for w in warnings}
