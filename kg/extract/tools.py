@@ -5,8 +5,9 @@ from __future__ import annotations
 from kg.extract.base import Extractor
 from kg.extract.datalad import DataLad
 from kg.extract.dvc import Dvc
+from kg.extract.renku import Renku
 
 
 def tool_extractors() -> list[Extractor]:
     """A fresh set of tool extractors (they may keep state for one ingest)."""
-    return [Dvc(), DataLad()]
+    return [Renku(), Dvc(), DataLad()]

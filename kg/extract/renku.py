@@ -1,0 +1,307 @@
+"""Renku >= 1.0: activities, plans, composite plans, datasets (all versions) and the project.
+
+Object files changed by a commit are decoded (`kg.extract.renku_db`); referenced objects
+(an activity's plan, a composite plan's steps) are read from the same commit's tree. Renku's
+ids are relative (`/activities/<uuid>`) and are rebased under the project
+(`<project>/-/renku/activities/<uuid>`). Renku's checksums are git blob ids, so its
+entities are the git file versions themselves. Renku's own terms are written alongside
+PROV and schema.org, so SPARQL written for renku-graph keeps working.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any
+
+from kg.extract.context import Context
+from kg.extract.log import Change, Commit, is_zero
+from kg.extract.renku_db import CorruptObject, decode
+from kg.extract.runs import (
+    A,
+    Agent,
+    Entity,
+    Plan,
+    Run,
+    agent_term,
+    git_entity,
+    p,
+    plan_lines,
+    write_run,
+)
+from kg.rdf import iri, literal, triple
+from kg.vocab import XSD
+
+RENKU = "https://swissdatasciencecenter.github.io/renku-ontology#"
+_OID = re.compile(r"^[0-9a-f]{64}$")
+_DT = XSD + "dateTime"
+
+
+def r(local: str) -> str:
+    """A term in Renku's namespace."""
+    return iri(RENKU + local)
+
+
+class Renku:
+    """The Renku (>= 1.0) object-database extractor."""
+
+    name = "renku"
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def wants(self, path: str) -> bool:
+        if not path.startswith(".renku/metadata/"):
+            return False
+        name = posixpath.basename(path)
+        return name == "project" or bool(_OID.match(name))
+
+    def finish(self, ctx: Context) -> None:
+        """Nothing spans commits."""
+
+    def rebase(self, ctx: Context, renku_id: str) -> str:
+        """Renku's relative ids under the project; absolute ones kept."""
+        if renku_id.startswith("/"):
+            return f"{ctx.project}/-/renku{renku_id}"
+        return renku_id
+
+    def _load(self, ctx: Context, commit: str, oid: str) -> dict[str, Any] | None:
+        key = (commit, oid)
+        if key not in self._cache:
+            raw = ctx.blobs.read(f"{commit}:.renku/metadata/{oid[:2]}/{oid[2:4]}/{oid}")
+            try:
+                self._cache[key] = decode(raw) if raw is not None else None
+            except CorruptObject:
+                self._cache[key] = None
+        return self._cache[key]
+
+    def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
+        for ch in changes:
+            if is_zero(ch.after):
+                continue
+            raw = ctx.blobs.read(ch.after)
+            if raw is None:
+                continue
+            try:
+                obj = decode(raw)
+            except CorruptObject as exc:
+                ctx.warn("renku", f"corrupt object: {exc}", commit.sha, ch.text)
+                continue
+            kind = str(obj.get("@type", "")).rsplit(".", 1)[-1]
+            handler = {
+                "Activity": self._activity,
+                "Plan": self._plan,
+                "CompositePlan": self._plan,
+                "WorkflowFilePlan": self._plan,
+                "WorkflowFileCompositePlan": self._plan,
+                "Dataset": self._dataset,
+                "Project": self._project,
+            }.get(kind)
+            if handler is None:
+                continue
+            try:
+                handler(ctx, commit, obj, first=ch.status == "A")
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                ctx.warn("renku", f"unexpected {kind} object: {exc!r}", commit.sha, ch.text)
+
+    def _agent(self, value: Any) -> Agent | None:
+        if not isinstance(value, dict):
+            return None
+        if str(value.get("@type", "")).endswith("SoftwareAgent"):
+            return Agent(str(value.get("name") or ""), software_iri=str(value.get("id")))
+        email = value.get("email") or str(value.get("id", "")).removeprefix("mailto:")
+        return Agent(str(value.get("name") or email), str(email or ""))
+
+    def _entity(self, ctx: Context, value: Any) -> Entity | None:
+        entity = value.get("entity") if isinstance(value, dict) else None
+        if not isinstance(entity, dict) or "path" not in entity:
+            return None
+        checksum = entity.get("checksum")
+        if checksum:
+            e = git_entity(ctx, str(entity["path"]), str(checksum))
+            e.directory = str(entity.get("@type", "")).endswith("Collection")
+            return e
+        return Entity(ctx.iri("entities", "path", str(entity["path"])), str(entity["path"]))
+
+    def _plan_record(self, ctx: Context, obj: dict[str, Any]) -> Plan:
+        def defaults(key: str) -> list[str]:
+            return [
+                str(x["default_value"])
+                for x in obj.get(key) or []
+                if isinstance(x, dict) and x.get("default_value") not in (None, "")
+            ]
+
+        derived = obj.get("derived_from")
+        return Plan(
+            iri=self.rebase(ctx, str(obj["id"])),
+            name=str(obj.get("name") or obj["id"]),
+            tool="renku",
+            command=obj.get("command"),
+            inputs=defaults("inputs"),
+            outputs=defaults("outputs"),
+            description=obj.get("description"),
+            derived_from=[self.rebase(ctx, str(derived))] if derived else [],
+        )
+
+    def _activity(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
+        association = obj.get("association") or {}
+        plan_ref = association.get("plan") if isinstance(association, dict) else None
+        plan_obj = (
+            self._load(ctx, commit.sha, plan_ref["@oid"]) if isinstance(plan_ref, dict) else None
+        )
+        plan = self._plan_record(ctx, plan_obj) if plan_obj else None
+        agents = [a for a in map(self._agent, obj.get("agents") or []) if a is not None]
+        # The person first: the association's agent in PROV is the software, listed below.
+        agents.sort(key=lambda a: a.software_iri is not None)
+        run = Run(
+            iri=self.rebase(ctx, str(obj["id"])),
+            tool="renku",
+            label=f"renku run {plan.name}" if plan else "renku run",
+            started=obj.get("started_at_time"),
+            ended=obj.get("ended_at_time"),
+            commit=commit.sha if first else None,
+            plan=plan,
+            agents=agents,
+            used=[e for e in map(lambda u: self._entity(ctx, u), obj.get("usages") or []) if e],
+            generated=[
+                e for e in map(lambda g: self._entity(ctx, g), obj.get("generations") or []) if e
+            ],
+            parameters={
+                str(pv.get("parameter_id", "")).rsplit("/", 2)[-2]
+                + "/"
+                + str(pv.get("parameter_id", "")).rsplit("/", 1)[-1]: str(pv.get("value"))
+                for pv in obj.get("parameters") or []
+                if isinstance(pv, dict)
+            },
+        )
+        write_run(ctx, run)
+        s = iri(run.iri)
+        lines = [triple(s, A, r("Activity"))]
+        for used in run.used + run.generated:
+            lines.append(triple(iri(used.iri), r("checksum"), literal(used.hashes.get("blob", ""))))
+        for invalidation in obj.get("invalidations") or []:
+            gone = self._entity(ctx, invalidation)
+            if gone:
+                lines.append(triple(iri(gone.iri), p("prov:wasInvalidatedBy"), s))
+        if obj.get("invalidated_at"):
+            lines.append(
+                triple(s, p("prov:invalidatedAtTime"), literal(str(obj["invalidated_at"]), _DT))
+            )
+        if plan is not None:
+            lines.append(triple(iri(plan.iri), A, r("Plan")))
+            if plan.command is not None:
+                lines.append(triple(iri(plan.iri), r("command"), literal(plan.command)))
+        ctx.emit(lines)
+
+    def _plan(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
+        plan = self._plan_record(ctx, obj)
+        s = iri(plan.iri)
+        lines = plan_lines(plan) + [triple(s, A, r("Plan"))]
+        if plan.command is not None:
+            lines.append(triple(s, r("command"), literal(plan.command)))
+        if str(obj.get("@type", "")).endswith("CompositePlan"):
+            lines.append(triple(s, A, r("CompositePlan")))
+            for ref in obj.get("plans") or []:
+                step = self._load(ctx, commit.sha, ref["@oid"]) if isinstance(ref, dict) else None
+                if step and step.get("id"):
+                    lines.append(
+                        triple(s, p("schema:hasPart"), iri(self.rebase(ctx, str(step["id"]))))
+                    )
+        removed = obj.get("date_removed") or obj.get("invalidated_at")
+        if removed:
+            lines.append(triple(s, p("prov:invalidatedAtTime"), literal(str(removed), _DT)))
+        if obj.get("date_created"):
+            lines.append(triple(s, p("schema:dateCreated"), literal(str(obj["date_created"]), _DT)))
+        for keyword in obj.get("keywords") or []:
+            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
+        for creator in obj.get("creators") or []:
+            agent = self._agent(creator)
+            if agent:
+                lines.append(triple(s, p("schema:creator"), agent_term(ctx, agent, lines)))
+        ctx.emit(lines)
+
+    def _dataset(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
+        s = iri(self.rebase(ctx, str(obj["id"])))
+        # 1.x has no slug: name is the slug, title the name (Dataset._adjust_slug_and_name)
+        slug = obj.get("slug") or obj.get("name")
+        title = obj.get("name") if obj.get("slug") else obj.get("title") or obj.get("name")
+        lines = [
+            triple(s, A, p("schema:Dataset")),
+            triple(s, A, p("prov:Entity")),
+            triple(s, p("schema:name"), literal(str(title or slug))),
+            triple(s, r("slug"), literal(str(slug))),
+            triple(s, p("kg:inCommit"), iri(f"{ctx.project}/-/commits/{commit.sha}")),
+        ]
+        for key, term in (
+            ("identifier", "schema:identifier"),
+            ("description", "schema:description"),
+            ("license", "schema:license"),
+        ):
+            if obj.get(key):
+                lines.append(triple(s, p(term), literal(str(obj[key]))))
+        if obj.get("initial_identifier"):
+            lines.append(
+                triple(s, r("originalIdentifier"), literal(str(obj["initial_identifier"])))
+            )
+        for key, term in (
+            ("date_created", "schema:dateCreated"),
+            ("date_modified", "schema:dateModified"),
+            ("date_published", "schema:datePublished"),
+            ("date_removed", "prov:invalidatedAtTime"),
+        ):
+            if obj.get(key):
+                lines.append(triple(s, p(term), literal(str(obj[key]), _DT)))
+        for keyword in obj.get("keywords") or []:
+            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
+        for creator in obj.get("creators") or []:
+            agent = self._agent(creator)
+            if agent:
+                lines.append(triple(s, p("schema:creator"), agent_term(ctx, agent, lines)))
+        for key, term in (("derived_from", "prov:wasDerivedFrom"), ("same_as", "schema:sameAs")):
+            url = obj.get(key)
+            target = (
+                url.get("url_id") or url.get("url_str") or url.get("id")
+                if isinstance(url, dict)
+                else url
+            )
+            if target:
+                lines.append(triple(s, p(term), iri(self.rebase(ctx, str(target)))))
+        for file in obj.get("dataset_files") or []:
+            entity = self._entity(ctx, file)
+            if entity is None or not isinstance(file, dict):
+                continue
+            f = iri(self.rebase(ctx, str(file.get("id") or entity.iri)))
+            e = iri(entity.iri)
+            lines += [
+                triple(s, p("schema:hasPart"), f),
+                triple(f, A, p("schema:DigitalDocument")),
+                triple(f, A, p("prov:Entity")),
+                triple(f, p("prov:entity"), e),
+                triple(f, p("prov:atLocation"), literal(entity.path)),
+                triple(e, A, p("prov:Entity")),
+                triple(e, p("prov:atLocation"), literal(entity.path)),
+                triple(e, r("checksum"), literal(entity.hashes.get("blob", ""))),
+            ]
+            if file.get("date_removed"):
+                lines.append(
+                    triple(f, p("prov:invalidatedAtTime"), literal(str(file["date_removed"]), _DT))
+                )
+            if isinstance(file.get("source"), str):
+                lines.append(triple(f, r("source"), literal(file["source"])))
+        ctx.emit(lines)
+
+    def _project(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
+        s = iri(ctx.project)
+        lines = [triple(s, A, p("schema:Project"))]
+        if obj.get("description"):
+            lines.append(triple(s, p("schema:description"), literal(str(obj["description"]))))
+        if obj.get("version") is not None:
+            lines.append(triple(s, p("schema:schemaVersion"), literal(str(obj["version"]))))
+        if obj.get("agent_version"):
+            lines.append(triple(s, p("schema:agent"), literal(str(obj["agent_version"]))))
+        for keyword in obj.get("keywords") or []:
+            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
+        creator = self._agent(obj.get("creator"))
+        if creator:
+            lines.append(triple(s, p("schema:creator"), agent_term(ctx, creator, lines)))
+        ctx.emit(lines)
