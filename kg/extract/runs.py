@@ -53,11 +53,12 @@ class Plan:
 
 @dataclass
 class Agent:
-    """A person (name, e-mail) or a software agent (IRI, name)."""
+    """A person (name, e-mail, or an IRI such as an ORCID) or a software agent (IRI, name)."""
 
     name: str
     email: str = ""
     software_iri: str | None = None
+    person_iri: str | None = None
 
 
 @dataclass
@@ -132,7 +133,7 @@ def agent_term(ctx: Context, agent: Agent, lines: list[str]) -> str:
         if agent.name:
             lines.append(triple(s, p("schema:name"), literal(agent.name)))
         return s
-    s = iri(ctx.minter.person(agent.name, agent.email))
+    s = iri(agent.person_iri or ctx.minter.person(agent.name, agent.email))
     lines += [
         triple(s, A, p("schema:Person")),
         triple(s, A, p("prov:Person")),

@@ -6,8 +6,9 @@ from kg.extract.base import Extractor
 from kg.extract.datalad import DataLad
 from kg.extract.dvc import Dvc
 from kg.extract.renku import Renku
+from kg.extract.rocrate import RoCrate
 
 
 def tool_extractors() -> list[Extractor]:
     """A fresh set of tool extractors (they may keep state for one ingest)."""
-    return [Renku(), Dvc(), DataLad()]
+    return [Renku(), Dvc(), DataLad(), RoCrate()]

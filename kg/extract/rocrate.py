@@ -1,0 +1,217 @@
+"""RO-Crate (1.1, 1.2): Workflow / Process / Provenance Run Crate actions are runs.
+
+The crate is read as JSON (its `@graph` is flat), so no JSON-LD context has to be fetched.
+`CreateAction` and `OrganizeAction` become runs when they ran software (an `instrument`)
+or the crate conforms to a Workflow Run Crate profile; others, such as eLabFTW's
+"RO-Crate created", are skipped. Relative ids are paths relative to the crate's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from typing import Any
+from urllib.parse import unquote
+
+from kg import iri as mint
+from kg.extract.context import Context, short_hash, tree
+from kg.extract.log import Change, Commit, is_zero
+from kg.extract.runs import A, Agent, Entity, Plan, Run, p, write_run
+from kg.rdf import iri, literal, triple
+
+_ACTIONS = {"CreateAction", "OrganizeAction"}
+_WFRUN = "https://w3id.org/ro/wfrun/"
+_NAMES = ("ro-crate-metadata.json", "ro-crate-metadata.jsonld")
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("@type", [])
+    return {kind} if isinstance(kind, str) else {k for k in kind if isinstance(k, str)}
+
+
+def _ids(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value] if value is not None else []
+    return [v["@id"] for v in values if isinstance(v, dict) and isinstance(v.get("@id"), str)]
+
+
+def _is_absolute(ref: str) -> bool:
+    return ":" in ref.split("/", 1)[0]
+
+
+class Crate:
+    """One parsed crate: nodes by id, and how ids map to paths and IRIs."""
+
+    def __init__(self, ctx: Context, path: str, graph: list[Any]) -> None:
+        self.ctx = ctx
+        self.path = path
+        self.folder = posixpath.dirname(path)
+        self.nodes = {
+            n["@id"]: n for n in graph if isinstance(n, dict) and isinstance(n.get("@id"), str)
+        }
+
+    def location(self, ref: str) -> str | None:
+        """The repository path of a relative id (None for absolute or crate-local ids)."""
+        if _is_absolute(ref) or ref.startswith("#"):
+            return None
+        return posixpath.normpath(posixpath.join(self.folder, unquote(ref.split("#", 1)[0])))
+
+    def iri_of(self, ref: str) -> str:
+        """An IRI for any id: absolute ones as they are, others under the project."""
+        if _is_absolute(ref):
+            return ref
+        return self.ctx.iri("rocrate", self.path, ref)
+
+    def conforms_to_run_profile(self) -> bool:
+        root = self.nodes.get("./", {})
+        return any(c.startswith(_WFRUN) for c in _ids(root.get("conformsTo")))
+
+
+class RoCrate:
+    """The RO-Crate extractor."""
+
+    name = "rocrate"
+
+    def wants(self, path: str) -> bool:
+        return posixpath.basename(path) in _NAMES
+
+    def finish(self, ctx: Context) -> None:
+        """Nothing spans commits."""
+
+    def _parse(
+        self, ctx: Context, blob: str, commit: str, path: str, *, warn: bool
+    ) -> list[Any] | None:
+        raw = ctx.blobs.read(blob) if not is_zero(blob) else None
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if warn:
+                ctx.warn("rocrate", f"not JSON: {exc}", commit, path)
+            return None
+        graph = data.get("@graph") if isinstance(data, dict) else None
+        if not isinstance(graph, list):
+            if warn:
+                ctx.warn("rocrate", "no @graph list", commit, path)
+            return None
+        return graph
+
+    def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
+        for ch in changes:
+            graph = self._parse(ctx, ch.after, commit.sha, ch.text, warn=True)
+            if graph is None:
+                continue
+            before = (
+                self._parse(ctx, ch.before[0], commit.sha, ch.text, warn=False)
+                if ch.before
+                else None
+            )
+            known = {n.get("@id") for n in before or [] if isinstance(n, dict)}
+            self._crate(ctx, commit, Crate(ctx, ch.text, graph), known)
+
+    def _entity(self, crate: Crate, commit: Commit, ref: str) -> Entity:
+        node = crate.nodes.get(ref, {})
+        path = crate.location(ref) or ref
+        hashes = {
+            k: str(node[k]) for k in ("sha1", "sha256", "md5") if isinstance(node.get(k), str)
+        }
+        entity = Entity(crate.iri_of(ref), path, hashes, directory="Dataset" in _types(node))
+        blob = tree(crate.ctx.repo, commit.sha).get(path)
+        if blob is not None:
+            entity.git_version = mint.file_version(crate.ctx.project, path, blob.blob)
+        return entity
+
+    def _agent(self, crate: Crate, ref: str) -> Agent:
+        node = crate.nodes.get(ref, {})
+        name = str(node.get("name") or ref)
+        if _types(node) & {"SoftwareApplication", "SoftwareSourceCode"}:
+            return Agent(name, software_iri=crate.iri_of(ref))
+        return Agent(name, str(node.get("email") or ""), person_iri=crate.iri_of(ref))
+
+    def _crate(self, ctx: Context, commit: Commit, crate: Crate, known: set[Any]) -> None:
+        run_profile = crate.conforms_to_run_profile()
+        informed: dict[str, list[str]] = {}
+        for node in crate.nodes.values():  # orchestration: engine run -> step and workflow runs
+            if "OrganizeAction" in _types(node):
+                engine = self._run_iri(crate, node["@id"])
+                for control in _ids(node.get("object")):
+                    for step in _ids(crate.nodes.get(control, {}).get("object")):
+                        informed.setdefault(step, []).append(engine)
+                for result in _ids(node.get("result")):
+                    informed.setdefault(result, []).append(engine)
+        lines: list[str] = []
+        for node in crate.nodes.values():
+            if not _types(node) & _ACTIONS:
+                continue
+            instruments = _ids(node.get("instrument"))
+            if not instruments and not run_profile:
+                continue  # e.g. "RO-Crate created": not a computation
+            self._action(ctx, commit, crate, node, instruments, informed, node["@id"] not in known)
+        root = crate.nodes.get("./")
+        if root is not None:
+            s = iri(crate.iri_of("./"))
+            lines += [
+                triple(s, A, p("schema:Dataset")),
+                triple(s, p("prov:atLocation"), literal(crate.folder or ".")),
+            ]
+            if isinstance(root.get("name"), str):
+                lines.append(triple(s, p("schema:name"), literal(root["name"])))
+            for part in _ids(root.get("hasPart")):
+                lines.append(triple(s, p("schema:hasPart"), iri(crate.iri_of(part))))
+        ctx.emit(lines)
+
+    def _run_iri(self, crate: Crate, ref: str) -> str:
+        return crate.ctx.iri("runs", "rocrate", short_hash(crate.path, ref))
+
+    def _action(
+        self,
+        ctx: Context,
+        commit: Commit,
+        crate: Crate,
+        node: dict[str, Any],
+        instruments: list[str],
+        informed: dict[str, list[str]],
+        new: bool,
+    ) -> None:
+        plan = None
+        if instruments:
+            tool = crate.nodes.get(instruments[0], {})
+            plan = Plan(
+                iri=crate.iri_of(instruments[0]),
+                name=str(tool.get("name") or instruments[0]),
+                tool="rocrate",
+                description=tool.get("description")
+                if isinstance(tool.get("description"), str)
+                else None,
+            )
+        used, parameters = [], {}
+        for ref in _ids(node.get("object")):
+            target = crate.nodes.get(ref, {})
+            kinds = _types(target)
+            if "PropertyValue" in kinds:
+                parameters[str(target.get("name") or ref)] = str(target.get("value"))
+            elif not kinds & (_ACTIONS | {"ControlAction"}):
+                used.append(self._entity(crate, commit, ref))
+        generated = [
+            self._entity(crate, commit, ref)
+            for ref in _ids(node.get("result"))
+            if not _types(crate.nodes.get(ref, {})) & _ACTIONS
+        ]
+        start, end = node.get("startTime"), node.get("endTime")
+        write_run(
+            ctx,
+            Run(
+                iri=self._run_iri(crate, node["@id"]),
+                tool="rocrate",
+                label=str(node.get("name") or node["@id"]),
+                started=str(start or end or commit.authored),
+                ended=str(end) if end else None,
+                commit=commit.sha if new else None,
+                plan=plan,
+                agents=[self._agent(crate, a) for a in _ids(node.get("agent"))],
+                used=used,
+                generated=generated,
+                parameters=parameters,
+                informed_by=informed.get(node["@id"], []),
+            ),
+        )
