@@ -24,8 +24,13 @@ def test_every_kg_term_written_is_declared(settings: Settings, tmp_path: Path) -
     }
     store = open_store(settings)
     repo = build_demo_repository(tmp_path / "demo")
-    ingest_repository(store, Minter(settings.base_iri), repo, ProjectInfo("demo/x", gitlab_id=3),
-                      workdir=tmp_path / "w")  # fmt: skip
+    ingest_repository(
+        store,
+        Minter(settings.base_iri),
+        repo,
+        ProjectInfo("demo/x", gitlab_id=3),
+        workdir=tmp_path / "w",
+    )
     used = set()
     for quad in store.raw.quads_for_pattern(None, None, None):  # type: ignore[attr-defined]
         for term in (quad.predicate, quad.object):

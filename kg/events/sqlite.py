@@ -237,9 +237,16 @@ class SqliteEventLog:
                 " lease_until = NULL, available_at = ?, message = ?,"
                 " ingested_commit = coalesce(?, ingested_commit),"
                 " warnings = coalesce(?, warnings), updated_at = ? WHERE project_id = ?",
-                (project_to, now, message, commit,
-                 None if warnings is None else json.dumps(warnings), now, job.project_id),
-            )  # fmt: skip
+                (
+                    project_to,
+                    now,
+                    message,
+                    commit,
+                    None if warnings is None else json.dumps(warnings),
+                    now,
+                    job.project_id,
+                ),
+            )
 
     def _status(self, db: sqlite3.Connection, row: sqlite3.Row) -> ProjectStatus:
         counts = db.execute(

@@ -59,14 +59,30 @@ def rebuild(real: Path, repo: GitRepo) -> dict[str, str]:
                         else f"{ch['path']}\n".encode()
                     )
                 repo.git("add", "--", ch["path"])
-            env = {**os.environ, "GIT_AUTHOR_NAME": commit["author_name"],
-                   "GIT_AUTHOR_EMAIL": commit["author_email"], "GIT_AUTHOR_DATE": commit["author_date"],
-                   "GIT_COMMITTER_NAME": commit["committer_name"],
-                   "GIT_COMMITTER_EMAIL": commit["committer_email"],
-                   "GIT_COMMITTER_DATE": commit["committer_date"]}  # fmt: skip
-            subprocess.run(["git", "-C", str(repo.path), "commit", "-q", "--allow-empty",
-                            "--cleanup=verbatim", "-F", str(log / "messages" / f"{commit['sha']}.txt")],
-                           env=env, check=True)  # fmt: skip
+            env = {
+                **os.environ,
+                "GIT_AUTHOR_NAME": commit["author_name"],
+                "GIT_AUTHOR_EMAIL": commit["author_email"],
+                "GIT_AUTHOR_DATE": commit["author_date"],
+                "GIT_COMMITTER_NAME": commit["committer_name"],
+                "GIT_COMMITTER_EMAIL": commit["committer_email"],
+                "GIT_COMMITTER_DATE": commit["committer_date"],
+            }
+            subprocess.run(
+                [
+                    "git",
+                    "-C",
+                    str(repo.path),
+                    "commit",
+                    "-q",
+                    "--allow-empty",
+                    "--cleanup=verbatim",
+                    "-F",
+                    str(log / "messages" / f"{commit['sha']}.txt"),
+                ],
+                env=env,
+                check=True,
+            )
             ours[commit["sha"]] = repo.head()
     return ours
 
@@ -121,8 +137,10 @@ def test_inputs_outputs_and_annex_keys(replayed: tuple[GitRepo, dict[str, str]])
     assert ("data/sub-01/anat/sub-01_T1w.nii.gz", "derivatives") in first
     assert (".datalad/environments/fsl/image", "derivatives") in first
     figures = pairs(store, ours["38b8b031687cba8d70f5c4c96c12762fde689a0b"])
-    assert {o for _, o in figures} == {"figures/sub-01_fsl-fast_hippocampus.png",
-                                       "figures/sub-01_fsl-none_hippocampus.png"}  # fmt: skip
+    assert {o for _, o in figures} == {
+        "figures/sub-01_fsl-fast_hippocampus.png",
+        "figures/sub-01_fsl-none_hippocampus.png",
+    }
     assert {i for i, _ in figures} == {"derivatives/first/sub-*/*_firstseg.nii.gz"}
     md5 = rows(
         store,
@@ -146,8 +164,14 @@ def _commit_message(repo: GitRepo, message: str, files: dict[str, bytes]) -> str
 def test_sidecars_chains_globs_and_broken_records(git_repo: Callable[[str], GitRepo]) -> None:
     repo = git_repo("sidecar")
     repo.commit({"in/a.csv": "1", "in/b.csv": "2", "in/sub/c.csv": "3"}, "inputs")
-    record = {"cmd": "python merge.py", "inputs": ["in/*.csv"], "outputs": ["out.csv"],
-              "pwd": ".", "exit": 1, "chain": []}  # fmt: skip
+    record = {
+        "cmd": "python merge.py",
+        "inputs": ["in/*.csv"],
+        "outputs": ["out.csv"],
+        "pwd": ".",
+        "exit": 1,
+        "chain": [],
+    }
     sidecar = lzma.compress(json.dumps(record).encode() + b"\n")
     first = _commit_message(
         repo,
@@ -157,14 +181,16 @@ def test_sidecars_chains_globs_and_broken_records(git_repo: Callable[[str], GitR
     rerun = {**record, "chain": [first], "exit": 0}
     second = _commit_message(
         repo,
-        "[DATALAD RUNCMD] again\n\n=== Do not change lines below ===\n" + json.dumps(rerun)
+        "[DATALAD RUNCMD] again\n\n=== Do not change lines below ===\n"
+        + json.dumps(rerun)
         + "\n^^^ Do not change lines above ^^^\n",
         {"out.csv": b"merged again"},
-    )  # fmt: skip
+    )
     broken = _commit_message(
-        repo, "[DATALAD RUNCMD] x\n\n=== Do not change lines below ===\n{not json\n^^^ Do not change lines above ^^^\n",
+        repo,
+        "[DATALAD RUNCMD] x\n\n=== Do not change lines below ===\n{not json\n^^^ Do not change lines above ^^^\n",
         {"junk": b"x"},
-    )  # fmt: skip
+    )
     store, warnings = extract(repo.path)
     assert [(w.commit, "not valid JSON" in w.reason) for w in warnings] == [(broken, True)]
     assert pairs(store, first) == {("in/a.csv", "out.csv"), ("in/b.csv", "out.csv")}

@@ -10,8 +10,13 @@ import pytest
 from tests.extract.helpers import extract, replace_tree, rows
 from tests.fixtures.gitrepo import GitRepo
 
-ERAS = ["dvc0-stage-files", "dvc1-lock-noschema", "dvc1-lock-noschema-size",
-        "dvc2-schema2-nohash", "dvc3-schema2-hash-md5"]  # fmt: skip
+ERAS = [
+    "dvc0-stage-files",
+    "dvc1-lock-noschema",
+    "dvc1-lock-noschema-size",
+    "dvc2-schema2-nohash",
+    "dvc3-schema2-hash-md5",
+]
 STAGES = {"prepare", "featurize", "train", "evaluate"}
 
 
@@ -48,8 +53,10 @@ def test_four_stage_runs_in_every_era(history: tuple[GitRepo, dict[str, str]]) -
 def test_stage_outputs_link_up_by_md5(history: tuple[GitRepo, dict[str, str]]) -> None:
     repo, commits = history
     store, _ = extract(repo.path)
-    for era, prepared in (("dvc2-schema2-nohash", "20b786b6e6f80e2b3fcf17827ad18597.dir"),
-                          ("dvc3-schema2-hash-md5", "153aad06d376b6595932470e459ef42a.dir")):  # fmt: skip
+    for era, prepared in (
+        ("dvc2-schema2-nohash", "20b786b6e6f80e2b3fcf17827ad18597.dir"),
+        ("dvc3-schema2-hash-md5", "153aad06d376b6595932470e459ef42a.dir"),
+    ):
         pairs = rows(
             store,
             f"""
@@ -75,8 +82,10 @@ def test_params_and_git_links(history: tuple[GitRepo, dict[str, str]]) -> None:
         }}""",
     )
     assert {(r["k"], r["v"]) for r in params} == {
-        ("train.min_split", "0.01"), ("train.n_est", "50"), ("train.seed", "20170428"),
-    }  # fmt: skip
+        ("train.min_split", "0.01"),
+        ("train.n_est", "50"),
+        ("train.seed", "20170428"),
+    }
     # scores.json is tracked by git in dvc1: the DVC output is the same content as the git file
     linked = rows(
         store,
@@ -109,13 +118,16 @@ def test_tracked_files_imports_and_artifacts(history: tuple[GitRepo, dict[str, s
         "SELECT ?name ?type ?path WHERE { ?a a ?type ; schema:name ?name ; prov:atLocation ?path . FILTER(?type IN (schema:Dataset, kg:Model)) FILTER(CONTAINS(STR(?a), '/artifacts/')) }",
     )
     assert {(r["name"], r["path"]) for r in artifacts} == {
-        ("stackoverflow-dataset", "data/data.xml"), ("text-classification", "model.pkl"),
-    }  # fmt: skip
+        ("stackoverflow-dataset", "data/data.xml"),
+        ("text-classification", "model.pkl"),
+    }
 
 
 def test_foreach_and_matrix_stages_become_plans(git_repo: Callable[[str], GitRepo]) -> None:
     repo = git_repo("templated")
-    repo.commit({"dvc.yaml": """
+    repo.commit(
+        {
+            "dvc.yaml": """
 stages:
   build:
     foreach: [us, uk]
@@ -128,7 +140,10 @@ stages:
       model: [cnn, xgb]
       seed: [1, 2]
     cmd: python train.py
-"""}, "pipeline")  # fmt: skip
+"""
+        },
+        "pipeline",
+    )
     store, warnings = extract(repo.path)
     assert warnings == []
     plans = rows(

@@ -35,8 +35,11 @@ def test_activities_with_plans_agents_and_git_blob_entities(arc: GitRepo) -> Non
         }""",
     )
     assert sorted(r["plan"] for r in found) == [
-        "calculation", "plot", "python-workflows_ca-a51b8", "python-workflows_pl-b7d32",
-    ]  # fmt: skip
+        "calculation",
+        "plot",
+        "python-workflows_ca-a51b8",
+        "python-workflows_pl-b7d32",
+    ]
     agents = rows(
         store,
         """
@@ -46,8 +49,9 @@ def test_activities_with_plans_agents_and_git_blob_entities(arc: GitRepo) -> Non
         }""",
     )
     assert {r["who"] for r in agents} == {
-        "j.krumsieck@outlook.de", "https://github.com/swissdatasciencecenter/renku-python/tree/v2.9.4",
-    }  # fmt: skip
+        "j.krumsieck@outlook.de",
+        "https://github.com/swissdatasciencecenter/renku-python/tree/v2.9.4",
+    }
     plot = rows(
         store,
         f"""

@@ -64,15 +64,23 @@ def test_instruments_agents_parameters_and_orchestration(crates: GitRepo) -> Non
                prov:qualifiedAssociation/prov:hadPlan ?plan ; prov:wasAssociatedWith ?who .
         }""",
     )
-    assert sepia == [{"plan": "https://www.imagemagick.org/", "who": "https://orcid.org/0000-0001-9842-9718",
-                      "end": "2024-05-17T01:04:52+01:00", "start": "2024-05-17T01:04:52+01:00"}]  # fmt: skip
+    assert sepia == [
+        {
+            "plan": "https://www.imagemagick.org/",
+            "who": "https://orcid.org/0000-0001-9842-9718",
+            "end": "2024-05-17T01:04:52+01:00",
+            "start": "2024-05-17T01:04:52+01:00",
+        }
+    ]
     params = rows(
         store,
         "SELECT ?k ?v WHERE { ?run kg:tool 'rocrate' ; kg:parameter [ schema:name ?k ; schema:value ?v ] }",
     )
     assert {(r["k"], r["v"]) for r in params} == {
-        ("verbose", "True"), ("main/reverse_sort", "True"), ("main/sorted/reverse", "True"),
-    }  # fmt: skip
+        ("verbose", "True"),
+        ("main/reverse_sort", "True"),
+        ("main/sorted/reverse", "True"),
+    }
     steps = rows(
         store,
         """
@@ -80,9 +88,10 @@ def test_instruments_agents_parameters_and_orchestration(crates: GitRepo) -> Non
                              FILTER(STRSTARTS(?e, "Run of cwltool")) }""",
     )
     assert {r["step"] for r in steps} == {
-        "Run of workflow/packed.cwl#main", "Run of workflow/packed.cwl#main/rev",
+        "Run of workflow/packed.cwl#main",
+        "Run of workflow/packed.cwl#main/rev",
         "Run of workflow/packed.cwl#main/sorted",
-    }  # fmt: skip
+    }
     # the input picture is in git: the crate's entity is that git file version
     linked = rows(
         store,
@@ -94,10 +103,17 @@ def test_instruments_agents_parameters_and_orchestration(crates: GitRepo) -> Non
 def test_non_computational_actions_and_broken_crates(git_repo: Callable[[str], GitRepo]) -> None:
     repo = git_repo("elab")
     elab = '{"@context": "https://w3id.org/ro/crate/1.1/context", "@graph": [{"@id": "./", "@type": "Dataset"}, {"@id": "#c", "@type": "CreateAction", "name": "RO-Crate created", "object": {"@id": "./"}}]}'
-    repo.commit({"export/ro-crate-metadata.json": elab, "bad/ro-crate-metadata.json": "{truncated",
-                 "odd/ro-crate-metadata.json": "[1, 2]"}, "crates")  # fmt: skip
+    repo.commit(
+        {
+            "export/ro-crate-metadata.json": elab,
+            "bad/ro-crate-metadata.json": "{truncated",
+            "odd/ro-crate-metadata.json": "[1, 2]",
+        },
+        "crates",
+    )
     store, warnings = extract(repo.path)
     assert sorted((w.path, w.reason.split(":")[0]) for w in warnings) == [
-        ("bad/ro-crate-metadata.json", "not JSON"), ("odd/ro-crate-metadata.json", "no @graph list"),
-    ]  # fmt: skip
+        ("bad/ro-crate-metadata.json", "not JSON"),
+        ("odd/ro-crate-metadata.json", "no @graph list"),
+    ]
     assert rows(store, "SELECT ?r WHERE { ?r kg:tool 'rocrate' }") == []

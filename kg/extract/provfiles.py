@@ -1,0 +1,137 @@
+"""W3C PROV documents and CWLProv bags committed as files, ingested into the project graph.
+
+RDF serializations (Turtle, N-Triples, JSON-LD, RDF/XML) are parsed by pyoxigraph;
+PROV-JSON and PROV-XML by the `prov` package, which converts them to RDF. PROV-N has no
+maintained reader; a PROV-N file is skipped silently when an RDF sibling carries the same
+graph (as in CWLProv bags) and reported otherwise. `arcp://uuid,<id>/` IRIs (CWLProv's
+research objects) are rebased under the project.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import warnings
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import iri as mint
+from kg.extract.context import Context, tree
+from kg.extract.log import Change, Commit, is_zero
+from kg.extract.rdfdoc import mark_runs, normalize, ntriples, parse
+
+PROV_NS = b"http://www.w3.org/ns/prov#"
+MAX_BYTES = 64 * 1024 * 1024
+_RDF = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+}
+_OTHER = (".json", ".xml", ".provn", ".provx")
+_ARCP = re.compile(r"^arcp://uuid,([0-9a-fA-F-]+)/(.*)$")
+
+
+def _stem(path: str) -> str:
+    return path.rsplit(".", 1)[0]
+
+
+class ProvFiles:
+    """The PROV / CWLProv file extractor."""
+
+    name = "prov"
+
+    def wants(self, path: str) -> bool:
+        return path.endswith(tuple(_RDF) + _OTHER)
+
+    def finish(self, ctx: Context) -> None:
+        """Nothing spans commits."""
+
+    def rebase(self, ctx: Context, value: str) -> str:
+        match = _ARCP.match(value)
+        if match:
+            return ctx.iri("cwlprov", match.group(1)) + "/" + match.group(2)
+        return value
+
+    def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
+        for ch in changes:
+            if is_zero(ch.after):
+                continue
+            raw = ctx.blobs.read(ch.after)
+            if raw is None or not self._looks_like_prov(ch.text, raw):
+                continue  # not a PROV document: most .json and .ttl files are not
+            if len(raw) > MAX_BYTES:
+                ctx.warn("prov", f"larger than {MAX_BYTES} bytes, skipped", commit.sha, ch.text)
+                continue
+            triples = self._read(ctx, commit, ch.text, raw)
+            if triples is None:
+                continue
+            commit_iri = mint.commit(ctx.project, commit.sha) if ch.status == "A" else None
+            tool = "cwlprov" if "cwlprov" in ch.text else "prov"
+            ctx.emit(ntriples(triples + mark_runs(triples, tool, commit_iri)))
+
+    @staticmethod
+    def _looks_like_prov(path: str, raw: bytes) -> bool:
+        head = raw[:MAX_BYTES]
+        if path.endswith(".json"):  # PROV-JSON names the namespace only by its prefix
+            return b'"activity"' in head or b'"entity"' in head
+        return PROV_NS in head or head.lstrip().startswith(b"document")
+
+    def _has_rdf_sibling(self, ctx: Context, commit: str, path: str) -> bool:
+        files = tree(ctx.repo, commit)
+        return any(_stem(path) + ext in files for ext in _RDF)
+
+    def _read(self, ctx: Context, commit: Commit, path: str, raw: bytes) -> list[ox.Triple] | None:
+        ext = posixpath.splitext(path)[1].lower()
+        # Siblings (the serializations of one CWLProv graph) resolve relative IRIs alike.
+        base = ctx.iri("prov", posixpath.dirname(path) or ".") + "/"
+        genid = ctx.iri("prov", "genid")
+        try:
+            if ext in _RDF:
+                dataset = parse(raw, _RDF[ext], base)
+            else:
+                if self._has_rdf_sibling(ctx, commit.sha, path):
+                    return None  # the same graph is read from the RDF sibling
+                if ext == ".provn" or raw.lstrip().startswith(b"document"):
+                    ctx.warn(
+                        "prov",
+                        "PROV-N cannot be read (no maintained parser); "
+                        "commit an RDF or PROV-JSON serialization",
+                        commit.sha,
+                        path,
+                    )
+                    return None
+                converted = self._prov_package(raw, "xml" if ext in (".xml", ".provx") else "json")
+                if converted is None:
+                    return None
+                dataset = parse(converted, ox.RdfFormat.N_TRIPLES, base)
+        except (SyntaxError, ValueError) as exc:
+            ctx.warn(
+                "prov", f"unreadable PROV document: {str(exc).splitlines()[0]}", commit.sha, path
+            )
+            return None
+        return normalize(dataset, genid, lambda iri: self.rebase(ctx, iri))
+
+    def _prov_package(self, raw: bytes, fmt: str) -> bytes | None:
+        if fmt == "json":
+            try:
+                data: Any = json.loads(raw)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ValueError(f"not JSON: {exc}") from exc
+            if not isinstance(data, dict) or not {"entity", "activity", "agent"} & set(data):
+                return None  # JSON that mentions PROV but is not PROV-JSON
+        from prov.model import ProvDocument
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                document = ProvDocument.deserialize(content=raw.decode("utf-8"), format=fmt)
+                text = document.serialize(format="rdf", rdf_format="nt")
+        except Exception as exc:  # the prov package raises many kinds on bad input
+            raise ValueError(f"{fmt.upper()} PROV: {type(exc).__name__}: {exc}") from exc
+        if text is None:
+            raise ValueError(f"{fmt.upper()} PROV: conversion to RDF gave nothing")
+        return text.encode() if isinstance(text, str) else bytes(text)

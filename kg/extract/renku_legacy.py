@@ -1,0 +1,157 @@
+"""Renku 0.x: `.renku/metadata.yml`, `.renku/datasets/*/metadata.yml`, `.renku/workflow/*.yaml`
+(JSON-LD in YAML, 0.11-0.16) and `.renku/workflow/*.cwl` (<= 0.10).
+
+Every version in history is read, since the metadata may be gone at HEAD. Renku's hosts
+(`https://localhost`, the deployment's host) are rebased under the project; the project
+node becomes the project itself. For a `.cwl` workflow file, renku recorded no activity:
+the commit that added it is the run (its author the agent, its other changes the outputs).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from typing import Any
+
+import pyoxigraph as ox
+import yaml
+
+from kg import iri as mint
+from kg.extract.context import Context, short_hash
+from kg.extract.log import Change, Commit, is_zero
+from kg.extract.rdfdoc import mark_runs, normalize, ntriples, parse
+from kg.extract.runs import Agent, Entity, Plan, Run, write_run
+
+_RENKU_PATH = re.compile(
+    r"^https?://[^/]+(/(?:activities|blob|runs|datasets|entities|plans|dataset-files|dataset-tags|persons|urls|images)/.*)$"
+)
+_PROJECT = re.compile(r"^https?://[^/]+/projects/[^#]*$")
+_COMMIT_ACTIVITY = re.compile(r"/activities/commit/([0-9a-f]{40})")
+
+
+class RenkuLegacy:
+    """The Renku 0.x extractor."""
+
+    name = "renku-legacy"
+
+    def wants(self, path: str) -> bool:
+        return True  # a .cwl run's outputs are the rest of its commit
+
+    def finish(self, ctx: Context) -> None:
+        """Nothing spans commits."""
+
+    def rebase(self, ctx: Context, value: str) -> str:
+        match = _RENKU_PATH.match(value)
+        if match:
+            return f"{ctx.project}/-/renku{match.group(1)}"
+        if _PROJECT.match(value):
+            return ctx.project
+        if value.startswith("mailto:"):
+            return ctx.minter.person("", value.removeprefix("mailto:"))
+        return value
+
+    def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
+        for ch in changes:
+            path = ch.text
+            if is_zero(ch.after) or not path.startswith(".renku/"):
+                continue
+            if path.startswith(".renku/workflow/") and path.endswith(".cwl"):
+                if ch.status == "A":
+                    self._cwl_run(ctx, commit, ch, changes)
+            elif path.endswith((".yml", ".yaml")) and (
+                path == ".renku/metadata.yml"
+                or path.startswith((".renku/datasets/", ".renku/workflow/"))
+            ):
+                self._jsonld(ctx, commit, ch)
+
+    def _jsonld(self, ctx: Context, commit: Commit, ch: Change) -> None:
+        raw = ctx.blobs.read(ch.after)
+        if raw is None:
+            return
+        try:
+            data = yaml.safe_load(raw.decode("utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
+            ctx.warn("renku", f"unreadable YAML: {str(exc).splitlines()[0]}", commit.sha, ch.text)
+            return
+        if not isinstance(data, (dict, list)) or "@" not in json.dumps(data)[:4096]:
+            return  # renku >= 1.0 keeps a dummy metadata.yml: no JSON-LD in it
+        try:
+            dataset = parse(
+                json.dumps(data, default=str).encode(), ox.RdfFormat.JSON_LD, ctx.iri("renku")
+            )
+        except (SyntaxError, ValueError) as exc:
+            ctx.warn(
+                "renku", f"unreadable JSON-LD: {str(exc).splitlines()[0]}", commit.sha, ch.text
+            )
+            return
+        triples = normalize(dataset, ctx.iri("renku", "genid"), lambda iri: self.rebase(ctx, iri))
+        extra = []
+        for activity in {t.subject for t in mark_runs(triples, "renku", None)}:
+            match = _COMMIT_ACTIVITY.search(str(activity))
+            if match:  # the run's own commit is in its id
+                extra.append(
+                    ox.Triple(
+                        activity,
+                        ox.NamedNode("https://w3id.org/kg/ontology#inCommit"),
+                        ox.NamedNode(mint.commit(ctx.project, match.group(1))),
+                    )
+                )
+        ctx.emit(ntriples(triples + mark_runs(triples, "renku", None) + extra))
+
+    def _cwl_run(self, ctx: Context, commit: Commit, ch: Change, changes: list[Change]) -> None:
+        raw = ctx.blobs.read(ch.after)
+        try:
+            cwl: Any = yaml.safe_load(raw.decode("utf-8")) if raw is not None else None
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
+            ctx.warn("renku", f"unreadable CWL: {str(exc).splitlines()[0]}", commit.sha, ch.text)
+            return
+        if not isinstance(cwl, dict):
+            ctx.warn("renku", "CWL file is not a mapping", commit.sha, ch.text)
+            return
+        folder = posixpath.dirname(ch.text)
+        inputs = []
+        raw_inputs = cwl.get("inputs") or {}
+        items = raw_inputs.values() if isinstance(raw_inputs, dict) else raw_inputs
+        for item in items if isinstance(items, (list, type({}.values()))) else []:
+            default = item.get("default") if isinstance(item, dict) else None
+            location = (
+                default.get("path") or default.get("location")
+                if isinstance(default, dict)
+                else None
+            )
+            if isinstance(location, str):
+                inputs.append(
+                    posixpath.normpath(posixpath.join(folder, location.removeprefix("file://")))
+                )
+        command = (
+            " ".join(map(str, cwl.get("baseCommand") or []))
+            if isinstance(cwl.get("baseCommand"), list)
+            else str(cwl.get("baseCommand") or "")
+        )
+        generated = [
+            Entity(mint.file_version(ctx.project, c.text, c.after), c.text, {"blob": c.after})
+            for c in changes
+            if not is_zero(c.after) and not c.text.startswith(".renku/")
+        ]
+        write_run(
+            ctx,
+            Run(
+                iri=ctx.iri("runs", "renku", commit.sha),
+                tool="renku",
+                label=f"renku run {command}".strip(),
+                started=commit.authored,
+                ended=commit.committed,
+                commit=commit.sha,
+                plan=Plan(
+                    iri=ctx.iri("plans", "renku", short_hash(ch.text)),
+                    name=posixpath.basename(ch.text),
+                    tool="renku",
+                    command=command,
+                    inputs=inputs,
+                ),
+                agents=[Agent(commit.author_name, commit.author_email)],
+                used=[Entity(ctx.iri("entities", "path", i), i) for i in inputs],
+                generated=generated,
+            ),
+        )

@@ -1,0 +1,91 @@
+"""PROV files and CWLProv bags: the revsort bag of cwlprov-py, in all its serializations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.extract.helpers import PROJECT, copy_tree, extract, rows
+from tests.fixtures.gitrepo import GitRepo
+
+BAG = "cwlprov/test/revsort-cwlprov-0.4.0"
+PROVENANCE = "test/revsort-cwlprov-0.4.0/metadata/provenance"
+
+
+@pytest.fixture
+def bag(real: Path, git_repo: Callable[[str], GitRepo]) -> GitRepo:
+    repo = git_repo("bag")
+    copy_tree(real / "cwlprov", repo.path)
+    repo.commit(message="cwlprov bag")
+    return repo
+
+
+def test_the_bag_is_ingested_once_with_runs_and_shortcuts(bag: GitRepo) -> None:
+    store, warnings = extract(bag.path)
+    assert warnings == []
+    runs = rows(
+        store,
+        "SELECT ?run ?start WHERE { ?run a kg:Run ; kg:tool 'cwlprov' ; prov:startedAtTime ?start }",
+    )
+    assert len(runs) == 3
+    used = rows(store, "SELECT ?run ?e WHERE { ?run kg:tool 'cwlprov' ; prov:used ?e }")
+    made = rows(
+        store, "SELECT ?run ?e WHERE { ?e prov:wasGeneratedBy ?run . ?run kg:tool 'cwlprov' }"
+    )
+    assert (len(used), len(made)) == (5, 3)
+    plans = rows(store, "SELECT ?p WHERE { ?p a prov:Plan }")
+    assert len(plans) == 3
+    assert all(
+        r["p"].startswith(f"{PROJECT}/-/cwlprov/d47d3d43-4830-44f0-aa32-4cda74849c63/")
+        for r in plans
+    )
+    assert rows(store, "SELECT ?x WHERE { ?x ?p ?o FILTER(STRSTARTS(STR(?x), 'arcp:')) }") == []
+    content = rows(
+        store,
+        "SELECT ?e WHERE { ?x prov:specializationOf ?e FILTER(STRSTARTS(STR(?e), 'urn:hash::sha1:')) }",
+    )
+    assert "urn:hash::sha1:97fe1b50b4582cebc7d853796ebd62e3e163aa3f" in {r["e"] for r in content}
+
+
+def test_six_serializations_give_the_graph_of_one(
+    bag: GitRepo, real: Path, git_repo: Callable[[str], GitRepo]
+) -> None:
+    full, _ = extract(bag.path)
+    single = git_repo("single")
+    target = single.path / PROVENANCE / "primary.cwlprov.ttl"
+    target.parent.mkdir(parents=True)
+    target.write_bytes((real / BAG / "metadata/provenance/primary.cwlprov.ttl").read_bytes())
+    single.commit(message="only turtle")
+    one, _ = extract(single.path)
+    count = (
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o "
+        f"FILTER(!STRSTARTS(STR(?s), '{PROJECT}/-/commits') && !STRSTARTS(STR(?s), '{PROJECT}/-/files')"
+        " && !STRSTARTS(STR(?s), 'https://kg.test/persons')) }"
+    )
+    assert rows(full, count) == rows(one, count)
+
+
+def test_prov_json_alone_is_read_and_provn_alone_is_reported(
+    real: Path, git_repo: Callable[[str], GitRepo]
+) -> None:
+    repo = git_repo("provjson")
+    source = real / BAG / "metadata/provenance"
+    (repo.path / "prov").mkdir()
+    (repo.path / "prov/run.json").write_bytes((source / "primary.cwlprov.json").read_bytes())
+    (repo.path / "prov/run.provn").write_bytes((source / "primary.cwlprov.provn").read_bytes())
+    (repo.path / "prov/broken.ttl").write_text(
+        "@prefix prov: <http://www.w3.org/ns/prov#> .\n<a> prov:used"
+    )
+    (repo.path / "package.json").write_text('{"name": "not prov"}')
+    sha = repo.commit(message="prov files")
+    store, warnings = extract(repo.path)
+    assert sorted((w.path, w.reason.split(" ")[0]) for w in warnings) == [
+        ("prov/broken.ttl", "unreadable"),
+        ("prov/run.provn", "PROV-N"),
+    ]
+    runs = rows(
+        store, f"SELECT ?r WHERE {{ ?r a kg:Run ; kg:tool 'prov' ; kg:inCommit/kg:sha '{sha}' }}"
+    )
+    assert len(runs) == 3
