@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlsplit
 
 import typer
@@ -237,6 +237,49 @@ def status(
         console.print(f"[red]error:[/red] no project {project!r}")
         raise typer.Exit(1)
     out.print(table)
+
+
+@app.command("lineage")
+def lineage_command(
+    project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the project.")],
+    path: Annotated[str, typer.Argument(help="The file's path in the repository.")],
+    direction: Annotated[str, typer.Option(help="upstream, downstream or both.")] = "both",
+    depth: Annotated[
+        int | None, typer.Option(help="Runs to follow each way (default: all).")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="json, tree or dot.")] = "tree",
+) -> None:
+    """Where a file came from and what was made from it, across projects."""
+    from kg.lineage import Direction, as_dot, as_tree, lineage
+    from kg.store import open_store
+    from kg.store.oxigraph import OxigraphStore
+
+    settings = _settings()
+    if direction not in ("upstream", "downstream", "both"):
+        raise typer.BadParameter("must be upstream, downstream or both", param_hint="--direction")
+    if format not in ("json", "tree", "dot"):
+        raise typer.BadParameter("must be json, tree or dot", param_hint="--format")
+    if depth is not None and depth < 1:
+        raise typer.BadParameter("must be at least 1", param_hint="--depth")
+    store = open_store(settings, read_only=True)
+    assert isinstance(store, OxigraphStore)
+    try:
+        document = lineage(
+            store.raw,
+            Minter(settings.base_iri),
+            project,
+            path,
+            direction=cast(Direction, direction),
+            depth=depth,
+        )
+    except KgError as exc:
+        raise _fail(exc) from None
+    if format == "json":
+        out.print_json(json.dumps(document))
+    elif format == "dot":
+        out.print(as_dot(document), markup=False)
+    else:
+        out.print(as_tree(document, path), markup=False)
 
 
 @app.command("hook-token")
