@@ -1,40 +1,53 @@
-"""ontology/kg.ttl declares every kg term the service writes."""
+"""ontology/ declares every kg term the service writes, and parses."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 
-from kg.config import Settings
-from kg.demo import build_demo_repository
-from kg.iri import Minter
-from kg.pipeline.ingest import ProjectInfo, ingest_repository
-from kg.store import open_store
-from kg.vocab import KG
+from kg.vocab import KG, RDF_TYPE
+from tests.extract.helpers import copy_tree, extract
+from tests.fixtures.gitrepo import GitRepo
+from tests.test_lineage import pipeline
 
-ONTOLOGY = Path(__file__).parent.parent / "ontology" / "kg.ttl"
+ONTOLOGY = Path(__file__).parent.parent / "ontology"
 
 
-def test_every_kg_term_written_is_declared(settings: Settings, tmp_path: Path) -> None:
-    declared = {
-        t.subject.value
-        for t in ox.parse(path=str(ONTOLOGY))
-        if t.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-    }
-    store = open_store(settings)
-    repo = build_demo_repository(tmp_path / "demo")
-    ingest_repository(
-        store,
-        Minter(settings.base_iri),
-        repo,
-        ProjectInfo("demo/x", gitlab_id=3),
-        workdir=tmp_path / "w",
-    )
-    used = set()
-    for quad in store.raw.quads_for_pattern(None, None, None):  # type: ignore[attr-defined]
+def declared() -> set[str]:
+    return {t.subject.value for t in ox.parse(path=str(ONTOLOGY / "kg.ttl")) if t.predicate.value == RDF_TYPE}
+
+
+def used(store: ox.Store) -> set[str]:
+    out = set()
+    for quad in store.quads_for_pattern(None, None, None):
         for term in (quad.predicate, quad.object):
             if isinstance(term, ox.NamedNode) and term.value.startswith(KG):
-                used.add(term.value)
-    assert used
-    assert used - declared == set()
+                out.add(term.value)
+    return out
+
+
+def test_terms_of_git_dvc_and_datalad_are_declared(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("mix")
+    pipeline(repo)
+    store, _ = extract(repo.path)
+    assert KG + "Run" in used(store)
+    assert used(store) - declared() == set()
+
+
+@pytest.mark.parametrize("case", ["renku-v1-arc", "renku-v0-yaml", "rocrate-run", "cwlprov"])
+def test_terms_of_other_tools_are_declared(case: str, real: Path, git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo(case)
+    copy_tree(real / case, repo.path)
+    repo.commit(message=case)
+    store, _ = extract(repo.path)
+    assert used(store) - declared() == set()
+
+
+def test_shapes_and_context_parse() -> None:
+    assert len(list(ox.parse(path=str(ONTOLOGY / "shapes.ttl")))) > 50
+    context = json.loads((ONTOLOGY / "context.jsonld").read_text())["@context"]
+    assert context["kg"] == KG

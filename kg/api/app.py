@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from kg import __version__
 from kg.api import problems
-from kg.api.routes import ops, projects, sparql
+from kg.api.routes import ontology, ops, projects, sparql
 from kg.config import Settings
 from kg.events import open_event_log
 from kg.pipeline.supervisor import WorkerProcess
@@ -59,4 +59,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(receiver.router)
     app.include_router(projects.router)
     app.include_router(sparql.router)
+    app.include_router(ontology.router)
     return app

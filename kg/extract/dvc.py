@@ -19,6 +19,7 @@ from kg.extract.context import Context, short_hash
 from kg.extract.hashes import git_version_with
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.runs import (
+    A,
     Agent,
     Entity,
     Plan,
@@ -184,12 +185,11 @@ class Dvc:
         for entity in self._entities(ctx, commit, data.get("outs"), base):
             s = iri(entity.iri)
             lines += entity_lines(entity)
-            lines += [triple(s, p("prov:wasGeneratedBy"), commit_term)]
-            lines.append(
-                triple(
-                    s, iri("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), p("schema:Dataset")
-                )
-            )
+            lines += [
+                triple(s, p("prov:wasGeneratedBy"), commit_term),
+                triple(s, A, p("schema:Dataset")),
+                triple(s, p("schema:name"), literal(entity.path)),
+            ]
             if isinstance(data.get("desc"), str):
                 lines.append(triple(s, p("schema:description"), literal(data["desc"])))
             for dep in data.get("deps") or []:
@@ -239,7 +239,7 @@ class Dvc:
             a = iri(ctx.iri("artifacts", "dvc", str(name)))
             kind = "schema:Dataset" if artifact.get("type") == "dataset" else "kg:Model"
             lines += [
-                triple(a, iri("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), p(kind)),
+                triple(a, A, p(kind)),
                 triple(a, p("schema:name"), literal(str(name))),
                 triple(a, p("prov:atLocation"), literal(_join(base, artifact["path"]))),
             ]

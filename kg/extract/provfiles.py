@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from kg import iri as mint
 from kg.extract.context import Context, tree
 from kg.extract.log import Change, Commit, is_zero
-from kg.extract.rdfdoc import mark_runs, normalize, ntriples, parse
+from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
 
 PROV_NS = b"http://www.w3.org/ns/prov#"
 MAX_BYTES = 64 * 1024 * 1024
@@ -71,7 +71,7 @@ class ProvFiles:
                 continue
             commit_iri = mint.commit(ctx.project, commit.sha) if ch.status == "A" else None
             tool = "cwlprov" if "cwlprov" in ch.text else "prov"
-            ctx.emit(ntriples(triples + mark_runs(triples, tool, commit_iri)))
+            ctx.emit(ntriples(triples + names(triples) + mark_runs(triples, tool, commit_iri)))
 
     @staticmethod
     def _looks_like_prov(path: str, raw: bytes) -> bool:

@@ -18,6 +18,8 @@ from kg import queries
 from kg.vocab import PROV
 
 Rebase = Callable[[str], str]
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_KG = "https://w3id.org/kg/ontology#"
 
 
 def parse(data: bytes, fmt: ox.RdfFormat, base: str) -> ox.Dataset:
@@ -56,8 +58,37 @@ def ntriples(triples: list[ox.Triple]) -> list[str]:
     return [f"{t.subject} {t.predicate} {t.object} .\n" for t in triples]
 
 
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_KG = "https://w3id.org/kg/ontology#"
+_NAMES = (
+    "http://schema.org/name",
+    "http://xmlns.com/foaf/0.1/name",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    PROV + "label",
+)
+
+
+def _tail(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1] if "#" in iri else iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def names(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """A name for people and plans that have none of their own (foaf:name, a label, the IRI)."""
+    labels: dict[ox.NamedNode | ox.BlankNode | ox.Triple, str] = {}
+    typed: dict[ox.NamedNode | ox.BlankNode | ox.Triple, set[str]] = {}
+    for t in triples:
+        if t.predicate.value in _NAMES and isinstance(t.object, ox.Literal):
+            labels.setdefault(t.subject, t.object.value)
+        if t.predicate.value == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            typed.setdefault(t.subject, set()).add(t.object.value)
+    named = {t.subject for t in triples if t.predicate.value == _NAMES[0]}
+    extra = []
+    for subject, kinds in typed.items():
+        if "http://schema.org/Person" in kinds and subject not in named:
+            text = labels.get(subject) or _tail(str(subject).strip("<>"))
+            extra.append(ox.Triple(subject, ox.NamedNode(_NAMES[0]), ox.Literal(text)))
+        elif PROV + "Plan" in kinds and subject not in labels:
+            text = _tail(str(subject).strip("<>"))
+            extra.append(ox.Triple(subject, ox.NamedNode(_NAMES[2]), ox.Literal(text)))
+    return extra
 
 
 def mark_runs(triples: list[ox.Triple], tool: str, commit_iri: str | None) -> list[ox.Triple]:

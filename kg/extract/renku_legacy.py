@@ -20,7 +20,7 @@ import yaml
 from kg import iri as mint
 from kg.extract.context import Context, short_hash
 from kg.extract.log import Change, Commit, is_zero
-from kg.extract.rdfdoc import mark_runs, normalize, ntriples, parse
+from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
 from kg.extract.runs import Agent, Entity, Plan, Run, write_run
 
 _RENKU_PATH = re.compile(
@@ -97,7 +97,7 @@ class RenkuLegacy:
                         ox.NamedNode(mint.commit(ctx.project, match.group(1))),
                     )
                 )
-        ctx.emit(ntriples(triples + mark_runs(triples, "renku", None) + extra))
+        ctx.emit(ntriples(triples + names(triples) + mark_runs(triples, "renku", None) + extra))
 
     def _cwl_run(self, ctx: Context, commit: Commit, ch: Change, changes: list[Change]) -> None:
         raw = ctx.blobs.read(ch.after)

@@ -154,8 +154,8 @@ class RoCrate:
                 triple(s, A, p("schema:Dataset")),
                 triple(s, p("prov:atLocation"), literal(crate.folder or ".")),
             ]
-            if isinstance(root.get("name"), str):
-                lines.append(triple(s, p("schema:name"), literal(root["name"])))
+            name = root.get("name") if isinstance(root.get("name"), str) else crate.folder or "."
+            lines.append(triple(s, p("schema:name"), literal(str(name))))
             for part in _ids(root.get("hasPart")):
                 lines.append(triple(s, p("schema:hasPart"), iri(crate.iri_of(part))))
         ctx.emit(lines)

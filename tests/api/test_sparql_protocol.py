@@ -188,3 +188,22 @@ def test_ops_endpoints(client: httpx.Client) -> None:
     missing = client.get("/nope")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [("text/html,application/xhtml+xml", "text/html"), ("text/turtle", "text/turtle"),
+     ("application/ld+json", "application/ld+json"), ("", "text/turtle")],
+)
+def test_ontology_by_content_negotiation(client: httpx.Client, accept: str, media: str) -> None:
+    r = client.get("/ontology", headers={"Accept": accept})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith(media)
+    if media == "text/html":
+        assert "kg:Run" in r.text
+    else:
+        fmt = {"text/turtle": "turtle", "application/ld+json": "json-ld"}[media]
+        terms = {str(s) for s in Graph().parse(data=r.text, format=fmt).subjects()}
+        assert "https://w3id.org/kg/ontology#Run" in terms
+    assert client.get("/ontology/shapes").headers["content-type"].startswith("text/turtle")
+    assert "@context" in client.get("/ontology/context.jsonld").json()
