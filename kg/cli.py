@@ -101,6 +101,7 @@ def ingest(
                 ProjectInfo(slug, visibility),
                 branch=branch,
                 workdir=settings.data_dir / "tmp",
+                extractors=settings.extractors,
                 on_start=lambda total: bar.update(task, total=total),
                 on_commit=lambda n: bar.update(task, completed=n) if n % 200 == 0 else None,
             )

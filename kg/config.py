@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     """Token for fetching private repositories over HTTP(S); never logged."""
     git_timeout_seconds: float = 900.0
 
+    extractors: str = "all"
+    """Tool extractors to run besides git history: all, none, or a comma list
+    (renku, renku-legacy, dvc, datalad, rocrate, prov)."""
     worker_enabled: bool = True
     coalesce_seconds: float = 2.0
     """A project is ingested this long after the first push of a burst."""

@@ -12,6 +12,7 @@ continues there; nodes carry their project. The result has renku-graph's shape
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -29,7 +30,7 @@ class Sparql(Protocol):
     """Something that answers a named SELECT with bound values."""
 
     def select(
-        self, name: str, bindings: dict[str, ox.NamedNode | ox.Literal]
+        self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
     ) -> list[dict[str, str]]:
         """Rows of plain values."""
         ...
@@ -42,7 +43,7 @@ class StoreSparql:
         self.store = store
 
     def select(
-        self, name: str, bindings: dict[str, ox.NamedNode | ox.Literal]
+        self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
     ) -> list[dict[str, str]]:
         result = self.store.query(
             queries.load(name),
@@ -74,7 +75,9 @@ class ProjectRuns:
     made_by: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     used_by: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     directories: set[str] = field(default_factory=set)
-    hashes: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    elsewhere: dict[tuple[str, str], set[tuple[str, str]]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
 
 
 def load_runs(sparql: Sparql, minter: Minter, slug: str, graph: str) -> ProjectRuns:
@@ -89,13 +92,14 @@ def load_runs(sparql: Sparql, minter: Minter, slug: str, graph: str) -> ProjectR
         (run.inputs if row["role"] == "in" else run.outputs).add(path)
         if "dir" in row:
             project.directories.add(path)
-        if "hash" in row:
-            project.hashes[path].add(row["hash"])
     for run in project.runs.values():
         for path in run.outputs:
             project.made_by[path].append(run.iri)
         for path in run.inputs:
             project.used_by[path].append(run.iri)
+    links = {"graph": ox.NamedNode(graph), "shared": ox.NamedNode(minter.projects_graph())}
+    for row in sparql.select("lineage_links.rq", links):
+        project.elsewhere[(row["path"], row["role"])].add((row["slug"], row["other"]))
     return project
 
 
@@ -142,61 +146,61 @@ class Lineage:
 
     def _elsewhere(self, slug: str, path: str, role: str) -> list[tuple[str, str]]:
         """(project, path) pairs in other projects where runs `role` the same content."""
-        found = []
-        for digest in sorted(self._project(slug).hashes.get(path, ())):
-            for row in self.sparql.select(
-                "lineage_by_hash.rq",
-                {
-                    "hash": ox.Literal(digest),
-                    "shared": ox.NamedNode(self.minter.projects_graph()),
-                },
-            ):
-                if row["role"] == role and row["slug"] != slug:
-                    found.append((row["slug"], row["path"]))
-        return sorted(set(found))
+        return sorted(
+            p for p in self._project(slug).elsewhere.get((path, role), ()) if p[0] != slug
+        )
 
-    def upstream(self, slug: str, path: str, depth: int | None, seen: set[tuple[str, str]]) -> None:
+    def upstream(self, slug: str, path: str, depth: int | None) -> None:
         """Add the runs that made `path`, and their inputs' lineage, up to `depth` runs."""
-        if (slug, path) in seen or depth == 0:
-            return
-        seen.add((slug, path))
-        project = self._project(slug)
-        makers = [project.runs[r] for r in project.made_by.get(path, [])]
-        if not makers:
-            for other, other_path in self._elsewhere(slug, path, "out"):
-                self.edges.add((self._file(other, other_path), self._file(slug, path)))
-                self.upstream(other, other_path, depth, seen)
-            return
-        newest = max(makers, key=lambda r: (r.started, r.iri))
-        run = self._run(slug, newest)
-        self.edges.add((run, self._file(slug, path)))
-        for source in sorted(newest.inputs):
-            self.edges.add((self._file(slug, source), run))
-            self.upstream(slug, source, None if depth is None else depth - 1, seen)
+        seen: set[tuple[str, str]] = set()
+        todo = [(slug, path, depth)]
+        while todo:  # a stack, not recursion: chains are thousands of runs long
+            slug, path, depth = todo.pop()
+            if (slug, path) in seen or depth == 0:
+                continue
+            seen.add((slug, path))
+            project = self._project(slug)
+            makers = [project.runs[r] for r in project.made_by.get(path, [])]
+            if not makers:
+                for other, other_path in self._elsewhere(slug, path, "out"):
+                    self.edges.add((self._file(other, other_path), self._file(slug, path)))
+                    todo.append((other, other_path, depth))
+                continue
+            newest = max(makers, key=lambda r: (r.started, r.iri))
+            run = self._run(slug, newest)
+            self.edges.add((run, self._file(slug, path)))
+            for source in sorted(newest.inputs):
+                self.edges.add((self._file(slug, source), run))
+                todo.append((slug, source, None if depth is None else depth - 1))
 
-    def downstream(
-        self, slug: str, path: str, depth: int | None, seen: set[tuple[str, str]]
-    ) -> None:
+    def downstream(self, slug: str, path: str, depth: int | None) -> None:
         """Add the runs that used `path` (newest per plan), and their outputs' lineage."""
-        if (slug, path) in seen or depth == 0:
-            return
-        seen.add((slug, path))
-        project = self._project(slug)
-        newest: dict[str, RunInfo] = {}
-        for iri in project.used_by.get(path, []):
-            run = project.runs[iri]
-            key = run.plan or run.label or run.iri
-            if key not in newest or (run.started, run.iri) > (newest[key].started, newest[key].iri):
-                newest[key] = run
-        for run in sorted(newest.values(), key=lambda r: r.iri):
-            node = self._run(slug, run)
-            self.edges.add((self._file(slug, path), node))
-            for target in sorted(run.outputs):
-                self.edges.add((node, self._file(slug, target)))
-                self.downstream(slug, target, None if depth is None else depth - 1, seen)
-        for other, other_path in self._elsewhere(slug, path, "in"):
-            self.edges.add((self._file(slug, path), self._file(other, other_path)))
-            self.downstream(other, other_path, depth, seen)
+        seen: set[tuple[str, str]] = set()
+        todo = [(slug, path, depth)]
+        while todo:
+            slug, path, depth = todo.pop()
+            if (slug, path) in seen or depth == 0:
+                continue
+            seen.add((slug, path))
+            project = self._project(slug)
+            newest: dict[str, RunInfo] = {}
+            for iri in project.used_by.get(path, []):
+                run = project.runs[iri]
+                key = run.plan or run.label or run.iri
+                if key not in newest or (run.started, run.iri) > (
+                    newest[key].started,
+                    newest[key].iri,
+                ):
+                    newest[key] = run
+            for run in sorted(newest.values(), key=lambda r: r.iri):
+                node = self._run(slug, run)
+                self.edges.add((self._file(slug, path), node))
+                for target in sorted(run.outputs):
+                    self.edges.add((node, self._file(slug, target)))
+                    todo.append((slug, target, None if depth is None else depth - 1))
+            for other, other_path in self._elsewhere(slug, path, "in"):
+                self.edges.add((self._file(slug, path), self._file(other, other_path)))
+                todo.append((other, other_path, depth))
 
     def build(
         self,
@@ -214,9 +218,9 @@ class Lineage:
             raise NotFound("lineage of file", f"{slug}:{path}")
         self._file(slug, path)
         if direction in ("upstream", "both"):
-            self.upstream(slug, path, depth, set())
+            self.upstream(slug, path, depth)
         if direction in ("downstream", "both"):
-            self.downstream(slug, path, depth, set())
+            self.downstream(slug, path, depth)
         return {
             "lineage": {
                 "nodes": sorted(self.nodes.values(), key=lambda n: n["id"]),

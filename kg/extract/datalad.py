@@ -107,22 +107,43 @@ class DataLad:
 
     def _entity(self, ctx: Context, path: str, entry: TreeEntry) -> Entity:
         entity = git_entity(ctx, path, entry.blob)
-        if entry.mode == "120000":
-            target = ctx.blobs.read(entry.blob)
+        if entry.mode in ("120000", "100644"):  # an annexed file is a symlink to its key
+            target = (
+                ctx.blobs.read(entry.blob) if entry.mode == "120000" else self._small(ctx, entry)
+            )
             if target is not None:
                 entity.hashes.update(annex_hashes(target.decode("utf-8", "replace")))
         return entity
 
+    @staticmethod
+    def _small(ctx: Context, entry: TreeEntry) -> bytes | None:
+        # Without the mode (a path looked up directly) only a short blob can be a link.
+        found = ctx.blobs.read(entry.blob)
+        return (
+            found
+            if found is not None and len(found) < 512 and b"/annex/objects/" in found
+            else None
+        )
+
     def _inputs(self, ctx: Context, parent: str | None, patterns: list[str]) -> list[Entity]:
-        files = tree(ctx.repo, parent) if parent else {}
         out: list[Entity] = []
         for pattern in patterns:
-            regex = glob_regex(pattern.rstrip("/"))
-            matched = [path for path in files if regex.match(path)]
+            matched = self._resolve(ctx, parent, pattern.rstrip("/")) if parent else {}
             if not matched:  # e.g. inside a subdataset: keep the declared path
                 out.append(Entity(ctx.iri("entities", "path", pattern), pattern))
-            out += [self._entity(ctx, path, files[path]) for path in sorted(matched)]
+            out += [self._entity(ctx, path, entry) for path, entry in sorted(matched.items())]
         return out
+
+    def _resolve(self, ctx: Context, commit: str, pattern: str) -> dict[str, TreeEntry]:
+        """Files of `commit` a pattern names: a glob, a directory, or one file."""
+        if not any(c in pattern for c in "*?["):
+            found = ctx.blobs.info(f"{commit}:{pattern}")
+            if found is None:
+                return {}
+            if found[1] == "blob":  # the mode matters only for annex links, read below
+                return {pattern: TreeEntry("100644", found[0])}
+        regex = glob_regex(pattern)
+        return {path: e for path, e in tree(ctx.repo, commit).items() if regex.match(path)}
 
     def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
         text = _record_text(commit.message)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from kg.extract.context import Context, short_hash
+from kg.extract.context import Context, load_yaml, short_hash
 from kg.extract.hashes import git_version_with
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.runs import (
@@ -44,7 +44,7 @@ def _load(ctx: Context, blob: str, commit: str, path: str) -> Any:
         ctx.warn("dvc", "blob not readable", commit, path)
         return None
     try:
-        return yaml.safe_load(raw.decode("utf-8"))
+        return load_yaml(raw)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         ctx.warn("dvc", f"unreadable YAML: {str(exc).splitlines()[0]}", commit, path)
         return None

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import yaml
 
 from kg import iri as mint
-from kg.extract.context import Context, short_hash
+from kg.extract.context import Context, load_yaml, short_hash
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
 from kg.extract.runs import Agent, Entity, Plan, Run, write_run
@@ -70,7 +70,7 @@ class RenkuLegacy:
         if raw is None:
             return
         try:
-            data = yaml.safe_load(raw.decode("utf-8"))
+            data = load_yaml(raw)
         except (UnicodeDecodeError, yaml.YAMLError) as exc:
             ctx.warn("renku", f"unreadable YAML: {str(exc).splitlines()[0]}", commit.sha, ch.text)
             return
@@ -102,7 +102,7 @@ class RenkuLegacy:
     def _cwl_run(self, ctx: Context, commit: Commit, ch: Change, changes: list[Change]) -> None:
         raw = ctx.blobs.read(ch.after)
         try:
-            cwl: Any = yaml.safe_load(raw.decode("utf-8")) if raw is not None else None
+            cwl: Any = load_yaml(raw) if raw is not None else None
         except (UnicodeDecodeError, yaml.YAMLError) as exc:
             ctx.warn("renku", f"unreadable CWL: {str(exc).splitlines()[0]}", commit.sha, ch.text)
             return

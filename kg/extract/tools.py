@@ -11,6 +11,17 @@ from kg.extract.renku_legacy import RenkuLegacy
 from kg.extract.rocrate import RoCrate
 
 
-def tool_extractors() -> list[Extractor]:
-    """A fresh set of tool extractors (they may keep state for one ingest)."""
-    return [Renku(), RenkuLegacy(), Dvc(), DataLad(), RoCrate(), ProvFiles()]
+def tool_extractors(names: str = "all") -> list[Extractor]:
+    """Fresh tool extractors (they keep state for one ingest): "all", "none" or a comma list.
+
+    >>> [t.name for t in tool_extractors("dvc, datalad")]
+    ['dvc', 'datalad']
+    """
+    every: list[Extractor] = [Renku(), RenkuLegacy(), Dvc(), DataLad(), RoCrate(), ProvFiles()]
+    if names.strip() == "all":
+        return every
+    wanted = {n.strip() for n in names.split(",") if n.strip() and n.strip() != "none"}
+    unknown = wanted - {t.name for t in every}
+    if unknown:
+        raise ValueError(f"unknown extractors: {sorted(unknown)}")
+    return [t for t in every if t.name in wanted]

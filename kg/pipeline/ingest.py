@@ -91,6 +91,7 @@ def ingest_repository(
     commit: str | None = None,
     branch: str | None = None,
     workdir: Path,
+    extractors: str = "all",
     on_start: Callable[[int], None] | None = None,
     on_commit: Callable[[int], None] | None = None,
 ) -> IngestResult:
@@ -102,6 +103,7 @@ def ingest_repository(
     started = time.monotonic()
     head = resolve_head(repo, commit, branch)
     iri = minter.project(project.slug)
+    version = f"{EXTRACTOR_VERSION}:{extractors}"
     previous = store.project(iri)
     record = ProjectRecord(
         iri=iri,
@@ -110,9 +112,9 @@ def ingest_repository(
         visibility=project.visibility,
         gitlab_id=project.gitlab_id,
         ingested_commit=head,
-        extractor_version=EXTRACTOR_VERSION,
+        extractor_version=version,
     )
-    same_extractor = previous is not None and previous.extractor_version == EXTRACTOR_VERSION
+    same_extractor = previous is not None and previous.extractor_version == version
     if previous is not None and same_extractor and previous.ingested_commit == head:
         mode: Literal["full", "incremental", "unchanged"] = "unchanged"
         revisions: list[str] = []
@@ -135,7 +137,7 @@ def ingest_repository(
         ctx = Context(minter, iri, repo, out, BlobReader(repo))
         try:
             if revisions:
-                walk(ctx, revisions, tool_extractors(), on_commit=on_commit)
+                walk(ctx, revisions, tool_extractors(extractors), on_commit=on_commit)
         finally:
             ctx.blobs.close()
         out.flush()

@@ -77,6 +77,7 @@ class Worker:
                     commit=job.commit,
                     branch=job.default_branch,
                     workdir=self.settings.data_dir / "tmp",
+                    extractors=self.settings.extractors,
                 )
             self.events.complete(
                 job, commit=result.record.ingested_commit or "", warnings=result.warnings
