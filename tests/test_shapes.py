@@ -21,10 +21,18 @@ ONTOLOGY = Path(__file__).parent.parent / "ontology"
 def conforms(repo: GitRepo) -> None:
     store, warnings = extract(repo.path)
     assert warnings == []
-    data = Graph().parse(data=store.dump(format=ox.RdfFormat.N_QUADS, from_graph=ox.DefaultGraph()).decode(), format="nt")
+    data = Graph().parse(
+        data=store.dump(format=ox.RdfFormat.N_QUADS, from_graph=ox.DefaultGraph()).decode(),
+        format="nt",
+    )
     shapes = Graph().parse(ONTOLOGY / "shapes.ttl")
-    ok, _, report = validate(data, shacl_graph=shapes, ont_graph=Graph().parse(ONTOLOGY / "kg.ttl"),
-                             inference="none", allow_warnings=False)
+    ok, _, report = validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=Graph().parse(ONTOLOGY / "kg.ttl"),
+        inference="none",
+        allow_warnings=False,
+    )
     assert ok, report
 
 

@@ -192,8 +192,12 @@ def test_ops_endpoints(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     ("accept", "media"),
-    [("text/html,application/xhtml+xml", "text/html"), ("text/turtle", "text/turtle"),
-     ("application/ld+json", "application/ld+json"), ("", "text/turtle")],
+    [
+        ("text/html,application/xhtml+xml", "text/html"),
+        ("text/turtle", "text/turtle"),
+        ("application/ld+json", "application/ld+json"),
+        ("", "text/turtle"),
+    ],
 )
 def test_ontology_by_content_negotiation(client: httpx.Client, accept: str, media: str) -> None:
     r = client.get("/ontology", headers={"Accept": accept})
