@@ -76,9 +76,7 @@ def tool_repo(path: Path, commits: int) -> int:
             _commit(
                 out,
                 n,
-                datalad_message(
-                    f"python step.py {k}", [f"data/in_{k % 50}.csv"], [f"results/out_{k}.csv"]
-                ),
+                datalad_message(f"python step.py {k}", [f"data/in_{k % 50}.csv"], [f"results/out_{k}.csv"]),
                 {f"results/out_{k}.csv": f"{k}\n"},
             )
             runs += 1
@@ -90,9 +88,7 @@ def tool_repo(path: Path, commits: int) -> int:
                 {f"data/in_{n % 50}.csv": f"{n}\n", f"src/m{n % 20}.py": f"# {n}\n"},
             )
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True)
-    subprocess.run(
-        ["git", "-C", str(path), "fast-import", "--quiet"], input=b"".join(out), check=True
-    )
+    subprocess.run(["git", "-C", str(path), "fast-import", "--quiet"], input=b"".join(out), check=True)
     return runs
 
 
@@ -103,15 +99,11 @@ def chain_repo(path: Path, steps: int) -> None:
         _commit(
             out,
             i + 1,
-            datalad_message(
-                f"python step.py {i}", [f"chain/step_{i - 1}.txt"], [f"chain/step_{i}.txt"]
-            ),
+            datalad_message(f"python step.py {i}", [f"chain/step_{i - 1}.txt"], [f"chain/step_{i}.txt"]),
             {f"chain/step_{i}.txt": f"{i}\n"},
         )
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True)
-    subprocess.run(
-        ["git", "-C", str(path), "fast-import", "--quiet"], input=b"".join(out), check=True
-    )
+    subprocess.run(["git", "-C", str(path), "fast-import", "--quiet"], input=b"".join(out), check=True)
 
 
 def ingest(repo: Path, data: Path, extractors: str) -> tuple[float, int]:
@@ -169,9 +161,7 @@ def main() -> None:
                 timings[direction].append(time.perf_counter() - started)
                 steps = sum(1 for n in doc["lineage"]["nodes"] if n["type"] == "ProcessRun")
                 assert steps == args.chain, steps
-        print(
-            f"\nlineage over a {args.chain}-step chain, depth unlimited (median of 5, in-process):"
-        )
+        print(f"\nlineage over a {args.chain}-step chain, depth unlimited (median of 5, in-process):")
         for direction, values in timings.items():
             print(
                 f"  {direction:10} {statistics.median(values) * 1000:8.1f} ms  ({args.chain} runs, {2 * args.chain + 1} nodes)"

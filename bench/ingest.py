@@ -92,9 +92,7 @@ def main() -> None:
                 a.append(timed(["git", "-C", str(repo), "log", "--raw", "-z", "--numstat", "main"],
                                stderr=null))  # fmt: skip
             b.append(timed([sys.executable, "-c", BULK, str(work / f"bulk{run}"), str(nt)]))
-            b_chunked.append(
-                timed([sys.executable, "-c", BULK_CHUNKED, str(work / f"chunk{run}"), str(nt)])
-            )
+            b_chunked.append(timed([sys.executable, "-c", BULK_CHUNKED, str(work / f"chunk{run}"), str(nt)]))
             env = {**os.environ, "KG_DATA_DIR": str(work / f"kg{run}")}
             started = time.perf_counter()
             peak = subprocess.run(
@@ -114,9 +112,7 @@ def main() -> None:
         print(f"      bulk_load, 32 MB chunks (process) {med(b_chunked):7.2f} s")
         print(f"  (c) kg ingest (process)               {med(c):7.2f} s  "
               f"{triples / med(c):9.0f} triples/s, peak {max(peaks):.0f} MB")  # fmt: skip
-        print(
-            f"\n  c / (a + b)                 = {med(c) / (med(a) + med(b)):.2f}   (target <= 1.5)"
-        )
+        print(f"\n  c / (a + b)                 = {med(c) / (med(a) + med(b)):.2f}   (target <= 1.5)")
         print(f"  c / (a + b chunked)         = {med(c) / (med(a) + med(b_chunked)):.2f}")
         print(f"  peak memory of kg ingest    = {max(peaks):.0f} MB (target < 500)")
     finally:

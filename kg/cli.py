@@ -65,10 +65,13 @@ def ingest(
     project: Annotated[str | None, typer.Option(help="NAMESPACE/NAME to file it under.")] = None,
     visibility: Annotated[str, typer.Option(help="public, internal or private.")] = "public",
     branch: Annotated[str | None, typer.Option(help="Branch to ingest (default: HEAD).")] = None,
+    member: Annotated[list[str] | None, typer.Option(help="A user id who may read it (repeatable).")] = None,
 ) -> None:
     """Ingest a repository synchronously and print a summary."""
     from kg.pipeline.fetch import Mirrors
     from kg.pipeline.ingest import ProjectInfo, ingest_repository
+    from kg.search import open_index
+    from kg.search.documents import documents, project_entry
     from kg.store import open_store
 
     settings = _settings()
@@ -98,7 +101,7 @@ def ingest(
                 store,
                 Minter(settings.base_iri),
                 repo,
-                ProjectInfo(slug, visibility),
+                ProjectInfo(slug, visibility, members=tuple((m, 30) for m in member) if member else None),
                 branch=branch,
                 workdir=settings.data_dir / "tmp",
                 extractors=settings.extractors,
@@ -111,6 +114,9 @@ def ingest(
             f"{slug}: {result.mode} ingest, {result.commits} commits, {result.triples} triples, "
             f"{len(result.warnings)} warnings, {result.seconds:.2f} s"
         )
+        index = open_index(settings)
+        index.replace_project(project_entry(result.record), documents(store, result.record))
+        index.close()
         store.collect_garbage()
         store.close()
     except KgError as exc:
@@ -172,9 +178,7 @@ def sparql(
     query: Annotated[str, typer.Argument(help="The query, or @FILE to read it from a file.")],
     format: Annotated[
         str,
-        typer.Option(
-            "--format", "-f", help="table, json, xml, csv, tsv; ttl, nt, jsonld for graphs."
-        ),
+        typer.Option("--format", "-f", help="table, json, xml, csv, tsv; ttl, nt, jsonld for graphs."),
     ] = "table",
 ) -> None:
     """Run a read-only SPARQL query against the store and print the result."""
@@ -185,12 +189,8 @@ def sparql(
         query = Path(query[1:]).read_text(encoding="utf-8")
     if format != "table" and format not in _FORMATS:
         raise typer.BadParameter(f"unknown format {format!r}", param_hint="--format")
-    accept = (
-        "application/sparql-results+json, text/turtle" if format == "table" else _FORMATS[format]
-    )
-    snapshot = Snapshot(
-        settings.store_path, Minter(settings.base_iri), settings.sparql_max_result_bytes
-    )
+    accept = "application/sparql-results+json, text/turtle" if format == "table" else _FORMATS[format]
+    snapshot = Snapshot(settings.store_path, Minter(settings.base_iri), settings.sparql_max_result_bytes)
     try:
         answer = snapshot.execute(QueryRequest(query=query, accept=accept))
     except KgError as exc:
@@ -245,9 +245,7 @@ def lineage_command(
     project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the project.")],
     path: Annotated[str, typer.Argument(help="The file's path in the repository.")],
     direction: Annotated[str, typer.Option(help="upstream, downstream or both.")] = "both",
-    depth: Annotated[
-        int | None, typer.Option(help="Runs to follow each way (default: all).")
-    ] = None,
+    depth: Annotated[int | None, typer.Option(help="Runs to follow each way (default: all).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="json, tree or dot.")] = "tree",
 ) -> None:
     """Where a file came from and what was made from it, across projects."""
@@ -281,6 +279,30 @@ def lineage_command(
         out.print(as_dot(document), markup=False)
     else:
         out.print(as_tree(document, path), markup=False)
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the search index from the store (the store must not be open elsewhere)."""
+    from kg.search import open_index
+    from kg.search.documents import documents, project_entry
+    from kg.store import open_store
+
+    settings = _settings()
+    try:
+        store = open_store(settings, read_only=True)
+    except KgError as exc:
+        raise _fail(exc) from None
+    index = open_index(settings)
+    records = store.projects()
+    known = {r.slug for r in records}
+    for stale in index.projects():
+        if stale.slug not in known:
+            index.remove_project(stale.slug)
+    for record in records:
+        index.replace_project(project_entry(record), documents(store, record))
+    index.close()
+    out.print(f"reindexed {len(records)} project(s)")
 
 
 @app.command("hook-token")

@@ -55,9 +55,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
-        if self.environment != "development" and (
-            self.hook_secret.get_secret_value() == DEV_HOOK_SECRET
-        ):
+        if self.environment != "development" and (self.hook_secret.get_secret_value() == DEV_HOOK_SECRET):
             raise ValueError("KG_HOOK_SECRET must be set outside development")
         if not self.base_iri.endswith(("/", "#")):
             raise ValueError("KG_BASE_IRI must end with '/' or '#'")

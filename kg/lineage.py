@@ -18,10 +18,9 @@ from typing import Any, Literal, Protocol
 
 import pyoxigraph as ox
 
-from kg import queries
 from kg.errors import NotFound
 from kg.iri import Minter
-from kg.store.oxigraph import records
+from kg.store.oxigraph import records, select
 
 Direction = Literal["upstream", "downstream", "both"]
 
@@ -29,9 +28,7 @@ Direction = Literal["upstream", "downstream", "both"]
 class Sparql(Protocol):
     """Something that answers a named SELECT with bound values."""
 
-    def select(
-        self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
-    ) -> list[dict[str, str]]:
+    def select(self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> list[dict[str, str]]:
         """Rows of plain values."""
         ...
 
@@ -42,16 +39,8 @@ class StoreSparql:
     def __init__(self, store: ox.Store) -> None:
         self.store = store
 
-    def select(
-        self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
-    ) -> list[dict[str, str]]:
-        result = self.store.query(
-            queries.load(name),
-            substitutions={ox.Variable(k): v for k, v in bindings.items()},
-        )
-        assert isinstance(result, ox.QuerySolutions)
-        names = [v.value for v in result.variables]
-        return [{n: str(s[n].value) for n in names if s[n] is not None} for s in result]
+    def select(self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> list[dict[str, str]]:
+        return select(self.store, name, bindings)
 
 
 @dataclass
@@ -75,9 +64,7 @@ class ProjectRuns:
     made_by: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     used_by: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     directories: set[str] = field(default_factory=set)
-    elsewhere: dict[tuple[str, str], set[tuple[str, str]]] = field(
-        default_factory=lambda: defaultdict(set)
-    )
+    elsewhere: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
 
 
 def load_runs(sparql: Sparql, minter: Minter, slug: str, graph: str) -> ProjectRuns:
@@ -146,9 +133,7 @@ class Lineage:
 
     def _elsewhere(self, slug: str, path: str, role: str) -> list[tuple[str, str]]:
         """(project, path) pairs in other projects where runs `role` the same content."""
-        return sorted(
-            p for p in self._project(slug).elsewhere.get((path, role), ()) if p[0] != slug
-        )
+        return sorted(p for p in self._project(slug).elsewhere.get((path, role), ()) if p[0] != slug)
 
     def upstream(self, slug: str, path: str, depth: int | None) -> None:
         """Add the runs that made `path`, and their inputs' lineage, up to `depth` runs."""
@@ -261,9 +246,7 @@ def as_tree(document: dict[str, Any], root: str) -> str:
 
     lines = [name(root)]
 
-    def walk(
-        node: str, links: dict[str, list[str]], arrow: str, indent: int, seen: set[str]
-    ) -> None:
+    def walk(node: str, links: dict[str, list[str]], arrow: str, indent: int, seen: set[str]) -> None:
         for nxt in sorted(links.get(node, [])):
             lines.append("  " * indent + f"{arrow} {name(nxt)}")
             if nxt not in seen:
@@ -278,9 +261,7 @@ def as_dot(document: dict[str, Any]) -> str:
     """Graphviz: files as notes, runs as boxes."""
     out = ["digraph lineage {", "  rankdir=LR;"]
     for n in document["lineage"]["nodes"]:
-        shape = (
-            "box" if n["type"] == "ProcessRun" else "folder" if n["type"] == "Directory" else "note"
-        )
+        shape = "box" if n["type"] == "ProcessRun" else "folder" if n["type"] == "Directory" else "note"
         label = n["label"] + (f" [{n['project']}]" if "project" in n else "")
         out.append(f"  {_dot(n['id'])} [shape={shape}, label={_dot(label)}];")
     for e in document["lineage"]["edges"]:

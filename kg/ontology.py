@@ -45,9 +45,7 @@ def page() -> str:
     triples = list(ox.parse(turtle(), ox.RdfFormat.TURTLE))
     about: dict[str, dict[str, list[str]]] = {}
     for t in triples:
-        about.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(
-            t.object.value
-        )
+        about.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object.value)
     sections = {
         "Classes": _OWL + "Class",
         "Object properties": _OWL + "ObjectProperty",

@@ -115,9 +115,7 @@ def test_sparql_construct_formats(
 
     kg("ingest", str(repo.path))
     query = tmp_path / "q.rq"
-    query.write_text(
-        "CONSTRUCT { ?c a <urn:C> } WHERE { ?c a <https://w3id.org/kg/ontology#Commit> }"
-    )
+    query.write_text("CONSTRUCT { ?c a <urn:C> } WHERE { ?c a <https://w3id.org/kg/ontology#Commit> }")
     out = kg("sparql", f"@{query}", "--format", fmt).stdout
     media = {"ttl": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json"}
     assert len(list(ox.parse(out.encode(), ox.RdfFormat.from_media_type(media[fmt])))) == 2

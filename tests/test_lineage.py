@@ -109,9 +109,7 @@ def summary(doc: dict[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
             else (f"{n['project']}:" if "project" in n else "") + n["location"]
         )
 
-    return {name(i) for i in nodes}, {
-        (name(e["source"]), name(e["target"])) for e in doc["lineage"]["edges"]
-    }
+    return {name(i) for i in nodes}, {(name(e["source"]), name(e["target"])) for e in doc["lineage"]["edges"]}
 
 
 def test_upstream_and_downstream_with_and_without_depth(
@@ -145,9 +143,7 @@ def test_upstream_and_downstream_with_and_without_depth(
     )
     assert {"data/clean.csv", "figures/plot.png", "report.pdf"} <= down_nodes
     assert ("run:[DATALAD RUNCMD] make report", "report.pdf") in down_edges
-    two, _ = summary(
-        lineage(store, minter, "g/mixed", "raw/data.csv", direction="downstream", depth=2)
-    )
+    two, _ = summary(lineage(store, minter, "g/mixed", "raw/data.csv", direction="downstream", depth=2))
     assert "report.pdf" not in two
     assert "figures/plot.png" in two
     both, _ = summary(lineage(store, minter, "g/mixed", "figures/plot.png"))
@@ -189,27 +185,18 @@ def test_the_lineage_command(git_repo: Callable[[str], GitRepo], tmp_path: Path)
     pipeline(repo)
     env = kg_env(tmp_path / "kg")
     runner = CliRunner()
-    assert (
-        runner.invoke(app, ["ingest", str(repo.path), "--project", "g/cli"], env=env).exit_code == 0
-    )
+    assert runner.invoke(app, ["ingest", str(repo.path), "--project", "g/cli"], env=env).exit_code == 0
     result = runner.invoke(
         app, ["lineage", "g/cli", "report.pdf", "--format", "json", "--depth", "1"], env=env
     )
     assert result.exit_code == 0, result.output
-    assert {
-        n["location"] for n in json.loads(result.stdout)["lineage"]["nodes"] if n["type"] == "File"
-    } == {"report.pdf", "figures/plot.png"}
-    tree = runner.invoke(
-        app, ["lineage", "g/cli", "raw/data.csv", "--direction", "downstream"], env=env
-    )
+    assert {n["location"] for n in json.loads(result.stdout)["lineage"]["nodes"] if n["type"] == "File"} == {
+        "report.pdf",
+        "figures/plot.png",
+    }
+    tree = runner.invoke(app, ["lineage", "g/cli", "raw/data.csv", "--direction", "downstream"], env=env)
     assert "→ ⚙ dvc stage clean" in tree.stdout
-    assert (
-        "digraph"
-        in runner.invoke(app, ["lineage", "g/cli", "report.pdf", "-f", "dot"], env=env).stdout
-    )
+    assert "digraph" in runner.invoke(app, ["lineage", "g/cli", "report.pdf", "-f", "dot"], env=env).stdout
     missing = runner.invoke(app, ["lineage", "g/cli", "nope.txt"], env=env)
     assert missing.exit_code == 1 and "not found" in missing.stderr
-    assert (
-        runner.invoke(app, ["lineage", "g/cli", "x", "--direction", "sideways"], env=env).exit_code
-        == 2
-    )
+    assert runner.invoke(app, ["lineage", "g/cli", "x", "--direction", "sideways"], env=env).exit_code == 2

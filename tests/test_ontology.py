@@ -18,11 +18,7 @@ ONTOLOGY = Path(__file__).parent.parent / "ontology"
 
 
 def declared() -> set[str]:
-    return {
-        t.subject.value
-        for t in ox.parse(path=str(ONTOLOGY / "kg.ttl"))
-        if t.predicate.value == RDF_TYPE
-    }
+    return {t.subject.value for t in ox.parse(path=str(ONTOLOGY / "kg.ttl")) if t.predicate.value == RDF_TYPE}
 
 
 def used(store: ox.Store) -> set[str]:
@@ -43,9 +39,7 @@ def test_terms_of_git_dvc_and_datalad_are_declared(git_repo: Callable[[str], Git
 
 
 @pytest.mark.parametrize("case", ["renku-v1-arc", "renku-v0-yaml", "rocrate-run", "cwlprov"])
-def test_terms_of_other_tools_are_declared(
-    case: str, real: Path, git_repo: Callable[[str], GitRepo]
-) -> None:
+def test_terms_of_other_tools_are_declared(case: str, real: Path, git_repo: Callable[[str], GitRepo]) -> None:
     repo = git_repo(case)
     copy_tree(real / case, repo.path)
     repo.commit(message=case)

@@ -19,8 +19,6 @@ def test_any_text_round_trips_as_a_literal(text: str) -> None:
 
 @given(st.text(min_size=1))
 def test_any_path_makes_a_valid_iri(path: str) -> None:
-    line = triple(
-        iri("https://kg.test/f/" + path_segment(path)), iri("https://kg.test/p"), literal("x")
-    )
+    line = triple(iri("https://kg.test/f/" + path_segment(path)), iri("https://kg.test/p"), literal("x"))
     (parsed,) = ox.parse(line.encode(), ox.RdfFormat.N_TRIPLES)
     assert parsed.subject.value.startswith("https://kg.test/f/")

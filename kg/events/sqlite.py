@@ -166,9 +166,7 @@ class SqliteEventLog:
                 " WHERE project_id = ?",
                 (worker, now + lease_seconds, now, row["project_id"]),
             )
-            job = db.execute(
-                "SELECT * FROM projects WHERE project_id = ?", (row["project_id"],)
-            ).fetchone()
+            job = db.execute("SELECT * FROM projects WHERE project_id = ?", (row["project_id"],)).fetchone()
         return Job(
             project_id=job["project_id"],
             path=job["path"],
@@ -227,8 +225,7 @@ class SqliteEventLog:
         with self._tx() as db:
             self._check_lease(db, job)
             db.execute(
-                "UPDATE events SET state = ? WHERE project_id = ? AND id <= ?"
-                " AND state = 'pending'",
+                "UPDATE events SET state = ? WHERE project_id = ? AND id <= ? AND state = 'pending'",
                 (events_to, job.project_id, job.last_event_id),
             )
             db.execute(

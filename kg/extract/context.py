@@ -129,9 +129,7 @@ class Context:
         self.out.write("".join(lines))
         self.stats.triples += len(lines)
 
-    def warn(
-        self, source: str, reason: str, commit: str | None = None, path: str | None = None
-    ) -> None:
+    def warn(self, source: str, reason: str, commit: str | None = None, path: str | None = None) -> None:
         """Record something that could not be read; the ingest goes on."""
         self.warnings.append(ExtractWarning(source, reason, commit, path))
 

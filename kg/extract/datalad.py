@@ -21,9 +21,7 @@ from kg.extract.runs import Agent, Entity, Plan, Run, git_entity, write_run
 
 _BEGIN = "=== Do not change lines below ==="
 _END = "^^^ Do not change lines above ^^^"
-_ANNEX_KEY = re.compile(
-    r"(?P<backend>[A-Z0-9]+?)E?(?:-s\d+)?(?:-[mSC]\d+)*--(?P<digest>[0-9a-fA-F]+)"
-)
+_ANNEX_KEY = re.compile(r"(?P<backend>[A-Z0-9]+?)E?(?:-s\d+)?(?:-[mSC]\d+)*--(?P<digest>[0-9a-fA-F]+)")
 _ALGORITHMS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
 _DEFAULT_RECORD_DIR = ".datalad/runinfo"
 
@@ -108,9 +106,7 @@ class DataLad:
     def _entity(self, ctx: Context, path: str, entry: TreeEntry) -> Entity:
         entity = git_entity(ctx, path, entry.blob)
         if entry.mode in ("120000", "100644"):  # an annexed file is a symlink to its key
-            target = (
-                ctx.blobs.read(entry.blob) if entry.mode == "120000" else self._small(ctx, entry)
-            )
+            target = ctx.blobs.read(entry.blob) if entry.mode == "120000" else self._small(ctx, entry)
             if target is not None:
                 entity.hashes.update(annex_hashes(target.decode("utf-8", "replace")))
         return entity
@@ -119,11 +115,7 @@ class DataLad:
     def _small(ctx: Context, entry: TreeEntry) -> bytes | None:
         # Without the mode (a path looked up directly) only a short blob can be a link.
         found = ctx.blobs.read(entry.blob)
-        return (
-            found
-            if found is not None and len(found) < 512 and b"/annex/objects/" in found
-            else None
-        )
+        return found if found is not None and len(found) < 512 and b"/annex/objects/" in found else None
 
     def _inputs(self, ctx: Context, parent: str | None, patterns: list[str]) -> list[Entity]:
         out: list[Entity] = []
@@ -158,9 +150,7 @@ class DataLad:
             values = paths if isinstance(paths, list) else [paths] if isinstance(paths, str) else []
             return [posixpath.normpath(posixpath.join(pwd, str(v))) for v in values]
 
-        command = (
-            record["cmd"] if isinstance(record["cmd"], str) else " ".join(map(str, record["cmd"]))
-        )
+        command = record["cmd"] if isinstance(record["cmd"], str) else " ".join(map(str, record["cmd"]))
         inputs = rooted(record.get("inputs")) + rooted(record.get("extra_inputs"))
         outputs = rooted(record.get("outputs"))
         parent = commit.parents[0] if commit.parents else None

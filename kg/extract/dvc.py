@@ -199,11 +199,7 @@ class Dvc:
                     lines.append(triple(s, p("kg:importedFrom"), literal(source)))
                     if repo["url"].startswith(("http://", "https://")) and " " not in repo["url"]:
                         lines.append(triple(s, iri(PROV + "hadPrimarySource"), iri(repo["url"])))
-                elif (
-                    isinstance(dep, dict)
-                    and isinstance(dep.get("path"), str)
-                    and "://" in dep["path"]
-                ):
+                elif isinstance(dep, dict) and isinstance(dep.get("path"), str) and "://" in dep["path"]:
                     lines.append(triple(s, p("kg:importedFrom"), literal(dep["path"])))
         ctx.emit(lines)
 
@@ -225,9 +221,7 @@ class Dvc:
                     command=command,
                     inputs=_declared(definition, "deps", base),
                     outputs=[
-                        x
-                        for key in ("outs", "metrics", "plots")
-                        for x in _declared(definition, key, base)
+                        x for key in ("outs", "metrics", "plots") for x in _declared(definition, key, base)
                     ],
                     description=desc if isinstance(desc, str) else None,
                 )
@@ -283,10 +277,7 @@ def _expand(name: str, stage: dict[str, Any]) -> list[tuple[str, dict[str, Any]]
         if isinstance(items, dict):
             pairs = [(str(k), v) for k, v in items.items()]
         elif isinstance(items, list):
-            pairs = [
-                (str(v) if not isinstance(v, (dict, list)) else str(i), v)
-                for i, v in enumerate(items)
-            ]
+            pairs = [(str(v) if not isinstance(v, (dict, list)) else str(i), v) for i, v in enumerate(items)]
         else:
             return [(name, stage)]
         return [(f"{name}@{k}", _substitute(stage["do"], k, v)) for k, v in pairs]

@@ -100,9 +100,7 @@ class GitHistory:
         when = literal(commit.committed, _DATETIME)
         old_path = ch.source if ch.source is not None else ch.path
         previous = [
-            iri(mint.file_version(self._project, old_path, blob))
-            for blob in ch.before
-            if not is_zero(blob)
+            iri(mint.file_version(self._project, old_path, blob)) for blob in ch.before if not is_zero(blob)
         ]
         if ch.removes_previous:
             for old in previous:

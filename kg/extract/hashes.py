@@ -20,9 +20,7 @@ def git_blob_id(content: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
-def git_version_with(
-    ctx: Context, commit: str, path: str, algorithm: str, digest: str
-) -> str | None:
+def git_version_with(ctx: Context, commit: str, path: str, algorithm: str, digest: str) -> str | None:
     """The git file version at `commit:path` if its content has `digest`, else None."""
     content = ctx.blobs.read(f"{commit}:{path}")
     if content is None or len(content) > MAX_LINK_BYTES:

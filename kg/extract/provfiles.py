@@ -109,9 +109,7 @@ class ProvFiles:
                     return None
                 dataset = parse(converted, ox.RdfFormat.N_TRIPLES, base)
         except (SyntaxError, ValueError) as exc:
-            ctx.warn(
-                "prov", f"unreadable PROV document: {str(exc).splitlines()[0]}", commit.sha, path
-            )
+            ctx.warn("prov", f"unreadable PROV document: {str(exc).splitlines()[0]}", commit.sha, path)
             return None
         return normalize(dataset, genid, lambda iri: self.rebase(ctx, iri))
 

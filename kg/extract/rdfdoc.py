@@ -107,7 +107,5 @@ def mark_runs(triples: list[ox.Triple], tool: str, commit_iri: str | None) -> li
             ox.Triple(activity, ox.NamedNode(_KG + "tool"), ox.Literal(tool)),
         ]
         if commit_iri:
-            extra.append(
-                ox.Triple(activity, ox.NamedNode(_KG + "inCommit"), ox.NamedNode(commit_iri))
-            )
+            extra.append(ox.Triple(activity, ox.NamedNode(_KG + "inCommit"), ox.NamedNode(commit_iri)))
     return extra

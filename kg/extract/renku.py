@@ -146,9 +146,7 @@ class Renku:
     def _activity(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
         association = obj.get("association") or {}
         plan_ref = association.get("plan") if isinstance(association, dict) else None
-        plan_obj = (
-            self._load(ctx, commit.sha, plan_ref["@oid"]) if isinstance(plan_ref, dict) else None
-        )
+        plan_obj = self._load(ctx, commit.sha, plan_ref["@oid"]) if isinstance(plan_ref, dict) else None
         plan = self._plan_record(ctx, plan_obj) if plan_obj else None
         agents = [a for a in map(self._agent, obj.get("agents") or []) if a is not None]
         # The person first: the association's agent in PROV is the software, listed below.
@@ -163,9 +161,7 @@ class Renku:
             plan=plan,
             agents=agents,
             used=[e for e in map(lambda u: self._entity(ctx, u), obj.get("usages") or []) if e],
-            generated=[
-                e for e in map(lambda g: self._entity(ctx, g), obj.get("generations") or []) if e
-            ],
+            generated=[e for e in map(lambda g: self._entity(ctx, g), obj.get("generations") or []) if e],
             parameters={
                 str(pv.get("parameter_id", "")).rsplit("/", 2)[-2]
                 + "/"
@@ -184,9 +180,7 @@ class Renku:
             if gone:
                 lines.append(triple(iri(gone.iri), p("prov:wasInvalidatedBy"), s))
         if obj.get("invalidated_at"):
-            lines.append(
-                triple(s, p("prov:invalidatedAtTime"), literal(str(obj["invalidated_at"]), _DT))
-            )
+            lines.append(triple(s, p("prov:invalidatedAtTime"), literal(str(obj["invalidated_at"]), _DT)))
         if plan is not None:
             lines.append(triple(iri(plan.iri), A, r("Plan")))
             if plan.command is not None:
@@ -204,9 +198,7 @@ class Renku:
             for ref in obj.get("plans") or []:
                 step = self._load(ctx, commit.sha, ref["@oid"]) if isinstance(ref, dict) else None
                 if step and step.get("id"):
-                    lines.append(
-                        triple(s, p("schema:hasPart"), iri(self.rebase(ctx, str(step["id"]))))
-                    )
+                    lines.append(triple(s, p("schema:hasPart"), iri(self.rebase(ctx, str(step["id"])))))
         removed = obj.get("date_removed") or obj.get("invalidated_at")
         if removed:
             lines.append(triple(s, p("prov:invalidatedAtTime"), literal(str(removed), _DT)))
@@ -240,9 +232,7 @@ class Renku:
             if obj.get(key):
                 lines.append(triple(s, p(term), literal(str(obj[key]))))
         if obj.get("initial_identifier"):
-            lines.append(
-                triple(s, r("originalIdentifier"), literal(str(obj["initial_identifier"])))
-            )
+            lines.append(triple(s, r("originalIdentifier"), literal(str(obj["initial_identifier"]))))
         for key, term in (
             ("date_created", "schema:dateCreated"),
             ("date_modified", "schema:dateModified"),
@@ -260,9 +250,7 @@ class Renku:
         for key, term in (("derived_from", "prov:wasDerivedFrom"), ("same_as", "schema:sameAs")):
             url = obj.get(key)
             target = (
-                url.get("url_id") or url.get("url_str") or url.get("id")
-                if isinstance(url, dict)
-                else url
+                url.get("url_id") or url.get("url_str") or url.get("id") if isinstance(url, dict) else url
             )
             if target:
                 lines.append(triple(s, p(term), iri(self.rebase(ctx, str(target)))))
@@ -283,9 +271,7 @@ class Renku:
                 triple(e, r("checksum"), literal(entity.hashes.get("blob", ""))),
             ]
             if file.get("date_removed"):
-                lines.append(
-                    triple(f, p("prov:invalidatedAtTime"), literal(str(file["date_removed"]), _DT))
-                )
+                lines.append(triple(f, p("prov:invalidatedAtTime"), literal(str(file["date_removed"]), _DT)))
             if isinstance(file.get("source"), str):
                 lines.append(triple(f, r("source"), literal(file["source"])))
         ctx.emit(lines)

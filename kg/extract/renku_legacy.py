@@ -60,8 +60,7 @@ class RenkuLegacy:
                 if ch.status == "A":
                     self._cwl_run(ctx, commit, ch, changes)
             elif path.endswith((".yml", ".yaml")) and (
-                path == ".renku/metadata.yml"
-                or path.startswith((".renku/datasets/", ".renku/workflow/"))
+                path == ".renku/metadata.yml" or path.startswith((".renku/datasets/", ".renku/workflow/"))
             ):
                 self._jsonld(ctx, commit, ch)
 
@@ -77,13 +76,9 @@ class RenkuLegacy:
         if not isinstance(data, (dict, list)) or "@" not in json.dumps(data)[:4096]:
             return  # renku >= 1.0 keeps a dummy metadata.yml: no JSON-LD in it
         try:
-            dataset = parse(
-                json.dumps(data, default=str).encode(), ox.RdfFormat.JSON_LD, ctx.iri("renku")
-            )
+            dataset = parse(json.dumps(data, default=str).encode(), ox.RdfFormat.JSON_LD, ctx.iri("renku"))
         except (SyntaxError, ValueError) as exc:
-            ctx.warn(
-                "renku", f"unreadable JSON-LD: {str(exc).splitlines()[0]}", commit.sha, ch.text
-            )
+            ctx.warn("renku", f"unreadable JSON-LD: {str(exc).splitlines()[0]}", commit.sha, ch.text)
             return
         triples = normalize(dataset, ctx.iri("renku", "genid"), lambda iri: self.rebase(ctx, iri))
         extra = []
@@ -115,15 +110,9 @@ class RenkuLegacy:
         items = raw_inputs.values() if isinstance(raw_inputs, dict) else raw_inputs
         for item in items if isinstance(items, (list, type({}.values()))) else []:
             default = item.get("default") if isinstance(item, dict) else None
-            location = (
-                default.get("path") or default.get("location")
-                if isinstance(default, dict)
-                else None
-            )
+            location = default.get("path") or default.get("location") if isinstance(default, dict) else None
             if isinstance(location, str):
-                inputs.append(
-                    posixpath.normpath(posixpath.join(folder, location.removeprefix("file://")))
-                )
+                inputs.append(posixpath.normpath(posixpath.join(folder, location.removeprefix("file://"))))
         command = (
             " ".join(map(str, cwl.get("baseCommand") or []))
             if isinstance(cwl.get("baseCommand"), list)

@@ -45,9 +45,7 @@ class Crate:
         self.ctx = ctx
         self.path = path
         self.folder = posixpath.dirname(path)
-        self.nodes = {
-            n["@id"]: n for n in graph if isinstance(n, dict) and isinstance(n.get("@id"), str)
-        }
+        self.nodes = {n["@id"]: n for n in graph if isinstance(n, dict) and isinstance(n.get("@id"), str)}
 
     def location(self, ref: str) -> str | None:
         """The repository path of a relative id (None for absolute or crate-local ids)."""
@@ -77,9 +75,7 @@ class RoCrate:
     def finish(self, ctx: Context) -> None:
         """Nothing spans commits."""
 
-    def _parse(
-        self, ctx: Context, blob: str, commit: str, path: str, *, warn: bool
-    ) -> list[Any] | None:
+    def _parse(self, ctx: Context, blob: str, commit: str, path: str, *, warn: bool) -> list[Any] | None:
         raw = ctx.blobs.read(blob) if not is_zero(blob) else None
         if raw is None:
             return None
@@ -101,20 +97,14 @@ class RoCrate:
             graph = self._parse(ctx, ch.after, commit.sha, ch.text, warn=True)
             if graph is None:
                 continue
-            before = (
-                self._parse(ctx, ch.before[0], commit.sha, ch.text, warn=False)
-                if ch.before
-                else None
-            )
+            before = self._parse(ctx, ch.before[0], commit.sha, ch.text, warn=False) if ch.before else None
             known = {n.get("@id") for n in before or [] if isinstance(n, dict)}
             self._crate(ctx, commit, Crate(ctx, ch.text, graph), known)
 
     def _entity(self, crate: Crate, commit: Commit, ref: str) -> Entity:
         node = crate.nodes.get(ref, {})
         path = crate.location(ref) or ref
-        hashes = {
-            k: str(node[k]) for k in ("sha1", "sha256", "md5") if isinstance(node.get(k), str)
-        }
+        hashes = {k: str(node[k]) for k in ("sha1", "sha256", "md5") if isinstance(node.get(k), str)}
         entity = Entity(crate.iri_of(ref), path, hashes, directory="Dataset" in _types(node))
         blob = tree(crate.ctx.repo, commit.sha).get(path)
         if blob is not None:
@@ -180,9 +170,7 @@ class RoCrate:
                 iri=crate.iri_of(instruments[0]),
                 name=str(tool.get("name") or instruments[0]),
                 tool="rocrate",
-                description=tool.get("description")
-                if isinstance(tool.get("description"), str)
-                else None,
+                description=tool.get("description") if isinstance(tool.get("description"), str) else None,
             )
         used, parameters = [], {}
         for ref in _ids(node.get("object")):

@@ -172,9 +172,7 @@ def write_run(ctx: Context, run: Run) -> None:
             triple(association, p("prov:hadPlan"), iri(run.plan.iri)),
         ]
         if run.agents:
-            lines.append(
-                triple(association, p("prov:agent"), agent_term(ctx, run.agents[0], lines))
-            )
+            lines.append(triple(association, p("prov:agent"), agent_term(ctx, run.agents[0], lines)))
         lines += plan_lines(run.plan)
     for used in run.used:
         lines.append(triple(s, p("prov:used"), iri(used.iri)))

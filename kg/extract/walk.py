@@ -16,9 +16,7 @@ from kg.extract.log import Change, Commit, log_command, parse_log
 log = logging.getLogger("kg.extract")
 
 
-def _dispatch(
-    ctx: Context, tools: Sequence[Extractor], commit: Commit, changes: list[Change]
-) -> None:
+def _dispatch(ctx: Context, tools: Sequence[Extractor], commit: Commit, changes: list[Change]) -> None:
     for tool in tools:
         wanted = [ch for ch in changes if tool.wants(ch.text)]
         try:

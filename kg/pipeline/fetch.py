@@ -89,9 +89,7 @@ class Mirrors:
                 stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired as exc:
-            raise FetchFailed(
-                shown, -1, f"timed out after {self._timeout:.0f}s", recoverable=True
-            ) from exc
+            raise FetchFailed(shown, -1, f"timed out after {self._timeout:.0f}s", recoverable=True) from exc
         if done.returncode != 0:
             stderr = _scrub(done.stderr.decode("utf-8", "replace"), url, self._token)
             raise FetchFailed(

@@ -29,6 +29,8 @@ class ProjectInfo:
     slug: str
     visibility: str = "public"
     gitlab_id: int | None = None
+    members: tuple[tuple[str, int], ...] | None = None
+    """(user id, access level) pairs; None keeps what was recorded before."""
 
     @property
     def name(self) -> str:
@@ -113,6 +115,7 @@ def ingest_repository(
         gitlab_id=project.gitlab_id,
         ingested_commit=head,
         extractor_version=version,
+        members=project.members if project.members is not None else previous.members if previous else (),
     )
     same_extractor = previous is not None and previous.extractor_version == version
     if previous is not None and same_extractor and previous.ingested_commit == head:

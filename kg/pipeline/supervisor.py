@@ -41,9 +41,7 @@ class WorkerProcess:
             if self._process is not None and self._process.is_alive():
                 return
             if self._process is not None:
-                log.error(
-                    "worker process died; restarting", extra={"exitcode": self._process.exitcode}
-                )
+                log.error("worker process died; restarting", extra={"exitcode": self._process.exitcode})
             self._process = self._context.Process(
                 target=_main, args=(self.settings,), name="kg-worker", daemon=False
             )

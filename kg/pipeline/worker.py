@@ -15,6 +15,8 @@ from kg.events import EventLog, Job, open_event_log
 from kg.iri import Minter
 from kg.pipeline.fetch import Mirrors
 from kg.pipeline.ingest import ProjectInfo, ingest_repository
+from kg.search import SearchIndex, open_index
+from kg.search.documents import documents, project_entry
 from kg.store import Store, open_store
 
 log = logging.getLogger("kg.worker")
@@ -29,15 +31,14 @@ def backoff(settings: Settings, attempt: int) -> float:
 class Worker:
     """Processes jobs one at a time. Several workers may share an event log."""
 
-    def __init__(self, settings: Settings, events: EventLog, store: Store) -> None:
+    def __init__(self, settings: Settings, events: EventLog, store: Store, index: SearchIndex) -> None:
         self.settings = settings
         self.events = events
         self.store = store
+        self.index = index
         self.minter = Minter(settings.base_iri)
         token = settings.git_token.get_secret_value() if settings.git_token else None
-        self.mirrors = Mirrors(
-            settings.mirrors_dir, token=token, timeout=settings.git_timeout_seconds
-        )
+        self.mirrors = Mirrors(settings.mirrors_dir, token=token, timeout=settings.git_timeout_seconds)
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     @contextmanager
@@ -79,9 +80,8 @@ class Worker:
                     workdir=self.settings.data_dir / "tmp",
                     extractors=self.settings.extractors,
                 )
-            self.events.complete(
-                job, commit=result.record.ingested_commit or "", warnings=result.warnings
-            )
+            self.index.replace_project(project_entry(result.record), documents(self.store, result.record))
+            self.events.complete(job, commit=result.record.ingested_commit or "", warnings=result.warnings)
             log.info(
                 "job done",
                 extra={
@@ -105,9 +105,7 @@ class Worker:
         try:
             if recoverable and job.attempt < self.settings.max_attempts:
                 delay = backoff(self.settings, job.attempt)
-                log.warning(
-                    "job failed, will retry", extra={**extra, "reason": reason, "delay": delay}
-                )
+                log.warning("job failed, will retry", extra={**extra, "reason": reason, "delay": delay})
                 self.events.retry_later(job, reason, delay)
             else:
                 log.error("job failed for good", extra={**extra, "reason": reason})
@@ -142,8 +140,10 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     """Entry point of a worker process: open the event log and the store, then work."""
     events = open_event_log(settings)
     store = open_store(settings)
+    index = open_index(settings)
     try:
-        Worker(settings, events, store).run(stop or threading.Event())
+        Worker(settings, events, store, index).run(stop or threading.Event())
     finally:
         store.close()
         events.close()
+        index.close()

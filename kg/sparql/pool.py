@@ -69,9 +69,7 @@ class _QueryProcess:
 class QueryPool:
     """A fixed number of query processes over the embedded store at `path`."""
 
-    def __init__(
-        self, path: Path, base_iri: str, *, size: int, timeout: float, max_bytes: int
-    ) -> None:
+    def __init__(self, path: Path, base_iri: str, *, size: int, timeout: float, max_bytes: int) -> None:
         self._args = (str(path), base_iri, max_bytes)
         self.timeout = timeout
         self._context = mp.get_context("spawn")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
+
+import pyoxigraph as ox
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class ProjectRecord:
     ingested_at: str | None = None
     triples: int = 0
     warnings: int = 0
+    members: tuple[tuple[str, int], ...] = ()
+    """(user id, GitLab access level) of the project's members; 50 owner, 40 maintainer."""
 
     def evolve(self, **changes: object) -> ProjectRecord:
         """A copy with some fields changed."""
@@ -55,6 +60,10 @@ class Store(Protocol):
 
     def extend_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
         """Add `ntriples` to the current generation in one transaction and update the record."""
+        ...
+
+    def select(self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> list[dict[str, str]]:
+        """Run the named read query of `queries/` with bound values; rows of plain values."""
         ...
 
     def collect_garbage(self) -> int:

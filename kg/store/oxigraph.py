@@ -15,11 +15,13 @@ import itertools
 import os
 import shutil
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg import iri as mint
 from kg import queries
 from kg.errors import StoreBusy
 from kg.iri import Minter
@@ -62,8 +64,7 @@ def open_oxigraph(path: Path, *, read_only: bool) -> ox.Store:
     except OSError as exc:
         if "lock" in str(exc).lower():
             raise StoreBusy(
-                f"the store at {path} is open read-write by another process "
-                "(is `kg serve` running?)"
+                f"the store at {path} is open read-write by another process (is `kg serve` running?)"
             ) from exc
         raise
 
@@ -93,12 +94,29 @@ def _record_ntriples(minter: Minter, record: ProjectRecord) -> str:
         lines.append(triple(s, p("extractorVersion"), literal(record.extractor_version)))
     if record.ingested_at:
         lines.append(triple(s, p("ingestedAt"), literal(record.ingested_at, XSD + "dateTime")))
+    for user, level in record.members:
+        m = iri(f"{record.iri}/-/members/{mint.path_key(user)}")
+        lines += [
+            triple(s, p("member"), m),
+            triple(m, p("userId"), literal(user)),
+            triple(m, p("accessLevel"), literal(str(level), XSD + "integer")),
+        ]
     return "".join(lines)
 
 
 def _value(solution: ox.QuerySolution, name: str) -> str | None:
     term = solution[name]
     return None if term is None else str(term.value)
+
+
+def select(
+    store: ox.Store, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
+) -> list[dict[str, str]]:
+    """Run a named SELECT on an open pyoxigraph store; rows of plain values."""
+    result = store.query(queries.load(name), substitutions={ox.Variable(k): v for k, v in bindings.items()})
+    assert isinstance(result, ox.QuerySolutions)
+    names = [v.value for v in result.variables]
+    return [{n: str(s[n].value) for n in names if s[n] is not None} for s in result]
 
 
 def records(store: ox.Store, minter: Minter, project: str | None = None) -> list[ProjectRecord]:
@@ -110,6 +128,13 @@ def records(store: ox.Store, minter: Minter, project: str | None = None) -> list
         bindings[ox.Variable("project")] = ox.NamedNode(project)
     result = store.query(queries.load("projects.rq"), substitutions=bindings)
     assert isinstance(result, ox.QuerySolutions)
+    members: dict[str, list[tuple[str, int]]] = {}
+    found = store.query(queries.load("project_members.rq"), substitutions=bindings)
+    assert isinstance(found, ox.QuerySolutions)
+    for row in found:
+        members.setdefault(str(_value(row, "project")), []).append(
+            (str(_value(row, "user")), int(_value(row, "level") or 0))
+        )
     out = []
     for row in result:
         gitlab_id = _value(row, "gitlabId")
@@ -127,6 +152,7 @@ def records(store: ox.Store, minter: Minter, project: str | None = None) -> list
                 ingested_at=_value(row, "ingestedAt"),
                 triples=int(_value(row, "triples") or 0),
                 warnings=int(_value(row, "warnings") or 0),
+                members=tuple(sorted(members.get(project or str(_value(row, "project")), []))),
             )
         )
     return out
@@ -155,6 +181,9 @@ class OxigraphStore:
 
     def projects(self) -> list[ProjectRecord]:
         return records(self._store, self.minter)
+
+    def select(self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> list[dict[str, str]]:
+        return select(self._store, name, bindings)
 
     def _unused_generation(self, record: ProjectRecord) -> int:
         # A crashed job may have left a half-loaded generation behind: never reuse one.

@@ -57,11 +57,7 @@ def test_get_post_form_and_direct_post_agree(client: httpx.Client) -> None:
     )
     assert get.status_code == form.status_code == direct.status_code == 200
     assert get.headers["content-type"] == "application/sparql-results+json; charset=utf-8"
-    assert (
-        labels_from_json(get.json())
-        == labels_from_json(form.json())
-        == labels_from_json(direct.json())
-    )
+    assert labels_from_json(get.json()) == labels_from_json(form.json()) == labels_from_json(direct.json())
     assert len(labels_from_json(get.json())) == 6
 
 
@@ -127,9 +123,7 @@ def test_updates_are_refused(client: httpx.Client) -> None:
     update = "INSERT DATA { <urn:a> <urn:b> <urn:c> }"
     for response in (
         client.post("/sparql", data={"update": update}),
-        client.post(
-            "/sparql", content=update, headers={"Content-Type": "application/sparql-update"}
-        ),
+        client.post("/sparql", content=update, headers={"Content-Type": "application/sparql-update"}),
         client.get("/sparql", params={"query": update}),
     ):
         assert response.status_code == 403

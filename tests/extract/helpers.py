@@ -25,9 +25,7 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 """
 
 
-def extract(
-    repo: Path, revisions: list[str] | None = None
-) -> tuple[ox.Store, list[ExtractWarning]]:
+def extract(repo: Path, revisions: list[str] | None = None) -> tuple[ox.Store, list[ExtractWarning]]:
     """Run the git layer and every tool extractor over `revisions` (default HEAD)."""
     out = io.StringIO()
     ctx = Context(MINTER, PROJECT, repo, out, BlobReader(repo))

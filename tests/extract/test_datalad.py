@@ -54,9 +54,7 @@ def rebuild(real: Path, repo: GitRepo) -> dict[str, str]:
                 else:
                     real_file = case / ch["path"]
                     path.write_bytes(
-                        real_file.read_bytes()
-                        if real_file.is_file()
-                        else f"{ch['path']}\n".encode()
+                        real_file.read_bytes() if real_file.is_file() else f"{ch['path']}\n".encode()
                     )
                 repo.git("add", "--", ch["path"])
             env = {
@@ -194,11 +192,7 @@ def test_sidecars_chains_globs_and_broken_records(git_repo: Callable[[str], GitR
     store, warnings = extract(repo.path)
     assert [(w.commit, "not valid JSON" in w.reason) for w in warnings] == [(broken, True)]
     assert pairs(store, first) == {("in/a.csv", "out.csv"), ("in/b.csv", "out.csv")}
-    chained = rows(
-        store, f"SELECT ?x WHERE {{ ?r kg:inCommit/kg:sha '{second}' ; prov:wasInformedBy ?x }}"
-    )
-    assert [r["x"] for r in chained] == [
-        f"https://kg.test/projects/group/project/-/runs/datalad/{first}"
-    ]
+    chained = rows(store, f"SELECT ?x WHERE {{ ?r kg:inCommit/kg:sha '{second}' ; prov:wasInformedBy ?x }}")
+    assert [r["x"] for r in chained] == [f"https://kg.test/projects/group/project/-/runs/datalad/{first}"]
     exits = rows(store, "SELECT ?e WHERE { ?r kg:tool 'datalad' ; kg:exitCode ?e } ORDER BY ?e")
     assert [r["e"] for r in exits] == ["0", "1"]

@@ -146,9 +146,7 @@ stages:
     )
     store, warnings = extract(repo.path)
     assert warnings == []
-    plans = rows(
-        store, "SELECT ?name ?cmd WHERE { ?p a prov:Plan ; schema:name ?name ; kg:command ?cmd }"
-    )
+    plans = rows(store, "SELECT ?name ?cmd WHERE { ?p a prov:Plan ; schema:name ?name ; kg:command ?cmd }")
     names = {r["name"]: r["cmd"] for r in plans}
     assert names["build@us"] == "python build.py us"
     assert {"train@cnn-1", "train@cnn-2", "train@xgb-1", "train@xgb-2"} <= set(names)
@@ -161,9 +159,7 @@ def test_broken_lock_files_warn_and_the_rest_is_ingested(
 ) -> None:
     repo = git_repo("broken")
     good = repo.commit(
-        {
-            "dvc.lock": "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: o\n      md5: 0123\n"
-        }
+        {"dvc.lock": "schema: '2.0'\nstages:\n  a:\n    cmd: x\n    outs:\n    - path: o\n      md5: 0123\n"}
     )
     bad = repo.commit(
         {"dvc.lock": "schema: '2.0'\nstages:\n  a: [unclosed", "sub/dvc.lock": "- just\n- a list\n"}

@@ -35,8 +35,7 @@ def triples(store: ox.Store) -> set[ox.Quad]:
 
 def objects(store: ox.Store, subject: str, predicate: str) -> set[str]:
     return {
-        q.object.value
-        for q in store.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), None)
+        q.object.value for q in store.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), None)
     }
 
 
@@ -135,9 +134,7 @@ def test_merge_generates_only_what_differs_from_every_parent(repo: GitRepo) -> N
         version("shared.txt", repo, feature),
     }
     # f.txt came in with the merge but was generated on the branch
-    assert objects(store, version("f.txt", repo, merge), PROV + "wasGeneratedBy") == {
-        commit_iri(feature)
-    }
+    assert objects(store, version("f.txt", repo, merge), PROV + "wasGeneratedBy") == {commit_iri(feature)}
 
 
 def test_unicode_spaces_control_characters_and_binary_paths(repo: GitRepo) -> None:
@@ -145,14 +142,11 @@ def test_unicode_spaces_control_characters_and_binary_paths(repo: GitRepo) -> No
     sha = repo.commit({names[0]: "x", names[1]: "y", names[2]: "z", names[3]: b"\x00\xff" * 500})
     store = graph(repo)
     locations = {
-        q.object.value
-        for q in store.quads_for_pattern(None, ox.NamedNode(PROV + "atLocation"), None)
+        q.object.value for q in store.quads_for_pattern(None, ox.NamedNode(PROV + "atLocation"), None)
     }
     assert locations == set(names)
     for name in names:
-        assert objects(store, version(name, repo, sha), PROV + "wasGeneratedBy") == {
-            commit_iri(sha)
-        }
+        assert objects(store, version(name, repo, sha), PROV + "wasGeneratedBy") == {commit_iri(sha)}
 
 
 def test_empty_commit_is_an_activity_without_entities(repo: GitRepo) -> None:

@@ -31,16 +31,11 @@ def test_the_bag_is_ingested_once_with_runs_and_shortcuts(bag: GitRepo) -> None:
     )
     assert len(runs) == 3
     used = rows(store, "SELECT ?run ?e WHERE { ?run kg:tool 'cwlprov' ; prov:used ?e }")
-    made = rows(
-        store, "SELECT ?run ?e WHERE { ?e prov:wasGeneratedBy ?run . ?run kg:tool 'cwlprov' }"
-    )
+    made = rows(store, "SELECT ?run ?e WHERE { ?e prov:wasGeneratedBy ?run . ?run kg:tool 'cwlprov' }")
     assert (len(used), len(made)) == (5, 3)
     plans = rows(store, "SELECT ?p WHERE { ?p a prov:Plan }")
     assert len(plans) == 3
-    assert all(
-        r["p"].startswith(f"{PROJECT}/-/cwlprov/d47d3d43-4830-44f0-aa32-4cda74849c63/")
-        for r in plans
-    )
+    assert all(r["p"].startswith(f"{PROJECT}/-/cwlprov/d47d3d43-4830-44f0-aa32-4cda74849c63/") for r in plans)
     assert rows(store, "SELECT ?x WHERE { ?x ?p ?o FILTER(STRSTARTS(STR(?x), 'arcp:')) }") == []
     content = rows(
         store,
@@ -75,9 +70,7 @@ def test_prov_json_alone_is_read_and_provn_alone_is_reported(
     (repo.path / "prov").mkdir()
     (repo.path / "prov/run.json").write_bytes((source / "primary.cwlprov.json").read_bytes())
     (repo.path / "prov/run.provn").write_bytes((source / "primary.cwlprov.provn").read_bytes())
-    (repo.path / "prov/broken.ttl").write_text(
-        "@prefix prov: <http://www.w3.org/ns/prov#> .\n<a> prov:used"
-    )
+    (repo.path / "prov/broken.ttl").write_text("@prefix prov: <http://www.w3.org/ns/prov#> .\n<a> prov:used")
     (repo.path / "package.json").write_text('{"name": "not prov"}')
     sha = repo.commit(message="prov files")
     store, warnings = extract(repo.path)
@@ -85,7 +78,5 @@ def test_prov_json_alone_is_read_and_provn_alone_is_reported(
         ("prov/broken.ttl", "unreadable"),
         ("prov/run.provn", "PROV-N"),
     ]
-    runs = rows(
-        store, f"SELECT ?r WHERE {{ ?r a kg:Run ; kg:tool 'prov' ; kg:inCommit/kg:sha '{sha}' }}"
-    )
+    runs = rows(store, f"SELECT ?r WHERE {{ ?r a kg:Run ; kg:tool 'prov' ; kg:inCommit/kg:sha '{sha}' }}")
     assert len(runs) == 3

@@ -68,9 +68,7 @@ def test_activities_with_plans_agents_and_git_blob_entities(arc: GitRepo) -> Non
     # the renku entity is the git file version: same IRI the git layer uses
     assert f"{PROJECT}/-/files/5c4d27e043d10d10067d4af5dff95458d35a6bd6/results.svg" in {
         r["o"]
-        for r in rows(
-            store, "SELECT ?o WHERE { ?o prov:atLocation 'results.svg' ; prov:wasGeneratedBy ?a }"
-        )
+        for r in rows(store, "SELECT ?o WHERE { ?o prov:atLocation 'results.svg' ; prov:wasGeneratedBy ?a }")
     }
 
 

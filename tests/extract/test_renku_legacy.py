@@ -21,9 +21,7 @@ def inflation(real: Path, git_repo: Callable[[str], GitRepo]) -> GitRepo:
     copy_tree(real / "renku-v0-yaml", repo.path)
     repo.commit(message="renku run python src/python/preprocess_cpi-m.py data/oecd/")
     shutil.rmtree(repo.path / ".renku")
-    repo.commit(
-        message="cleaning out the renku"
-    )  # metadata gone at HEAD, as in emmjab/flights_analysis
+    repo.commit(message="cleaning out the renku")  # metadata gone at HEAD, as in emmjab/flights_analysis
     return repo
 
 
@@ -37,9 +35,7 @@ def test_the_run_its_plan_and_lineage_shortcuts(inflation: GitRepo) -> None:
     assert runs == [{"run": RUN, "start": "2021-07-05T12:39:37Z"}]  # xsd:dateTime normalized
     used = rows(store, f"SELECT ?path WHERE {{ <{RUN}> prov:used/prov:atLocation ?path }}")
     assert {r["path"] for r in used} == {"src/python/preprocess_cpi-m.py", "data/oecd"}
-    made = rows(
-        store, f"SELECT ?path WHERE {{ ?e prov:wasGeneratedBy <{RUN}> ; prov:atLocation ?path }}"
-    )
+    made = rows(store, f"SELECT ?path WHERE {{ ?e prov:wasGeneratedBy <{RUN}> ; prov:atLocation ?path }}")
     assert len(made) == 8
     assert "data/preprocess/m1-cpi_m.csv" in {r["path"] for r in made}
     plan = rows(
@@ -70,9 +66,7 @@ def test_datasets_people_and_rebased_hosts(inflation: GitRepo) -> None:
         "SELECT ?short ?name WHERE { ?d a schema:Dataset ; schema:alternateName ?short ; schema:name ?name }",
     )
     assert {(r["short"], r["name"]) for r in datasets} == {("barro", "Barro"), ("oecd", "OECD")}
-    names = rows(
-        store, "SELECT DISTINCT ?n WHERE { ?p schema:email 'cramakri@ethz.ch' ; schema:name ?n }"
-    )
+    names = rows(store, "SELECT DISTINCT ?n WHERE { ?p schema:email 'cramakri@ethz.ch' ; schema:name ?n }")
     assert {r["n"] for r in names} == {"Chandrasekhar Ramakrishnan", "Chandrasekahr Ramakrishnan"}
     hosts = rows(
         store,

@@ -19,9 +19,7 @@ def crates(real: Path, git_repo: Callable[[str], GitRepo]) -> GitRepo:
     copy_tree(real / "rocrate-run", repo.path)
     # the payload of example 1 is in the repository too, with a space in its name
     (repo.path / DOCS / "process_run_crate/example1/pics").mkdir(parents=True)
-    (repo.path / DOCS / "process_run_crate/example1/pics/2017-06-11 12.56.14.jpg").write_bytes(
-        b"jpeg"
-    )
+    (repo.path / DOCS / "process_run_crate/example1/pics/2017-06-11 12.56.14.jpg").write_bytes(b"jpeg")
     repo.commit(message="crates")
     return repo
 
@@ -29,9 +27,7 @@ def crates(real: Path, git_repo: Callable[[str], GitRepo]) -> GitRepo:
 def test_actions_become_runs(crates: GitRepo) -> None:
     store, warnings = extract(crates.path)
     assert warnings == []
-    found = rows(
-        store, "SELECT ?run ?label WHERE { ?run kg:tool 'rocrate' ; a kg:Run ; rdfs:label ?label }"
-    )
+    found = rows(store, "SELECT ?run ?label WHERE { ?run kg:tool 'rocrate' ; a kg:Run ; rdfs:label ?label }")
     assert len(found) == 6  # 5 CreateActions + 1 OrganizeAction
     pairs = rows(
         store,

@@ -58,18 +58,13 @@ def push_hook(
         )
 
 
-def wait_status(
-    server: KgServer, project_id: int, want: str, timeout: float = 60
-) -> dict[str, Any]:
+def wait_status(server: KgServer, project_id: int, want: str, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     with server.client() as client:
         while time.monotonic() < deadline:
             status: dict[str, Any] = client.get(f"/projects/{project_id}/events/status").json()
             details = status.get("details", {})
-            if (
-                details.get("status") == want
-                and status["progress"]["done"] == status["progress"]["total"]
-            ):
+            if details.get("status") == want and status["progress"]["done"] == status["progress"]["total"]:
                 return status
             time.sleep(0.1)
     raise AssertionError(f"project {project_id} never reached {want}: {status}")
@@ -167,10 +162,7 @@ def test_failures_are_recorded_and_the_service_stays_up(
     missing = git_daemon.url("does-not-exist.git")
     assert push_hook(server, payload, 3, missing, "a" * 40, "m1").status_code == 202
     status = wait_status(server, 3, "failure")
-    assert (
-        "not exported" in status["details"]["message"]
-        or "not found" in status["details"]["message"]
-    )
+    assert "not exported" in status["details"]["message"] or "not found" in status["details"]["message"]
 
     # A repository whose objects are corrupt on the server side.
     work = git_repo("corrupt")

@@ -15,6 +15,7 @@ from kg.errors import FetchFailed
 from kg.events import Push, open_event_log
 from kg.pipeline.fetch import Mirrors
 from kg.pipeline.worker import Worker
+from kg.search import open_index
 from kg.store import open_store
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.synthetic import synthetic_repo
@@ -50,9 +51,7 @@ def test_the_token_travels_in_a_header_only(forge: GitHttpServer, tmp_path: Path
     assert mirrors.sync(1, forge.url("private.git")) == mirror
 
 
-def test_a_wrong_token_fails_for_good_without_showing_it(
-    forge: GitHttpServer, tmp_path: Path
-) -> None:
+def test_a_wrong_token_fails_for_good_without_showing_it(forge: GitHttpServer, tmp_path: Path) -> None:
     wrong = "glpat-wrong-TOKEN"
     with pytest.raises(FetchFailed) as failure:
         Mirrors(tmp_path / "mirrors", token=wrong).sync(1, forge.url("private.git"))
@@ -89,7 +88,7 @@ def test_the_worker_never_logs_the_token(
     settings = settings.model_copy(update={"git_token": SecretStr(TOKEN)})
     events = open_event_log(settings)
     store = open_store(settings)
-    worker = Worker(settings, events, store)
+    worker = Worker(settings, events, store, open_index(settings))
     caplog.set_level(logging.DEBUG)
     events.enqueue(
         Push(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from kg.config import Settings
 from kg.events import Push, open_event_log
 from kg.pipeline.worker import Worker
+from kg.search import open_index
 from kg.status import status_document
 from kg.store import open_store
 from tests.fixtures.gitrepo import GitRepo
@@ -25,7 +26,7 @@ def test_warnings_reach_the_status(settings: Settings, git_repo: Callable[[str],
     events.enqueue(
         Push(delivery_key="k", project_id=5, path="g/broken", clone_url=str(repo.path), commit=None)
     )
-    assert Worker(settings, events, store).run_once()
+    assert Worker(settings, events, store, open_index(settings)).run_once()
     document = status_document(events.status(5))
     assert document["details"]["status"] == "success"
     assert "2 warning(s)" in document["details"]["message"]

@@ -62,9 +62,7 @@ def test_sigkill_mid_ingest(tmp_path: Path) -> None:
     log = (tmp_path / "worker.log").open("ab")
 
     def push(key: str, url: Path) -> None:
-        events.enqueue(
-            Push(delivery_key=key, project_id=9, path=SLUG, clone_url=str(url), commit=None)
-        )
+        events.enqueue(Push(delivery_key=key, project_id=9, path=SLUG, clone_url=str(url), commit=None))
 
     def state() -> str:
         status = events.status(9)
@@ -82,9 +80,7 @@ def test_sigkill_mid_ingest(tmp_path: Path) -> None:
     push("second", big)
     worker = run_worker(data, log, KG_WORKER_LEASE_SECONDS="3")
     work = data / "tmp"
-    wait_for(
-        lambda: any(p.stat().st_size > 0 for p in work.glob("*.nt")) if work.exists() else False
-    )
+    wait_for(lambda: any(p.stat().st_size > 0 for p in work.glob("*.nt")) if work.exists() else False)
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
     assert state() == "running"  # claimed, never completed

@@ -44,9 +44,7 @@ def test_the_default_graph_is_the_union_of_published_graphs(snapshot: Snapshot) 
         ("text/html", "json", "application/sparql-results+json"),
     ],
 )
-def test_select_results_are_negotiated(
-    snapshot: Snapshot, accept: str, fmt: str | None, media: str
-) -> None:
+def test_select_results_are_negotiated(snapshot: Snapshot, accept: str, fmt: str | None, media: str) -> None:
     answer = snapshot.execute(QueryRequest(query=LABELS, accept=accept, format=fmt))
     assert answer.media_type == media
     if media == "text/csv":  # lossy: pyoxigraph does not parse it back
@@ -75,23 +73,19 @@ def test_ask_and_unacceptable_types(snapshot: Snapshot) -> None:
         snapshot.execute(QueryRequest(query=LABELS, accept="image/png"))
 
 
-def test_from_and_from_named_select_the_dataset(
-    snapshot: Snapshot, published: dict[str, str]
-) -> None:
+def test_from_and_from_named_select_the_dataset(snapshot: Snapshot, published: dict[str, str]) -> None:
     alpha, beta = published["Alpha"], published["Beta"]
     assert labels(snapshot, LABELS.replace("WHERE", f"FROM <{alpha}> WHERE")) == ["Alpha"]
     named = f"SELECT ?l FROM NAMED <{beta}> WHERE {{ GRAPH ?g {{ ?s ?p ?l }} }} ORDER BY ?l"
     assert "Beta" in labels(snapshot, named)
     assert "Alpha" not in labels(snapshot, named)
     # protocol parameters override the query's clauses
-    assert labels(
-        snapshot, LABELS.replace("WHERE", f"FROM <{alpha}> WHERE"), default_graphs=(beta,)
-    ) == ["Beta"]
+    assert labels(snapshot, LABELS.replace("WHERE", f"FROM <{alpha}> WHERE"), default_graphs=(beta,)) == [
+        "Beta"
+    ]
 
 
-def test_graphs_outside_the_visible_set_are_never_read(
-    snapshot: Snapshot, published: dict[str, str]
-) -> None:
+def test_graphs_outside_the_visible_set_are_never_read(snapshot: Snapshot, published: dict[str, str]) -> None:
     only_alpha = frozenset({published["Alpha"]})
     assert labels(snapshot, visible=only_alpha) == ["Alpha"]
     from_beta = LABELS.replace("WHERE", f"FROM <{published['Beta']}> WHERE")

@@ -17,9 +17,7 @@ from kg.store.oxigraph import OxigraphStore
 
 def ntriples(path: Path, subject: str, count: int) -> Path:
     path.write_text(
-        "".join(
-            f'<https://kg.test/{subject}/{i}> <https://kg.test/p> "{i}" .\n' for i in range(count)
-        )
+        "".join(f'<https://kg.test/{subject}/{i}> <https://kg.test/p> "{i}" .\n' for i in range(count))
     )
     return path
 

@@ -54,9 +54,7 @@ def test_a_push_is_stored_and_acknowledged(
     assert status["details"]["status"] == "in-progress"
 
 
-def test_a_redelivery_is_stored_once(
-    client: TestClient, gitlab_payload: Payload, settings: Settings
-) -> None:
+def test_a_redelivery_is_stored_once(client: TestClient, gitlab_payload: Payload, settings: Settings) -> None:
     body = gitlab_payload("push_event")
     for _ in range(3):
         r = client.post("/webhooks/events", json=body, headers=headers(**{"Idempotency-Key": "k"}))
@@ -64,9 +62,7 @@ def test_a_redelivery_is_stored_once(
     assert r.json()["status"] == "duplicate"
     # Without Idempotency-Key the event UUID deduplicates.
     for _ in range(2):
-        client.post(
-            "/webhooks/events", json=body, headers=headers(**{"X-Gitlab-Event-UUID": "u-1"})
-        )
+        client.post("/webhooks/events", json=body, headers=headers(**{"X-Gitlab-Event-UUID": "u-1"}))
     assert stored(settings) == 2
 
 
@@ -110,9 +106,7 @@ def test_pushes_that_change_nothing_are_acknowledged_and_ignored(
 def test_unknown_event_kinds_are_acknowledged_and_ignored(
     client: TestClient, gitlab_payload: Payload
 ) -> None:
-    r = client.post(
-        "/webhooks/events", json=gitlab_payload("note_event"), headers=headers(kind="Note Hook")
-    )
+    r = client.post("/webhooks/events", json=gitlab_payload("note_event"), headers=headers(kind="Note Hook"))
     assert r.status_code == 202
     assert r.json() == {"status": "ignored", "reason": "event kind 'Note Hook' is not used"}
 

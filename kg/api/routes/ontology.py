@@ -34,12 +34,8 @@ async def get_ontology(request: Request, format: str | None = None) -> Response:
     if choice == "html":
         return HTMLResponse(ontology.page(), headers={"Vary": "Accept"})
     if choice in ("jsonld", "json-ld"):
-        return Response(
-            ontology.jsonld(), media_type="application/ld+json", headers={"Vary": "Accept"}
-        )
-    return Response(
-        ontology.turtle(), media_type="text/turtle; charset=utf-8", headers={"Vary": "Accept"}
-    )
+        return Response(ontology.jsonld(), media_type="application/ld+json", headers={"Vary": "Accept"})
+    return Response(ontology.turtle(), media_type="text/turtle; charset=utf-8", headers={"Vary": "Accept"})
 
 
 @router.get("/shapes")

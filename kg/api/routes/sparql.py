@@ -37,9 +37,7 @@ async def _request(request: Request) -> QueryRequest:
         if content_type == "application/sparql-update":
             raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
         if content_type == "application/x-www-form-urlencoded":
-            form = parse_qs(
-                (await request.body()).decode("utf-8", "replace"), keep_blank_values=True
-            )
+            form = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
             if "update" in form:
                 raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
             for key, values in form.items():
@@ -50,8 +48,7 @@ async def _request(request: Request) -> QueryRequest:
             params["query"] = [(await request.body()).decode("utf-8", "replace")]
         else:
             raise InvalidInput(
-                "POST needs Content-Type application/sparql-query or "
-                "application/x-www-form-urlencoded",
+                "POST needs Content-Type application/sparql-query or application/x-www-form-urlencoded",
                 field="Content-Type",
             )
     query = _one(params, "query")
@@ -84,8 +81,6 @@ async def sparql_get(
 
 
 @router.post("/sparql", description=_DESCRIPTION, responses={400: {}, 403: {}, 406: {}, 503: {}})
-async def sparql_post(
-    request: Request, pool: Annotated[QueryPool, Depends(query_pool)]
-) -> Response:
+async def sparql_post(request: Request, pool: Annotated[QueryPool, Depends(query_pool)]) -> Response:
     """Run a read-only SPARQL query sent as a form or as `application/sparql-query`."""
     return await _answer(request, pool)

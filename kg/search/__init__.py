@@ -1,0 +1,15 @@
+"""Ranked search over projects, datasets, workflows and people, with who may see what."""
+
+from __future__ import annotations
+
+from kg.config import Settings
+from kg.search.base import Access, Document, SearchIndex, SearchQuery, SearchResult
+
+__all__ = ["Access", "Document", "SearchIndex", "SearchQuery", "SearchResult", "open_index"]
+
+
+def open_index(settings: Settings) -> SearchIndex:
+    """The search index `KG_SEARCH_URL` names (today: SQLite FTS5 in the data dir)."""
+    from kg.search.sqlite import SqliteIndex
+
+    return SqliteIndex(settings.data_dir / "search.sqlite")

@@ -1,0 +1,125 @@
+"""The search index interface: documents in, ranked and access-filtered pages out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Kind = Literal["project", "dataset", "workflow", "person"]
+Visibility = Literal["public", "internal", "private"]
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is asking: anonymous (user None), or an authenticated user id."""
+
+    user: str | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether the caller proved an identity."""
+        return self.user is not None
+
+
+@dataclass
+class Document:
+    """One searchable thing of one project."""
+
+    id: str
+    kind: Kind
+    project: str
+    name: str
+    slug: str = ""
+    description: str = ""
+    keywords: list[str] = field(default_factory=list)
+    creators: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    created: str = ""
+    modified: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProjectEntry:
+    """A project as the index knows it: for access checks and listings."""
+
+    slug: str
+    iri: str
+    graph: str
+    visibility: Visibility
+    members: dict[str, int]
+    gitlab_id: int | None = None
+
+    def readable_by(self, access: Access) -> bool:
+        """public: everyone; internal: any authenticated user; private: members only."""
+        if self.visibility == "public":
+            return True
+        if access.user is None:
+            return False
+        return self.visibility == "internal" or access.user in self.members
+
+    def role_of(self, user: str | None) -> str | None:
+        """owner (>= 50), maintainer (>= 40) or reader, for a member; None otherwise."""
+        level = self.members.get(user or "")
+        if level is None:
+            return None
+        return "owner" if level >= 50 else "maintainer" if level >= 40 else "reader"
+
+
+@dataclass
+class SearchQuery:
+    """`GET /knowledge-graph/entities` parameters, validated."""
+
+    text: str = ""
+    kinds: list[Kind] = field(default_factory=list)
+    creators: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    visibilities: list[Visibility] = field(default_factory=list)
+    namespaces: list[str] = field(default_factory=list)
+    since: str = ""
+    until: str = ""
+    sort: list[tuple[str, str]] = field(default_factory=lambda: [("matchingScore", "desc")])
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class SearchResult:
+    """One page of hits, the total, and counts per facet value over all hits."""
+
+    items: list[Document]
+    total: int
+    facets: dict[str, dict[str, int]]
+    visibility: dict[str, Visibility]
+
+
+class SearchIndex(Protocol):
+    """Full-text, ranked search that knows each project's visibility and members."""
+
+    def replace_project(self, entry: ProjectEntry, documents: list[Document]) -> None:
+        """Replace everything indexed for one project, in one transaction."""
+        ...
+
+    def remove_project(self, slug: str) -> None:
+        """Forget a project."""
+        ...
+
+    def project(self, slug: str) -> ProjectEntry | None:
+        """A project's access entry, or None."""
+        ...
+
+    def projects(self) -> list[ProjectEntry]:
+        """Every indexed project."""
+        ...
+
+    def readable_projects(self, access: Access) -> list[ProjectEntry] | None:
+        """Projects the caller may read, or None when nothing is hidden from them."""
+        ...
+
+    def search(self, query: SearchQuery, access: Access) -> SearchResult:
+        """Ranked hits the caller may see."""
+        ...
+
+    def close(self) -> None:
+        """Release the index."""
+        ...

@@ -1,0 +1,300 @@
+"""The embedded search index: SQLite FTS5 (BM25), diacritics-insensitive, prefix-indexed.
+
+One `docs` row per searchable thing, its text in `docs_fts`, and the projects' visibility
+and members beside them, so access filtering is a join, not a list of graphs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from kg.search.base import Access, Document, ProjectEntry, SearchQuery, SearchResult
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS projects (
+    slug TEXT PRIMARY KEY, iri TEXT NOT NULL, graph TEXT NOT NULL, visibility TEXT NOT NULL,
+    namespace TEXT NOT NULL, gitlab_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS members (
+    slug TEXT NOT NULL, user TEXT NOT NULL, level INTEGER NOT NULL, PRIMARY KEY (slug, user)
+);
+CREATE INDEX IF NOT EXISTS members_by_user ON members (user);
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, kind TEXT NOT NULL, project TEXT NOT NULL,
+    name TEXT NOT NULL, slug TEXT, description TEXT, keywords TEXT, creators TEXT, paths TEXT,
+    created TEXT, modified TEXT, extra TEXT
+);
+CREATE INDEX IF NOT EXISTS docs_by_project ON docs (project);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
+    name, slug, description, keywords, creators, paths,
+    tokenize = "unicode61 remove_diacritics 2", prefix = '2 3'
+);
+"""
+_SEP = "\x1f"
+# BM25 column weights: a name match counts most, a file path least.
+_RANK = "bm25(docs_fts, 10.0, 6.0, 2.0, 4.0, 3.0, 1.0)"
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SORTS = {
+    "matchingScore": "score",
+    "name": "lower(d.name)",
+    "dateModified": "d.modified",
+    "date": "d.created",
+}
+
+
+def match_expression(text: str) -> str:
+    """An FTS5 query: every word, as a quoted prefix, must match.
+
+    >>> match_expression('Zürich "rain"fall* OR x')
+    '"Zürich"* AND "rain"* AND "fall"* AND "OR"* AND "x"*'
+    """
+    return " AND ".join(f'"{w}"*' for w in _WORD.findall(text))
+
+
+class SqliteIndex:
+    """`SearchIndex` in one SQLite file (WAL), shared by threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        self._db().executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            self._local.db = db
+        return db
+
+    def replace_project(self, entry: ProjectEntry, documents: list[Document]) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            self._delete(db, entry.slug)
+            namespace = entry.slug.rsplit("/", 1)[0] if "/" in entry.slug else ""
+            db.execute(
+                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
+                (entry.slug, entry.iri, entry.graph, entry.visibility, namespace, entry.gitlab_id),
+            )
+            db.executemany(
+                "INSERT INTO members VALUES (?, ?, ?)",
+                [(entry.slug, user, level) for user, level in entry.members.items()],
+            )
+            for doc in documents:
+                cursor = db.execute(
+                    "INSERT INTO docs (id, kind, project, name, slug, description, keywords, creators,"
+                    " paths, created, modified, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        doc.id,
+                        doc.kind,
+                        entry.slug,
+                        doc.name,
+                        doc.slug,
+                        doc.description,
+                        _SEP.join(doc.keywords),
+                        _SEP.join(doc.creators),
+                        _SEP.join(doc.paths),
+                        doc.created,
+                        doc.modified,
+                        json.dumps(doc.extra),
+                    ),
+                )
+                db.execute(
+                    "INSERT INTO docs_fts (rowid, name, slug, description, keywords, creators, paths)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        cursor.lastrowid,
+                        doc.name,
+                        doc.slug.replace("/", " ").replace("-", " "),
+                        doc.description,
+                        " ".join(doc.keywords),
+                        " ".join(doc.creators),
+                        " ".join(p.replace("/", " ").replace("_", " ") for p in doc.paths),
+                    ),
+                )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _delete(self, db: sqlite3.Connection, slug: str) -> None:
+        db.execute(
+            "DELETE FROM docs_fts WHERE rowid IN (SELECT rowid FROM docs WHERE project = ?)",
+            (slug,),
+        )
+        db.execute("DELETE FROM docs WHERE project = ?", (slug,))
+        db.execute("DELETE FROM members WHERE slug = ?", (slug,))
+        db.execute("DELETE FROM projects WHERE slug = ?", (slug,))
+
+    def remove_project(self, slug: str) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        self._delete(db, slug)
+        db.execute("COMMIT")
+
+    def _entry(self, row: sqlite3.Row) -> ProjectEntry:
+        members = {
+            r["user"]: r["level"]
+            for r in self._db().execute("SELECT user, level FROM members WHERE slug = ?", (row["slug"],))
+        }
+        return ProjectEntry(
+            row["slug"], row["iri"], row["graph"], row["visibility"], members, row["gitlab_id"]
+        )
+
+    def project(self, slug: str) -> ProjectEntry | None:
+        row = self._db().execute("SELECT * FROM projects WHERE slug = ?", (slug,)).fetchone()
+        return None if row is None else self._entry(row)
+
+    def projects(self) -> list[ProjectEntry]:
+        """Every indexed project."""
+        return [self._entry(r) for r in self._db().execute("SELECT * FROM projects ORDER BY slug")]
+
+    def readable_projects(self, access: Access) -> list[ProjectEntry] | None:
+        db = self._db()
+        hidden = db.execute(
+            "SELECT count(*) FROM projects p WHERE NOT " + _READABLE, {"user": access.user}
+        ).fetchone()[0]
+        if hidden == 0:
+            return None
+        rows = db.execute("SELECT * FROM projects p WHERE " + _READABLE, {"user": access.user})
+        return [self._entry(r) for r in rows]
+
+    def search(self, query: SearchQuery, access: Access) -> SearchResult:
+        db = self._db()
+        params: dict[str, Any] = {"user": access.user}
+        where = [_READABLE]
+        source = "docs d JOIN projects p ON p.slug = d.project"
+        score = "0.0"
+        match = match_expression(query.text)
+        if match:
+            source += " JOIN docs_fts f ON f.rowid = d.rowid"
+            where.append("docs_fts MATCH :match")
+            params["match"] = match
+            score = f"-{_RANK}"
+        filters: dict[str, str] = {}
+        if query.kinds:
+            filters["type"] = _in("d.kind", "kind", query.kinds, params)
+        if query.visibilities:
+            filters["visibility"] = _in("p.visibility", "vis", query.visibilities, params)
+        if query.namespaces:
+            filters["namespace"] = (
+                "("
+                + " OR ".join(
+                    f"(p.namespace = :ns{i} OR p.namespace LIKE :nsp{i})"
+                    for i in range(len(query.namespaces))
+                )
+                + ")"
+            )
+            for i, ns in enumerate(query.namespaces):
+                params[f"ns{i}"], params[f"nsp{i}"] = ns, ns.replace("%", "") + "/%"
+        if query.creators:
+            filters["creator"] = (
+                "("
+                + " OR ".join(f"(:sep || d.creators || :sep) LIKE :cr{i}" for i in range(len(query.creators)))
+                + ")"
+            )
+            params["sep"] = _SEP
+            for i, creator in enumerate(query.creators):
+                params[f"cr{i}"] = f"%{_SEP}{creator}{_SEP}%"
+        if query.roles:
+            levels = {
+                "owner": "m.level >= 50",
+                "maintainer": "m.level >= 40 AND m.level < 50",
+                "reader": "m.level < 40",
+            }
+            filters["role"] = (
+                "EXISTS (SELECT 1 FROM members m WHERE m.slug = d.project AND m.user = :user AND ("
+                + " OR ".join(levels[r] for r in query.roles)
+                + "))"
+            )
+        if query.since:
+            where.append("substr(d.created, 1, 10) >= :since")
+            params["since"] = query.since
+        if query.until:
+            where.append("substr(d.created, 1, 10) <= :until")
+            params["until"] = query.until
+
+        def run(sql_where: list[str], select: str, tail: str = "") -> list[sqlite3.Row]:
+            return db.execute(
+                f"SELECT {select} FROM {source} WHERE {' AND '.join(sql_where)} {tail}", params
+            ).fetchall()
+
+        everything = where + list(filters.values())
+        order = ", ".join(f"{_SORTS[field]} {direction.upper()}" for field, direction in query.sort)
+        total = run(everything, "count(DISTINCT d.id)")[0][0]
+        params["limit"], params["offset"] = query.per_page, (query.page - 1) * query.per_page
+        # bm25() only works in the FTS query itself: rank there, deduplicate (people appear
+        # once per project) and sort outside.
+        ranked = (
+            f"SELECT d.rowid AS rid, d.id AS did, {score} AS score FROM {source}"
+            f" WHERE {' AND '.join(everything)}"
+        )
+        order = order.replace("score", "best.score").replace("d.", "d2.")
+        rows = db.execute(
+            f"WITH ranked AS MATERIALIZED ({ranked})"
+            f" SELECT d2.*, p2.visibility AS visibility, best.score AS score FROM"
+            f" (SELECT did, max(score) AS score, min(rid) AS rid FROM ranked GROUP BY did) best"
+            f" JOIN docs d2 ON d2.rowid = best.rid JOIN projects p2 ON p2.slug = d2.project"
+            f" ORDER BY {order}, d2.id LIMIT :limit OFFSET :offset",
+            params,
+        ).fetchall()
+        facets = {}
+        for name, column in (
+            ("type", "d.kind"),
+            ("visibility", "p.visibility"),
+            ("namespace", "p.namespace"),
+        ):
+            others = where + [f for key, f in filters.items() if key != name]
+            facets[name] = {
+                r[0]: r[1] for r in run(others, f"{column}, count(DISTINCT d.id)", f"GROUP BY {column}")
+            }
+        items = [_document(r) for r in rows]
+        return SearchResult(items, total, facets, {r["id"]: r["visibility"] for r in rows})
+
+    def close(self) -> None:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
+_READABLE = (
+    "(p.visibility = 'public' OR (:user IS NOT NULL AND (p.visibility = 'internal'"
+    " OR EXISTS (SELECT 1 FROM members m WHERE m.slug = p.slug AND m.user = :user))))"
+)
+
+
+def _in(column: str, prefix: str, values: list[Any], params: dict[str, Any]) -> str:
+    names = []
+    for i, value in enumerate(values):
+        params[f"{prefix}{i}"] = value
+        names.append(f":{prefix}{i}")
+    return f"{column} IN ({', '.join(names)})"
+
+
+def _document(row: sqlite3.Row) -> Document:
+    def split(value: str | None) -> list[str]:
+        return [v for v in (value or "").split(_SEP) if v]
+
+    return Document(
+        id=row["id"],
+        kind=row["kind"],
+        project=row["project"],
+        name=row["name"],
+        slug=row["slug"] or "",
+        description=row["description"] or "",
+        keywords=split(row["keywords"]),
+        creators=split(row["creators"]),
+        paths=split(row["paths"]),
+        created=row["created"] or "",
+        modified=row["modified"] or "",
+        extra=json.loads(row["extra"] or "{}"),
+    )
