@@ -35,9 +35,16 @@ class Minter:
         """
         return f"{project_iri}/-/graphs/{generation}"
 
-    def projects_graph(self) -> str:
-        """The shared graph that describes every project."""
-        return f"{self.base}graphs/projects"
+    def record_graph(self, project_iri: str) -> str:
+        """The small graph describing one project (name, visibility, members, live graph).
+
+        Each project's description has a graph of its own, so that who may read a project
+        is decided per graph, descriptions included.
+
+        >>> Minter("https://kg.local/").record_graph("https://kg.local/projects/a/b")
+        'https://kg.local/projects/a/b/-/record'
+        """
+        return f"{project_iri}/-/record"
 
     def person(self, name: str, email: str) -> str:
         """One IRI per person per instance, keyed by e-mail (or by name when there is none).

@@ -84,7 +84,7 @@ def load_runs(sparql: Sparql, minter: Minter, slug: str, graph: str) -> ProjectR
             project.made_by[path].append(run.iri)
         for path in run.inputs:
             project.used_by[path].append(run.iri)
-    links = {"graph": ox.NamedNode(graph), "shared": ox.NamedNode(minter.projects_graph())}
+    links = {"graph": ox.NamedNode(graph)}
     for row in sparql.select("lineage_links.rq", links):
         project.elsewhere[(row["path"], row["role"])].add((row["slug"], row["other"]))
     return project

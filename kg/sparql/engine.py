@@ -16,7 +16,7 @@ from kg.errors import Forbidden, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
 from kg.sparql.dataset import scan
 from kg.sparql.negotiation import choose, parse_accept
-from kg.store.oxigraph import newest_snapshot, open_oxigraph, records
+from kg.store.oxigraph import live_graphs, newest_snapshot, open_oxigraph, records
 
 _RETRIES = 3
 
@@ -86,8 +86,7 @@ class Snapshot:
             return self._store
         # Nothing published yet: an empty store answers every query.
         store = open_oxigraph(snapshot, read_only=True) if snapshot is not None else ox.Store()
-        live = {r.graph for r in records(store, self.minter) if r.graph}
-        live.add(self.minter.projects_graph())
+        live = live_graphs(self.minter, records(store, self.minter))
         self.hidden = any(g.value not in live for g in store.named_graphs())
         self._store, self._opened, self.live = store, snapshot, frozenset(live)
         return store

@@ -1,4 +1,4 @@
-"""The triple store: one named graph per project, plus a shared graph describing projects."""
+"""The triple store: one named graph per project, and a small graph describing each project."""
 
 from __future__ import annotations
 

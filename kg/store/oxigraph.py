@@ -109,6 +109,12 @@ def _value(solution: ox.QuerySolution, name: str) -> str | None:
     return None if term is None else str(term.value)
 
 
+def live_graphs(minter: Minter, projects: list[ProjectRecord]) -> set[str]:
+    """The graphs readers may see: each project's live generation and description graph."""
+    live = {minter.record_graph(r.iri) for r in projects}
+    return live | {r.graph for r in projects if r.graph}
+
+
 def select(
     store: ox.Store, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
 ) -> list[dict[str, str]]:
@@ -120,10 +126,8 @@ def select(
 
 
 def records(store: ox.Store, minter: Minter, project: str | None = None) -> list[ProjectRecord]:
-    """Read project records from the shared graph of an open pyoxigraph store."""
-    bindings: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-        ox.Variable("shared"): ox.NamedNode(minter.projects_graph())
-    }
+    """Read project records from the description graphs of an open pyoxigraph store."""
+    bindings: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {}
     if project is not None:
         bindings[ox.Variable("project")] = ox.NamedNode(project)
     result = store.query(queries.load("projects.rq"), substitutions=bindings)
@@ -227,8 +231,7 @@ class OxigraphStore:
         update = queries.render(
             "publish_project.ru",
             {
-                "shared": Rendered(iri(self.minter.projects_graph())),
-                "project": Rendered(iri(record.iri)),
+                "recordGraph": Rendered(iri(self.minter.record_graph(record.iri))),
                 "record": Rendered(_record_ntriples(self.minter, record)),
             },
         )
@@ -237,10 +240,8 @@ class OxigraphStore:
         return record
 
     def live_graphs(self) -> set[str]:
-        """The graphs readers may see: published generations and the shared graph."""
-        live = {r.graph for r in self.projects() if r.graph}
-        live.add(self.minter.projects_graph())
-        return live
+        """The graphs readers may see: published generations and project descriptions."""
+        return live_graphs(self.minter, self.projects())
 
     def collect_garbage(self) -> int:
         live = self.live_graphs()
