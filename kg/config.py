@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     sparql_timeout_seconds: float = 30.0
     sparql_max_result_bytes: int = 64 * 1024 * 1024
 
+    oidc_issuer: str = ""
+    """Keycloak realm URL (e.g. https://id.example/realms/kg); empty: no OIDC tokens."""
+    oidc_audience: str = ""
+    oidc_user_claim: str = "sub"
+    """The claim holding the user id that project memberships use."""
+    gitlab_url: str = ""
+    """GitLab's base URL, for token checks and project members; empty: no GitLab."""
+    gitlab_token: SecretStr | None = None
+    """A GitLab token kg uses to read projects' visibility and members."""
+    auth_cache_seconds: float = 60.0
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
 

@@ -133,7 +133,9 @@ class Lineage:
 
     def _elsewhere(self, slug: str, path: str, role: str) -> list[tuple[str, str]]:
         """(project, path) pairs in other projects where runs `role` the same content."""
-        return sorted(p for p in self._project(slug).elsewhere.get((path, role), ()) if p[0] != slug)
+        found = self._project(slug).elsewhere.get((path, role), ())
+        # only into projects the caller may read (the graphs this lineage was given)
+        return sorted(p for p in found if p[0] != slug and p[0] in self._graphs)
 
     def upstream(self, slug: str, path: str, depth: int | None) -> None:
         """Add the runs that made `path`, and their inputs' lineage, up to `depth` runs."""
@@ -222,9 +224,14 @@ def lineage(
     *,
     direction: Direction = "both",
     depth: int | None = None,
+    readable: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """The lineage of a file of a project in an open store."""
-    graphs = {r.slug: r.graph for r in records(store, minter) if r.graph}
+    """The lineage of a file of a project in an open store, within the `readable` projects."""
+    graphs = {
+        r.slug: r.graph
+        for r in records(store, minter)
+        if r.graph and (readable is None or r.slug in readable)
+    }
     if slug not in graphs:
         raise NotFound("project", slug)
     return Lineage(StoreSparql(store), minter).build(graphs, slug, path, direction, depth)

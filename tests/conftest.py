@@ -68,3 +68,13 @@ def real() -> Path:
     if not REAL.is_dir():
         pytest.skip(f"real fixtures not found at {REAL} (they ship beside the repo in CI)")
     return REAL
+
+
+@pytest.fixture
+def identity() -> Iterator[Any]:
+    """A Keycloak realm and GitLab user endpoint on 127.0.0.1 (see tests/fixtures/identity.py)."""
+    from tests.fixtures.identity import IdentityServer
+
+    server = IdentityServer()
+    yield server
+    server.stop()

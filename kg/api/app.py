@@ -9,13 +9,28 @@ from fastapi import FastAPI
 
 from kg import __version__
 from kg.api import problems
-from kg.api.routes import ontology, ops, projects, sparql
+from kg.api.routes import entities, knowledge_projects, ontology, ops, projects, sparql
+from kg.auth.callers import Callers
+from kg.auth.gitlab import GitLabUsers
+from kg.auth.oidc import OidcVerifier
 from kg.config import Settings
 from kg.events import open_event_log
 from kg.pipeline.supervisor import WorkerProcess
 from kg.scheduler import start_scheduler
+from kg.search import open_index
 from kg.sparql.pool import QueryPool
 from webhooks import receiver
+
+
+def make_callers(settings: Settings) -> Callers:
+    """How callers are identified, from the OIDC and GitLab settings."""
+    oidc = (
+        OidcVerifier(settings.oidc_issuer, settings.oidc_audience or None, settings.oidc_user_claim)
+        if settings.oidc_issuer
+        else None
+    )
+    gitlab = GitLabUsers(settings.gitlab_url, settings.auth_cache_seconds) if settings.gitlab_url else None
+    return Callers(oidc, gitlab)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -26,6 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         app.state.settings = settings
         app.state.events = open_event_log(settings)
+        app.state.index = open_index(settings)
+        app.state.callers = make_callers(settings)
         app.state.queries = QueryPool(
             settings.store_path,
             settings.base_iri,
@@ -46,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
                 worker.stop()
             app.state.queries.close()
             app.state.events.close()
+            app.state.index.close()
 
     app = FastAPI(
         title="kg",
@@ -60,4 +78,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(projects.router)
     app.include_router(sparql.router)
     app.include_router(ontology.router)
+    app.include_router(entities.router)
+    app.include_router(knowledge_projects.router)
     return app

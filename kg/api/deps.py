@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
+from kg.auth.callers import Callers
 from kg.config import Settings
 from kg.events import EventLog
+from kg.search import Access, SearchIndex
 from kg.sparql.pool import QueryPool
 
 
@@ -25,3 +28,16 @@ async def query_pool(request: Request) -> QueryPool:
     """The app's query processes."""
     value: QueryPool = request.app.state.queries
     return value
+
+
+async def search_index(request: Request) -> SearchIndex:
+    """The app's search index."""
+    value: SearchIndex = request.app.state.index
+    return value
+
+
+async def caller(request: Request) -> Access:
+    """Who is calling (anonymous without a token); an invalid token is 401."""
+    callers: Callers = request.app.state.callers
+    # GitLab may be asked: off the event loop.
+    return await run_in_threadpool(callers.identify, dict(request.headers))

@@ -91,6 +91,7 @@ class SearchResult:
     total: int
     facets: dict[str, dict[str, int]]
     visibility: dict[str, Visibility]
+    scores: dict[str, float] = field(default_factory=dict)
 
 
 class SearchIndex(Protocol):
@@ -114,6 +115,10 @@ class SearchIndex(Protocol):
 
     def readable_projects(self, access: Access) -> list[ProjectEntry] | None:
         """Projects the caller may read, or None when nothing is hidden from them."""
+        ...
+
+    def documents(self, slug: str, kind: Kind) -> list[Document]:
+        """One project's documents of a kind, by name (no access check: callers check first)."""
         ...
 
     def search(self, query: SearchQuery, access: Access) -> SearchResult:

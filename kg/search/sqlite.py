@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from kg.search.base import Access, Document, ProjectEntry, SearchQuery, SearchResult
+from kg.search.base import Access, Document, Kind, ProjectEntry, SearchQuery, SearchResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -167,6 +167,12 @@ class SqliteIndex:
         rows = db.execute("SELECT * FROM projects p WHERE " + _READABLE, {"user": access.user})
         return [self._entry(r) for r in rows]
 
+    def documents(self, slug: str, kind: Kind) -> list[Document]:
+        rows = self._db().execute(
+            "SELECT * FROM docs WHERE project = ? AND kind = ? ORDER BY lower(name), id", (slug, kind)
+        )
+        return [_document(r) for r in rows]
+
     def search(self, query: SearchQuery, access: Access) -> SearchResult:
         db = self._db()
         params: dict[str, Any] = {"user": access.user}
@@ -257,7 +263,13 @@ class SqliteIndex:
                 r[0]: r[1] for r in run(others, f"{column}, count(DISTINCT d.id)", f"GROUP BY {column}")
             }
         items = [_document(r) for r in rows]
-        return SearchResult(items, total, facets, {r["id"]: r["visibility"] for r in rows})
+        return SearchResult(
+            items,
+            total,
+            facets,
+            {r["id"]: r["visibility"] for r in rows},
+            {r["id"]: float(r["score"] or 0.0) for r in rows},
+        )
 
     def close(self) -> None:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)

@@ -6,6 +6,7 @@ pyoxigraph cannot interrupt a query and some queries abort the whole process.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -35,6 +36,17 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     visible: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class LineageRequest:
+    """Lineage of one file, within the projects the caller may read (None: all)."""
+
+    slug: str
+    path: str
+    direction: str = "both"
+    depth: int | None = None
+    readable: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,21 @@ class Snapshot:
                     raise
                 self._store = None
         raise AssertionError("unreachable")
+
+    def lineage(self, request: LineageRequest) -> Answer:
+        """Compute a file's lineage on the current snapshot, as JSON."""
+        from kg.lineage import lineage
+
+        document = lineage(
+            self.store(),
+            self.minter,
+            request.slug,
+            request.path,
+            direction=request.direction,  # type: ignore[arg-type]
+            depth=request.depth,
+            readable=request.readable,
+        )
+        return Answer("application/json", json.dumps(document).encode())
 
     def _execute(self, request: QueryRequest) -> Answer:
         store = self.store()

@@ -22,6 +22,7 @@ from kg.errors import (
     Forbidden,
     InvalidInput,
     KgError,
+    NotFound,
     QueryCrashed,
     QueryError,
     QuerySyntaxError,
@@ -29,7 +30,7 @@ from kg.errors import (
     QueryTooLarge,
 )
 from kg.iri import Minter
-from kg.sparql.engine import Answer, QueryRequest, Snapshot
+from kg.sparql.engine import Answer, LineageRequest, QueryRequest, Snapshot
 from kg.sparql.negotiation import NotAcceptable
 
 log = logging.getLogger("kg.sparql")
@@ -48,7 +49,12 @@ def _serve(conn: Connection, path: str, base_iri: str, max_bytes: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", snapshot.execute(request)))
+            if isinstance(request, LineageRequest):
+                conn.send(("ok", snapshot.lineage(request)))
+            else:
+                conn.send(("ok", snapshot.execute(request)))
+        except NotFound as exc:
+            conn.send(("notfound", exc.kind, exc.key))
         except KgError as exc:
             conn.send(("error", type(exc).__name__, str(exc)))
         except Exception as exc:  # report, and keep serving: the next query may be fine
@@ -97,8 +103,8 @@ class QueryPool:
             self._all.discard(worker)
         return self._start()
 
-    def execute(self, request: QueryRequest) -> Answer:
-        """Answer `request` in a query process; raises `QueryError` subclasses."""
+    def execute(self, request: QueryRequest | LineageRequest) -> Answer:
+        """Answer `request` in a query process; raises `QueryError` subclasses, `NotFound`."""
         try:
             worker = self._idle.get(timeout=self.timeout)
         except queue.Empty:
@@ -122,6 +128,8 @@ class QueryPool:
         if reply[0] == "ok":
             answer: Answer = reply[1]
             return answer
+        if reply[0] == "notfound":
+            raise NotFound(reply[1], reply[2])
         raise _ERRORS.get(reply[1], QueryError)(reply[2])
 
     def close(self) -> None:

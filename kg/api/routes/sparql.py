@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from kg.api.deps import query_pool
+from kg.api.deps import caller, query_pool, search_index
 from kg.errors import Forbidden, InvalidInput
+from kg.iri import Minter
+from kg.search import Access, SearchIndex
 from kg.sparql.engine import QueryRequest
 from kg.sparql.pool import QueryPool
 
@@ -63,8 +66,21 @@ async def _request(request: Request) -> QueryRequest:
     )
 
 
-async def _answer(request: Request, pool: QueryPool) -> Response:
+def visible_graphs(index: SearchIndex, minter: Minter, access: Access) -> frozenset[str] | None:
+    """The graphs the caller may read (data and description of each readable project),
+    or None when nothing is hidden from them (then the query reads the union, the fast way)."""
+    readable = index.readable_projects(access)
+    if readable is None:
+        return None
+    return frozenset(g for p in readable for g in (p.graph, minter.record_graph(p.iri)) if g)
+
+
+async def _answer(request: Request, pool: QueryPool, access: Access, index: SearchIndex) -> Response:
     query = await _request(request)
+    minter = Minter(request.app.state.settings.base_iri)
+    visible = await run_in_threadpool(visible_graphs, index, minter, access)
+    if visible is not None:
+        query = replace(query, visible=visible)
     answer = await run_in_threadpool(pool.execute, query)
     media = answer.media_type
     if media.startswith("text/") or media.endswith(("+json", "+xml", "/n-triples", "/n-quads")):
@@ -74,13 +90,22 @@ async def _answer(request: Request, pool: QueryPool) -> Response:
 
 @router.get("/sparql", description=_DESCRIPTION, responses={400: {}, 403: {}, 406: {}, 503: {}})
 async def sparql_get(
-    request: Request, pool: Annotated[QueryPool, Depends(query_pool)], query: str | None = None
+    request: Request,
+    pool: Annotated[QueryPool, Depends(query_pool)],
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+    query: str | None = None,
 ) -> Response:
-    """Run a read-only SPARQL query given as `?query=`."""
-    return await _answer(request, pool)
+    """Run a read-only SPARQL query given as `?query=`, over the graphs the caller may read."""
+    return await _answer(request, pool, access, index)
 
 
 @router.post("/sparql", description=_DESCRIPTION, responses={400: {}, 403: {}, 406: {}, 503: {}})
-async def sparql_post(request: Request, pool: Annotated[QueryPool, Depends(query_pool)]) -> Response:
+async def sparql_post(
+    request: Request,
+    pool: Annotated[QueryPool, Depends(query_pool)],
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+) -> Response:
     """Run a read-only SPARQL query sent as a form or as `application/sparql-query`."""
-    return await _answer(request, pool)
+    return await _answer(request, pool, access, index)

@@ -1,0 +1,136 @@
+"""Project pages under `/knowledge-graph/projects/{namespace...}/{name}` (renku-graph's shapes).
+
+Anything the caller may not read is 404, exactly like a project that does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from kg.api.deps import caller, query_pool, search_index
+from kg.api.routes.entities import item, paging_headers
+from kg.errors import InvalidInput, NotFound
+from kg.ontology import context
+from kg.search import Access, SearchIndex
+from kg.search.base import ProjectEntry
+from kg.sparql.engine import LineageRequest
+from kg.sparql.pool import QueryPool
+
+router = APIRouter(prefix="/knowledge-graph/projects", tags=["projects"])
+
+
+def readable(index: SearchIndex, slug: str, access: Access) -> ProjectEntry:
+    """The project, if the caller may read it; else `NotFound` (never 403)."""
+    entry = index.project(slug.strip("/"))
+    if entry is None or not entry.readable_by(access):
+        raise NotFound("project", slug)
+    return entry
+
+
+def readable_slugs(index: SearchIndex, access: Access) -> frozenset[str] | None:
+    """Every project the caller may read, or None when nothing is hidden."""
+    projects = index.readable_projects(access)
+    return None if projects is None else frozenset(p.slug for p in projects)
+
+
+@router.get("/{slug:path}/files/{location:path}/lineage", responses={404: {}})
+async def file_lineage(
+    slug: str,
+    location: str,
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+    pool: Annotated[QueryPool, Depends(query_pool)],
+    direction: Literal["upstream", "downstream", "both"] = "both",
+    depth: Annotated[int | None, Query(ge=1, description="kg: runs to follow each way")] = None,
+) -> Response:
+    """The lineage of a file: renku-graph's shape, plus `direction`, `depth` and other projects."""
+    entry = await run_in_threadpool(readable, index, slug, access)
+    visible = await run_in_threadpool(readable_slugs, index, access)
+    request = LineageRequest(entry.slug, location, direction, depth, visible)
+    answer = await run_in_threadpool(pool.execute, request)
+    return Response(answer.body, media_type="application/json")
+
+
+@router.get("/{slug:path}/datasets", responses={404: {}})
+async def project_datasets(
+    slug: str,
+    request: Request,
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> JSONResponse:
+    """The project's current datasets."""
+    entry = await run_in_threadpool(readable, index, slug, access)
+    every = await run_in_threadpool(index.documents, entry.slug, "dataset")
+    base = str(request.base_url).rstrip("/")
+    items = []
+    for doc in every[(page - 1) * per_page : page * per_page]:
+        hit = item(doc, entry.visibility, base)
+        items.append(
+            {
+                "identifier": hit["identifier"],
+                "versions": {"initial": hit["identifier"]},
+                "name": doc.name,
+                "slug": hit["slug"],
+                "dateCreated": doc.created or None,
+                "dateModified": doc.modified or None,
+                "images": [],
+                "_links": hit["_links"],
+            }
+        )
+    return JSONResponse(items, headers=paging_headers(request, len(every), page, per_page))
+
+
+def _project_document(entry: ProjectEntry, doc: Any, base: str, access: Access) -> dict[str, Any]:
+    name = entry.slug.rsplit("/", 1)[-1]
+    role = entry.role_of(access.user)
+    levels = {"owner": 50, "maintainer": 40, "reader": 20}
+    return {
+        "identifier": entry.gitlab_id,
+        "path": entry.slug,
+        "slug": entry.slug,
+        "name": doc.name if doc else name,
+        "description": doc.description if doc else "",
+        "visibility": entry.visibility,
+        "created": {
+            "dateCreated": doc.created if doc else None,
+            "creator": {"name": doc.creators[0]} if doc and doc.creators else None,
+        },
+        "dateModified": doc.modified if doc else None,
+        "keywords": doc.keywords if doc else [],
+        "permissions": {"projectAccess": {"level": {"name": role, "value": levels[role]}}} if role else {},
+        "images": [],
+        "_links": [
+            {"rel": "self", "href": f"{base}/knowledge-graph/projects/{entry.slug}"},
+            {"rel": "datasets", "href": f"{base}/knowledge-graph/projects/{entry.slug}/datasets"},
+        ],
+    }
+
+
+@router.get(
+    "/{slug:path}",
+    responses={404: {}, 200: {"content": {"application/json": {}, "application/ld+json": {}}}},
+)
+async def project(
+    slug: str,
+    request: Request,
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+) -> Response:
+    """A project's page; JSON-LD with kg's context when asked for `application/ld+json`."""
+    if not slug.strip("/"):
+        raise InvalidInput("a project path is needed", field="slug")
+    entry = await run_in_threadpool(readable, index, slug, access)
+    found = await run_in_threadpool(index.documents, entry.slug, "project")
+    doc = found[0] if found else None
+    body = _project_document(entry, doc, str(request.base_url).rstrip("/"), access)
+    if "application/ld+json" in request.headers.get("accept", ""):
+        linked = {"@context": json.loads(context())["@context"], "@id": entry.iri, "@type": "Project", **body}
+        return JSONResponse(linked, media_type="application/ld+json")
+    return JSONResponse(body)

@@ -1,0 +1,1 @@
+"""Who is calling: OIDC bearer tokens (Keycloak), GitLab tokens, or nobody."""
