@@ -1,0 +1,207 @@
+"""The access matrix: {anonymous, outsider, member, other member} x {public, internal, private}
+x {search, project, datasets, lineage, SPARQL over all graphs, SPARQL naming a graph}."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.gitrepo import make_repo
+from tests.fixtures.identity import IdentityServer
+from tests.fixtures.servers import KgServer, kg_env
+from tests.test_lineage import pipeline
+
+PROJECTS = {
+    "pub": ("public", None),
+    "int": ("internal", None),
+    "priv": ("private", "7"),
+    "other": ("private", "8"),
+}
+CALLERS = ["anonymous", "outsider", "member", "other-member"]
+USERS = {"outsider": "99", "member": "7", "other-member": "8"}
+
+
+def may_read(caller: str, project: str) -> bool:
+    visibility, member = PROJECTS[project]
+    if visibility == "public":
+        return True
+    if caller == "anonymous":
+        return False
+    return visibility == "internal" or USERS[caller] == member
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("access")
+    identity = IdentityServer()
+    data = root / "kg"
+    for name, (visibility, member) in PROJECTS.items():
+        repo = make_repo(root / "repos" / name)
+        pipeline(repo)
+        command = [
+            sys.executable,
+            "-m",
+            "kg",
+            "ingest",
+            str(repo.path),
+            "--project",
+            f"g/{name}",
+            "--visibility",
+            visibility,
+        ] + (["--member", member] if member else [])
+        subprocess.run(command, env=kg_env(data), check=True, capture_output=True)
+    server = KgServer(
+        data,
+        {
+            "KG_OIDC_ISSUER": identity.issuer,
+            "KG_OIDC_AUDIENCE": "kg",
+            "KG_GITLAB_URL": identity.url,
+            "KG_SPARQL_WORKERS": "2",
+        },
+    )
+    tokens = {c: identity.token(u) for c, u in USERS.items()}
+    yield {"server": server, "tokens": tokens, "identity": identity}
+    server.stop()
+    identity.stop()
+
+
+def client(world: dict[str, Any], caller: str) -> httpx.Client:
+    headers = {} if caller == "anonymous" else {"Authorization": f"Bearer {world['tokens'][caller]}"}
+    return httpx.Client(base_url=world["server"].url, headers=headers, timeout=60)
+
+
+def graph_of(name: str) -> str:
+    return f"https://kg.local/projects/g/{name}/-/graphs/1"
+
+
+CELLS = [(c, p) for c in CALLERS for p in PROJECTS]
+
+
+@pytest.mark.parametrize(("caller", "project"), CELLS)
+def test_rest_routes(world: dict[str, Any], caller: str, project: str) -> None:
+    allowed = may_read(caller, project)
+    with client(world, caller) as http:
+        hits = http.get("/knowledge-graph/entities", params={"query": project, "type": "project"}).json()
+        assert (f"g/{project}" in {h["slug"] for h in hits}) == allowed
+        everything = http.get("/knowledge-graph/entities", params={"per_page": 100})
+        assert (
+            f"g/{project}" in {h.get("project", {}).get("slug") or h.get("slug") for h in everything.json()}
+        ) == allowed
+        for path in (
+            f"/knowledge-graph/projects/g/{project}",
+            f"/knowledge-graph/projects/g/{project}/datasets",
+            f"/knowledge-graph/projects/g/{project}/files/report.pdf/lineage",
+        ):
+            response = http.get(path)
+            assert response.status_code == (200 if allowed else 404), (path, response.text)
+        if allowed:
+            nodes = http.get(f"/knowledge-graph/projects/g/{project}/files/report.pdf/lineage").json()[
+                "lineage"
+            ]["nodes"]
+            assert {n.get("project") for n in nodes} == {None}  # projects share no content here
+
+
+@pytest.mark.parametrize(("caller", "project"), CELLS)
+def test_sparql(world: dict[str, Any], caller: str, project: str) -> None:
+    allowed = may_read(caller, project)
+    slug_query = "SELECT DISTINCT ?slug WHERE { ?p <https://w3id.org/kg/ontology#slug> ?slug }"
+    commits = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?c <http://schema.org/isPartOf> <https://kg.local/projects/g/{project}> }}"
+    named = [
+        f"SELECT (COUNT(*) AS ?n) FROM <{graph_of(project)}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph_of(project)}> {{ ?s ?p ?o }} }}",
+        f"SELECT (COUNT(*) AS ?n) FROM NAMED <{graph_of(project)}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"SELECT (COUNT(*) AS ?n) FROM <https://kg.local/projects/g/{project}/-/record> WHERE {{ ?s ?p ?o }}",
+    ]
+    with client(world, caller) as http:
+
+        def ask(query: str) -> str:
+            response = http.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+            assert response.status_code == 200, response.text
+            return response.text
+
+        assert (f"g/{project}" in ask(slug_query).split()) == allowed
+        assert (ask(commits).split()[1] != "0") == allowed
+        for query in named:
+            assert (ask(query).split()[1] != "0") == allowed, query
+        graph_param = http.get(
+            "/sparql",
+            params={
+                "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                "default-graph-uri": graph_of(project),
+            },
+            headers={"Accept": "text/csv"},
+        ).text
+        assert (graph_param.split()[1] != "0") == allowed
+
+
+def test_bad_tokens_are_401_everywhere(world: dict[str, Any]) -> None:
+    identity: IdentityServer = world["identity"]
+    with httpx.Client(base_url=world["server"].url, timeout=30) as http:
+        for headers in (
+            {"Authorization": f"Bearer {identity.token('7', expires_in=-100)}"},
+            {"Authorization": "Bearer not-a-token"},
+            {"PRIVATE-TOKEN": "nope"},
+        ):
+            for path in (
+                "/knowledge-graph/entities",
+                "/knowledge-graph/projects/g/pub",
+                "/sparql?query=ASK%7B%7D",
+            ):
+                response = http.get(path, headers=headers)
+                assert response.status_code == 401, (path, headers)
+                assert response.json() == {"type": "about:blank", "title": "Unauthorized", "status": 401}
+        identity.gitlab_user("glpat-member", 7)
+        assert (
+            http.get(
+                "/knowledge-graph/projects/g/priv", headers={"PRIVATE-TOKEN": "glpat-member"}
+            ).status_code
+            == 200
+        )
+
+
+def test_search_paging_headers_facets_and_bad_parameters(world: dict[str, Any]) -> None:
+    import json
+
+    with client(world, "member") as http:
+        response = http.get(
+            "/knowledge-graph/entities", params={"per_page": 2, "page": 2, "sort": "name:asc"}
+        )
+        assert response.status_code == 200
+        headers = response.headers
+        total = int(headers["Total"])
+        assert headers["Per-Page"] == "2" and headers["Page"] == "2"
+        assert int(headers["Total-Pages"]) == -(-total // 2)
+        assert headers["Prev-Page"] == "1" and 'rel="next"' in headers["Link"]
+        facets = json.loads(headers["Facets"])
+        assert facets["visibility"] == {
+            "public": facets["visibility"]["public"],
+            "internal": facets["visibility"]["internal"],
+            "private": facets["visibility"]["private"],
+        }
+        envelope = http.get(
+            "/knowledge-graph/entities", params={"envelope": "true", "type": "project"}
+        ).json()
+        assert {i["slug"] for i in envelope["items"]} == {"g/pub", "g/int", "g/priv"}
+        assert envelope["facets"]["type"]["project"] == 3
+        for params, name in (
+            ({"type": "file"}, "type"),
+            ({"per_page": "101"}, "per_page"),
+            ({"page": "0"}, "page"),
+            ({"sort": "size"}, "sort"),
+            ({"since": "2024-13"}, "since"),
+            ({"since": "2024-02-01", "until": "2024-01-01"}, "since"),
+        ):
+            bad = http.get("/knowledge-graph/entities", params=params)
+            assert bad.status_code == 400, params
+            assert bad.headers["content-type"] == "application/problem+json"
+            assert bad.json()["parameter"] == name
+    with client(world, "anonymous") as http:
+        assert http.get("/knowledge-graph/entities", params={"role": "owner"}).json()["parameter"] == "role"
+        ld = http.get("/knowledge-graph/projects/g/pub", headers={"Accept": "application/ld+json"})
+        assert ld.headers["content-type"] == "application/ld+json"
+        assert ld.json()["@id"] == "https://kg.local/projects/g/pub"
