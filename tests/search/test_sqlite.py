@@ -39,7 +39,7 @@ def index(tmp_path: Path) -> SqliteIndex:
                     slug=slug,
                     description=f"All about {name}",
                     keywords=["weather"] if "climate" in slug else ["dna"],
-                    created="2024-01-0%d" % (len(name) % 9 + 1),
+                    created=f"2024-01-0{len(name) % 9 + 1}",
                 ),
                 Document(
                     f"{entry.iri}/-/d1",
@@ -57,8 +57,8 @@ def index(tmp_path: Path) -> SqliteIndex:
     return ix
 
 
-def names(ix: SqliteIndex, access: Access = Access(), **kw: object) -> list[str]:
-    return [d.name for d in ix.search(SearchQuery(**kw), access).items]  # type: ignore[arg-type]
+def names(ix: SqliteIndex, access: Access | None = None, **kw: object) -> list[str]:
+    return [d.name for d in ix.search(SearchQuery(**kw), access or Access()).items]  # type: ignore[arg-type]
 
 
 def test_prefix_multiword_and_diacritics(index: SqliteIndex) -> None:
