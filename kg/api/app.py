@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from kg import __version__
 from kg.api import problems
-from kg.api.routes import entities, knowledge_projects, ontology, ops, projects, sparql
+from kg.api.routes import datasets, entities, knowledge_projects, ontology, ops, projects, sparql, users
 from kg.auth.callers import Callers
 from kg.auth.gitlab import GitLabUsers
 from kg.auth.oidc import OidcVerifier
@@ -78,6 +78,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(projects.router)
     app.include_router(sparql.router)
     app.include_router(ontology.router)
+    app.include_router(ontology.alias)
     app.include_router(entities.router)
     app.include_router(knowledge_projects.router)
+    app.include_router(datasets.router)
+    app.include_router(users.router)
     return app

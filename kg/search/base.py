@@ -121,6 +121,14 @@ class SearchIndex(Protocol):
         """One project's documents of a kind, by name (no access check: callers check first)."""
         ...
 
+    def find(self, kind: Kind, key: str) -> list[Document]:
+        """Documents of a kind whose IRI, identifier or slug is `key` (no access check)."""
+        ...
+
+    def member_projects(self, user: str) -> list[ProjectEntry]:
+        """Projects a user is a member of (no access check)."""
+        ...
+
     def search(self, query: SearchQuery, access: Access) -> SearchResult:
         """Ranked hits the caller may see."""
         ...

@@ -173,6 +173,21 @@ class SqliteIndex:
         )
         return [_document(r) for r in rows]
 
+    def find(self, kind: Kind, key: str) -> list[Document]:
+        rows = self._db().execute(
+            "SELECT * FROM docs WHERE kind = ? AND (id = ? OR json_extract(extra, '$.identifier') = ?"
+            " OR id LIKE ? ESCAPE '\\') ORDER BY project",
+            (kind, key, key, "%/" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")),
+        )
+        return [_document(r) for r in rows]
+
+    def member_projects(self, user: str) -> list[ProjectEntry]:
+        rows = self._db().execute(
+            "SELECT p.* FROM projects p JOIN members m ON m.slug = p.slug WHERE m.user = ? ORDER BY p.slug",
+            (user,),
+        )
+        return [self._entry(r) for r in rows]
+
     def search(self, query: SearchQuery, access: Access) -> SearchResult:
         db = self._db()
         params: dict[str, Any] = {"user": access.user}

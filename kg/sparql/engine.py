@@ -36,6 +36,8 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     visible: frozenset[str] | None = None
+    bindings: tuple[tuple[str, str], ...] = ()
+    """(variable, literal value) pairs bound in a named query of kg's own (never user SPARQL)."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,12 @@ class Snapshot:
     def _execute(self, request: QueryRequest) -> Answer:
         store = self.store()
         try:
-            result = store.query(request.query, **self._dataset(request))
+            result = store.query(
+                request.query,
+                substitutions={ox.Variable(name): ox.Literal(value) for name, value in request.bindings}
+                or None,
+                **self._dataset(request),
+            )
         except SyntaxError as exc:
             raise QuerySyntaxError(str(exc)) from exc
         preference = parse_accept(request.accept, request.format)

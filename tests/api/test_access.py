@@ -43,6 +43,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     for name, (visibility, member) in PROJECTS.items():
         repo = make_repo(root / "repos" / name)
         pipeline(repo)
+        repo.commit({f"data/{name}.csv.dvc": f"outs:\n- md5: {name:0>32}\n  path: {name}.csv\n"}, "dvc add")
         command = [
             sys.executable,
             "-m",
@@ -205,3 +206,52 @@ def test_search_paging_headers_facets_and_bad_parameters(world: dict[str, Any]) 
         ld = http.get("/knowledge-graph/projects/g/pub", headers={"Accept": "application/ld+json"})
         assert ld.headers["content-type"] == "application/ld+json"
         assert ld.json()["@id"] == "https://kg.local/projects/g/pub"
+
+
+@pytest.mark.parametrize(("caller", "project"), CELLS)
+def test_graph_export_history_datasets_and_users(world: dict[str, Any], caller: str, project: str) -> None:
+    allowed = may_read(caller, project)
+    with client(world, caller) as http:
+        turtle = http.get(f"/knowledge-graph/projects/g/{project}/graph", headers={"Accept": "text/turtle"})
+        assert turtle.status_code == (200 if allowed else 404)
+        history = http.get(f"/knowledge-graph/projects/g/{project}/files/data/clean.csv/history")
+        assert history.status_code == (200 if allowed else 404)
+        if allowed:
+            assert turtle.headers["content-type"].startswith("text/turtle")
+            assert f"https://kg.local/projects/g/{project}/-/commits/" in turtle.text
+            kinds = {(e["kind"], e["role"]) for e in history.json()["history"]}
+            assert {("commit", "generated"), ("run", "generated"), ("run", "used")} <= kinds
+        found = http.get(f"/knowledge-graph/datasets/{project}.csv")
+        assert found.status_code == (200 if allowed else 404)
+        listed = http.get(f"/knowledge-graph/projects/g/{project}/datasets")
+        if allowed:
+            assert found.json()["project"]["slug"] == f"g/{project}"
+            assert [d["slug"] for d in listed.json()] == [f"data/{project}.csv"]
+        member = PROJECTS[project][1]
+        if member:
+            listed = http.get(f"/knowledge-graph/users/{member}/projects").json()
+            assert (f"g/{project}" in {p["slug"] for p in listed}) == allowed
+
+
+def test_graph_export_formats(world: dict[str, Any]) -> None:
+    import pyoxigraph as ox
+
+    with client(world, "anonymous") as http:
+        counts = set()
+        for media, fmt in (
+            ("text/turtle", ox.RdfFormat.TURTLE),
+            ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+            ("application/ld+json", ox.RdfFormat.JSON_LD),
+            ("application/trig", ox.RdfFormat.TRIG),
+        ):
+            response = http.get("/knowledge-graph/projects/g/pub/graph", headers={"Accept": media})
+            assert response.headers["content-type"].startswith(media)
+            quads = list(ox.parse(response.content, fmt))
+            counts.add(len(quads))
+            if media == "application/trig":
+                assert {q.graph_name.value for q in quads} == {graph_of("pub")}
+        assert len(counts) == 1
+        assert http.get("/knowledge-graph/projects/g/pub/files/nope.txt/history").status_code == 404
+        assert http.get("/knowledge-graph/version").json()["name"] == "kg"
+        assert "/knowledge-graph/entities" in http.get("/knowledge-graph/spec.json").json()["paths"]
+        assert http.get("/knowledge-graph/ontology", headers={"Accept": "text/turtle"}).status_code == 200

@@ -12,13 +12,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from kg import queries
 from kg.api.deps import caller, query_pool, search_index
 from kg.api.routes.entities import item, paging_headers
 from kg.errors import InvalidInput, NotFound
 from kg.ontology import context
 from kg.search import Access, SearchIndex
 from kg.search.base import ProjectEntry
-from kg.sparql.engine import LineageRequest
+from kg.sparql.engine import LineageRequest, QueryRequest
 from kg.sparql.pool import QueryPool
 
 router = APIRouter(prefix="/knowledge-graph/projects", tags=["projects"])
@@ -54,6 +55,67 @@ async def file_lineage(
     request = LineageRequest(entry.slug, location, direction, depth, visible)
     answer = await run_in_threadpool(pool.execute, request)
     return Response(answer.body, media_type="application/json")
+
+
+_GRAPH_TYPES = {
+    "text/turtle": "text/turtle",
+    "application/n-triples": "application/n-triples",
+    "application/ld+json": "application/ld+json",
+    "application/trig": "application/trig",
+}
+
+
+@router.get(
+    "/{slug:path}/graph",
+    responses={404: {}, 200: {"content": {media: {} for media in _GRAPH_TYPES}}},
+)
+async def project_graph(
+    slug: str,
+    request: Request,
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+    pool: Annotated[QueryPool, Depends(query_pool)],
+) -> Response:
+    """kg: the project's whole graph as Turtle, N-Triples, JSON-LD or TriG (by `Accept`)."""
+    entry = await run_in_threadpool(readable, index, slug, access)
+    accept = request.headers.get("accept", "")
+    trig = "application/trig" in accept and "text/turtle" not in accept.split("application/trig")[0]
+    query = QueryRequest(
+        query=queries.load("project_graph.rq"),
+        accept="application/n-triples" if trig else accept,
+        default_graphs=(entry.graph,),
+        visible=frozenset({entry.graph}),
+    )
+    answer = await run_in_threadpool(pool.execute, query)
+    if trig:  # N-Triples lines are valid TriG inside the graph's block
+        body = f"<{entry.graph}> {{\n".encode() + answer.body + b"}\n"
+        return Response(body, media_type="application/trig")
+    return Response(answer.body, media_type=answer.media_type, headers={"Vary": "Accept"})
+
+
+@router.get("/{slug:path}/files/{location:path}/history", responses={404: {}})
+async def file_history(
+    slug: str,
+    location: str,
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+    pool: Annotated[QueryPool, Depends(query_pool)],
+) -> dict[str, Any]:
+    """kg: the commits and runs that wrote, read or deleted a file, newest first."""
+    entry = await run_in_threadpool(readable, index, slug, access)
+    query = QueryRequest(
+        query=queries.load("file_history.rq"),
+        accept="application/sparql-results+json",
+        default_graphs=(entry.graph,),
+        visible=frozenset({entry.graph}),
+        bindings=(("path", location),),
+    )
+    answer = await run_in_threadpool(pool.execute, query)
+    rows = json.loads(answer.body)["results"]["bindings"]
+    if not rows:
+        raise NotFound("file", f"{entry.slug}:{location}")
+    events = [{k: v["value"] for k, v in row.items() if k != "path"} for row in rows]
+    return {"path": location, "project": entry.slug, "history": events}
 
 
 @router.get("/{slug:path}/datasets", responses={404: {}})

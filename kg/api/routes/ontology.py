@@ -9,6 +9,7 @@ from kg import ontology
 from kg.sparql.negotiation import parse_accept
 
 router = APIRouter(prefix="/ontology", tags=["ontology"])
+alias = APIRouter(tags=["ontology"])  # renku-graph's path
 
 _CHOICES = {
     "text/html": "html",
@@ -21,6 +22,7 @@ _CHOICES = {
 
 
 @router.get("", responses={200: {"content": {"text/turtle": {}, "application/ld+json": {}}}})
+@alias.get("/knowledge-graph/ontology", include_in_schema=False)
 async def get_ontology(request: Request, format: str | None = None) -> Response:
     """The kg ontology: HTML for browsers, Turtle or JSON-LD by `Accept` (or `?format=`)."""
     choice = format

@@ -23,9 +23,17 @@ async def health(request: Request) -> dict[str, Any]:
 
 
 @router.get("/version")
+@router.get("/knowledge-graph/version", include_in_schema=False)
 async def version() -> dict[str, Any]:
     """kg's version, in renku-graph's shape."""
     return {"name": "kg", "versions": [{"version": __version__}]}
+
+
+@router.get("/knowledge-graph/spec.json", include_in_schema=False)
+async def spec(request: Request) -> dict[str, Any]:
+    """The OpenAPI document of the whole service (also at /spec.json)."""
+    document: dict[str, Any] = request.app.openapi()
+    return document
 
 
 @router.get("/metrics", include_in_schema=False)
