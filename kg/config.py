@@ -9,6 +9,7 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_HOOK_SECRET = "development-only-hook-secret"
+DEV_TOKEN_KEY = "ZGV2ZWxvcG1lbnQtb25seS10b2tlbi1rZXktMzJieXQ="  # base64 of 32 bytes
 
 
 class Settings(BaseSettings):
@@ -60,6 +61,12 @@ class Settings(BaseSettings):
     gitlab_token: SecretStr | None = None
     """A GitLab token kg uses to read projects' visibility and members."""
     auth_cache_seconds: float = 60.0
+    access_refresh_seconds: float = 900.0
+    """How often every project's visibility and members are read again from GitLab."""
+    public_url: str = ""
+    """How GitLab reaches kg (for the webhooks kg creates). Empty: http://host:port."""
+    token_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
+    """Fernet key that stored access tokens are encrypted with."""
 
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -68,6 +75,8 @@ class Settings(BaseSettings):
     def _refuse_default_secrets(self) -> Settings:
         if self.environment != "development" and (self.hook_secret.get_secret_value() == DEV_HOOK_SECRET):
             raise ValueError("KG_HOOK_SECRET must be set outside development")
+        if self.environment != "development" and self.token_key.get_secret_value() == DEV_TOKEN_KEY:
+            raise ValueError("KG_TOKEN_KEY must be set outside development")
         if not self.base_iri.endswith(("/", "#")):
             raise ValueError("KG_BASE_IRI must end with '/' or '#'")
         return self
@@ -92,6 +101,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unsupported KG_EVENT_LOG_URL scheme: {scheme!r}")
         # SQLAlchemy's convention: sqlite:///relative, sqlite:////absolute
         return Path(rest[1:])
+
+    @property
+    def hook_url(self) -> str:
+        """The webhook URL kg registers at GitLab."""
+        base = self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+        return f"{base}/webhooks/events"
 
     @property
     def mirrors_dir(self) -> Path:

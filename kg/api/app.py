@@ -9,10 +9,21 @@ from fastapi import FastAPI
 
 from kg import __version__
 from kg.api import problems
-from kg.api.routes import datasets, entities, knowledge_projects, ontology, ops, projects, sparql, users
+from kg.api.routes import (
+    datasets,
+    entities,
+    hooks,
+    knowledge_projects,
+    ontology,
+    ops,
+    projects,
+    sparql,
+    users,
+)
 from kg.auth.callers import Callers
 from kg.auth.gitlab import GitLabUsers
 from kg.auth.oidc import OidcVerifier
+from kg.auth.vault import open_vault
 from kg.config import Settings
 from kg.events import open_event_log
 from kg.pipeline.supervisor import WorkerProcess
@@ -43,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.events = open_event_log(settings)
         app.state.index = open_index(settings)
         app.state.callers = make_callers(settings)
+        app.state.vault = open_vault(settings)
         app.state.queries = QueryPool(
             settings.store_path,
             settings.base_iri,
@@ -64,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.queries.close()
             app.state.events.close()
             app.state.index.close()
+            app.state.vault.close()
 
     app = FastAPI(
         title="kg",
@@ -76,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(receiver.router)
     app.include_router(projects.router)
+    app.include_router(hooks.router)
     app.include_router(sparql.router)
     app.include_router(ontology.router)
     app.include_router(ontology.alias)

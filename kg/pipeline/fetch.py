@@ -75,14 +75,15 @@ class Mirrors:
         """Where the mirror of a project lives."""
         return self.root / f"{project_id}.git"
 
-    def _git(self, args: list[str], url: str, cwd: Path | None = None) -> None:
+    def _git(self, args: list[str], url: str, cwd: Path | None = None, token: str | None = None) -> None:
+        token = token or self._token
         command = ["git", *args]
         shown = [redact_url(a) if a == url else a for a in command]
         try:
             done = subprocess.run(
                 command,
                 cwd=cwd,
-                env=git_environment(url, self._token),
+                env=git_environment(url, token),
                 capture_output=True,
                 timeout=self._timeout,
                 check=False,
@@ -91,7 +92,7 @@ class Mirrors:
         except subprocess.TimeoutExpired as exc:
             raise FetchFailed(shown, -1, f"timed out after {self._timeout:.0f}s", recoverable=True) from exc
         if done.returncode != 0:
-            stderr = _scrub(done.stderr.decode("utf-8", "replace"), url, self._token)
+            stderr = _scrub(done.stderr.decode("utf-8", "replace"), url, token)
             raise FetchFailed(
                 shown,
                 done.returncode,
@@ -99,13 +100,16 @@ class Mirrors:
                 recoverable=not (_PERMANENT.search(stderr) or _CORRUPT.search(stderr)),
             )
 
-    def sync(self, project_id: int | str, url: str) -> Path:
-        """Clone the mirror once, fetch into it afterwards; a broken mirror is cloned anew."""
+    def sync(self, project_id: int | str, url: str, token: str | None = None) -> Path:
+        """Clone the mirror once, fetch into it afterwards; a broken mirror is cloned anew.
+
+        `token` (a project's own access token) takes the place of the instance's one.
+        """
         target = self.path(project_id)
         if target.exists():
             try:
-                self._git(["remote", "set-url", "origin", url], url, cwd=target)
-                self._git(["fetch", "--prune", "--quiet", "origin"], url, cwd=target)
+                self._git(["remote", "set-url", "origin", url], url, cwd=target, token=token)
+                self._git(["fetch", "--prune", "--quiet", "origin"], url, cwd=target, token=token)
                 return target
             except FetchFailed as exc:
                 if exc.recoverable:
@@ -116,7 +120,7 @@ class Mirrors:
         # Clone next to the target and rename, so a killed clone never looks like a mirror.
         staging = Path(tempfile.mkdtemp(prefix=f".{project_id}-", dir=self.root))
         try:
-            self._git(["clone", "--mirror", "--quiet", url, str(staging / "m.git")], url)
+            self._git(["clone", "--mirror", "--quiet", url, str(staging / "m.git")], url, token=token)
             (staging / "m.git").rename(target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

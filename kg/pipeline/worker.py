@@ -6,12 +6,15 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
 from kg.errors import KgError, LeaseLost
 from kg.events import EventLog, Job, open_event_log
+from kg.forge import GitLab
 from kg.iri import Minter
 from kg.pipeline.fetch import Mirrors
 from kg.pipeline.ingest import ProjectInfo, ingest_repository
@@ -31,11 +34,19 @@ def backoff(settings: Settings, attempt: int) -> float:
 class Worker:
     """Processes jobs one at a time. Several workers may share an event log."""
 
-    def __init__(self, settings: Settings, events: EventLog, store: Store, index: SearchIndex) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        events: EventLog,
+        store: Store,
+        index: SearchIndex,
+        vault: TokenVault | None = None,
+    ) -> None:
         self.settings = settings
         self.events = events
         self.store = store
         self.index = index
+        self.vault = vault
         self.minter = Minter(settings.base_iri)
         token = settings.git_token.get_secret_value() if settings.git_token else None
         self.mirrors = Mirrors(settings.mirrors_dir, token=token, timeout=settings.git_timeout_seconds)
@@ -69,19 +80,23 @@ class Worker:
         log.info("job claimed", extra=extra)
         try:
             with self._heartbeat(job):
-                repo = self.mirrors.sync(job.project_id, job.clone_url)
+                token = self.vault.get(job.project_id) if self.vault else None
+                repo = self.mirrors.sync(job.project_id, job.clone_url, token)
+                visibility, members, notes = self._access(job.project_id, job.visibility, token)
                 result = ingest_repository(
                     self.store,
                     self.minter,
                     repo,
-                    ProjectInfo(job.path, job.visibility, job.project_id),
+                    ProjectInfo(job.path, visibility, job.project_id, members),
                     commit=job.commit,
                     branch=job.default_branch,
                     workdir=self.settings.data_dir / "tmp",
                     extractors=self.settings.extractors,
                 )
             self.index.replace_project(project_entry(result.record), documents(self.store, result.record))
-            self.events.complete(job, commit=result.record.ingested_commit or "", warnings=result.warnings)
+            self.events.complete(
+                job, commit=result.record.ingested_commit or "", warnings=notes + result.warnings
+            )
             log.info(
                 "job done",
                 extra={
@@ -99,6 +114,49 @@ class Worker:
         except Exception as exc:  # an unexpected bug must not kill the worker loop
             log.exception("job crashed", extra=extra)
             self._settle(job, exc, f"internal error: {type(exc).__name__}: {exc}", True)
+
+    def _gitlab(self, token: str | None) -> GitLab | None:
+        own = self.settings.gitlab_token.get_secret_value() if self.settings.gitlab_token else None
+        if not self.settings.gitlab_url or not (own or token):
+            return None
+        return GitLab(self.settings.gitlab_url, own or token or "")
+
+    def _access(
+        self, project_id: int, visibility: str, token: str | None
+    ) -> tuple[str, tuple[tuple[str, int], ...] | None, list[str]]:
+        """Visibility and members from GitLab; the push's visibility (members kept) without it."""
+        forge = self._gitlab(token)
+        if forge is None:
+            return visibility, None, []
+        try:
+            access = forge.access(project_id)
+        except KgError as exc:
+            # The push payload said the visibility; the members recorded before stay.
+            return visibility, None, [f"[gitlab] members not refreshed: {exc}"]
+        return access.visibility, access.members, []
+
+    def refresh_access(self) -> int:
+        """Read every GitLab project's visibility and members again; returns how many changed."""
+        changed = 0
+        for record in self.store.projects():
+            if record.gitlab_id is None:
+                continue
+            token = self.vault.get(record.gitlab_id) if self.vault else None
+            forge = self._gitlab(token)
+            if forge is None:
+                continue
+            try:
+                access = forge.access(record.gitlab_id)
+            except KgError as exc:
+                log.warning("access refresh failed", extra={"project": record.slug, "error": str(exc)})
+                continue
+            if (access.visibility, access.members) != (record.visibility, record.members):
+                updated = self.store.publish_record(
+                    record.evolve(visibility=access.visibility, members=access.members)
+                )
+                self.index.replace_project(project_entry(updated), documents(self.store, updated))
+                changed += 1
+        return changed
 
     def _settle(self, job: Job, exc: BaseException, reason: str, recoverable: bool) -> None:
         extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt}
@@ -131,7 +189,11 @@ class Worker:
         for stale in (self.settings.data_dir / "tmp").glob("*.nt"):
             stale.unlink(missing_ok=True)
         self.store.collect_garbage()
+        refreshed = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() - refreshed > self.settings.access_refresh_seconds:
+                refreshed = time.monotonic()
+                log.info("access refreshed", extra={"changed": self.refresh_access()})
             if not self.run_once():
                 stop.wait(self.settings.worker_poll_seconds)
 
@@ -141,9 +203,11 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     events = open_event_log(settings)
     store = open_store(settings)
     index = open_index(settings)
+    vault = open_vault(settings)
     try:
-        Worker(settings, events, store, index).run(stop or threading.Event())
+        Worker(settings, events, store, index, vault).run(stop or threading.Event())
     finally:
         store.close()
         events.close()
         index.close()
+        vault.close()

@@ -66,6 +66,10 @@ class Store(Protocol):
         """Run the named read query of `queries/` with bound values; rows of plain values."""
         ...
 
+    def publish_record(self, record: ProjectRecord) -> ProjectRecord:
+        """Replace a published project's description (visibility, members...) only."""
+        ...
+
     def collect_garbage(self) -> int:
         """Drop graphs that no published record points to; returns how many were dropped."""
         ...

@@ -226,6 +226,9 @@ class OxigraphStore:
         )
         return self._publish(record.evolve(graph=current.graph, generation=current.generation))
 
+    def publish_record(self, record: ProjectRecord) -> ProjectRecord:
+        return self._publish(record)
+
     def _publish(self, record: ProjectRecord) -> ProjectRecord:
         record = record.evolve(ingested_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         update = queries.render(

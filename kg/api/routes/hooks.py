@@ -1,0 +1,113 @@
+"""Webhook management like renku-graph's webhook-service, acting at GitLab with the caller's token.
+
+`POST /projects/{id}/webhooks` creates the push hook (201, or 200 if it existed), keeps the
+caller's token (encrypted) to fetch the repository later, and schedules a first ingest;
+`DELETE` removes hook and token; `POST .../validation` says whether the hook is there.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from kg.api.deps import caller, event_log, settings
+from kg.auth.vault import TokenVault
+from kg.config import Settings
+from kg.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from kg.events import EventLog, Push
+from kg.forge import GitLab
+from kg.search import Access
+from webhooks.tokens import hook_token
+
+router = APIRouter(prefix="/projects", tags=["webhooks"])
+ProjectId = Annotated[int, Path(ge=1)]
+
+
+def _gitlab_for(request: Request, config: Settings) -> tuple[GitLab, str]:
+    """A GitLab client acting with the caller's own GitLab token, and that token."""
+    if not config.gitlab_url:
+        raise InvalidInput("no GitLab is configured (KG_GITLAB_URL)", field="KG_GITLAB_URL")
+    private = request.headers.get("private-token", "").strip()
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    if private:
+        return GitLab(config.gitlab_url, private), private
+    if scheme.lower() == "bearer" and bearer.strip() and not bearer.startswith("eyJ"):
+        return GitLab(config.gitlab_url, bearer.strip(), oauth=True), bearer.strip()
+    if bearer:
+        raise Forbidden("managing webhooks needs a GitLab token (PRIVATE-TOKEN or a GitLab OAuth token)")
+    raise Unauthorized()
+
+
+def _vault(request: Request) -> TokenVault:
+    vault: TokenVault = request.app.state.vault
+    return vault
+
+
+@router.post("/{project_id}/webhooks", status_code=201, responses={200: {}, 401: {}, 403: {}, 404: {}})
+async def create_hook(
+    project_id: ProjectId,
+    request: Request,
+    access: Annotated[Access, Depends(caller)],
+    config: Annotated[Settings, Depends(settings)],
+    events: Annotated[EventLog, Depends(event_log)],
+) -> JSONResponse:
+    """Create kg's push hook on the project (with its own secret token) and start ingesting it."""
+    if not access.authenticated:
+        raise Unauthorized()
+    forge, token = _gitlab_for(request, config)
+    secret = hook_token(config.hook_secret.get_secret_value(), project_id)
+    created = await run_in_threadpool(forge.ensure_hook, project_id, config.hook_url, secret)
+    project = await run_in_threadpool(forge.describe, project_id)
+    await run_in_threadpool(_vault(request).put, project_id, token)
+    await events.enqueue_async(
+        Push(
+            delivery_key=f"activation:{project_id}:{time.time_ns()}",
+            project_id=project_id,
+            path=project["path"],
+            clone_url=project["clone_url"],
+            commit=None,
+            kind="activation",
+            default_branch=project["default_branch"],
+            visibility=project["visibility"],
+        )
+    )
+    message = "Hook created" if created else "Hook already existed"
+    return JSONResponse({"message": message}, status_code=201 if created else 200)
+
+
+@router.delete("/{project_id}/webhooks", responses={401: {}, 403: {}, 404: {}})
+async def delete_hook(
+    project_id: ProjectId,
+    request: Request,
+    access: Annotated[Access, Depends(caller)],
+    config: Annotated[Settings, Depends(settings)],
+) -> JSONResponse:
+    """Remove kg's hook from the project and forget its stored token."""
+    if not access.authenticated:
+        raise Unauthorized()
+    forge, _ = _gitlab_for(request, config)
+    if not await run_in_threadpool(forge.remove_hook, project_id, config.hook_url):
+        raise NotFound("webhook of project", str(project_id))
+    await run_in_threadpool(_vault(request).delete, project_id)
+    return JSONResponse({"message": "Hook deleted"})
+
+
+@router.post("/{project_id}/webhooks/validation", responses={401: {}, 403: {}, 404: {}})
+async def validate_hook(
+    project_id: ProjectId,
+    request: Request,
+    access: Annotated[Access, Depends(caller)],
+    config: Annotated[Settings, Depends(settings)],
+) -> JSONResponse:
+    """Whether kg's hook is on the project; refreshes the stored token when it is."""
+    if not access.authenticated:
+        raise Unauthorized()
+    forge, token = _gitlab_for(request, config)
+    if not await run_in_threadpool(forge.has_hook, project_id, config.hook_url):
+        raise NotFound("webhook of project", str(project_id))
+    await run_in_threadpool(_vault(request).put, project_id, token)
+    return JSONResponse({"message": "Hook valid"})

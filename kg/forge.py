@@ -1,0 +1,121 @@
+"""GitLab, as kg uses it: projects' visibility and members, and webhooks (python-gitlab)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gitlab
+import requests
+from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetError
+
+from kg.errors import CommandFailed, Forbidden, NotFound, Unauthorized
+
+
+@dataclass(frozen=True)
+class ProjectAccess:
+    """Who may read a project, as GitLab says."""
+
+    visibility: str
+    members: tuple[tuple[str, int], ...]
+
+
+class GitLab:
+    """A GitLab instance reached with one token (kg's own, or a caller's)."""
+
+    def __init__(self, url: str, token: str, *, oauth: bool = False, timeout: float = 15.0) -> None:
+        auth = {"oauth_token": token} if oauth else {"private_token": token}
+        self._gl = gitlab.Gitlab(url, timeout=timeout, **auth)  # type: ignore[arg-type]
+
+    def _project(self, project_id: int) -> Any:
+        try:
+            return self._gl.projects.get(project_id)
+        except GitlabAuthenticationError as exc:
+            raise Unauthorized() from exc
+        except GitlabGetError as exc:
+            if exc.response_code in (403, 404):
+                raise NotFound("project", str(project_id)) from exc
+            raise CommandFailed(
+                ["GET", f"/projects/{project_id}"], exc.response_code or -1, str(exc), recoverable=True
+            ) from exc
+        except (GitlabError, requests.RequestException) as exc:
+            raise CommandFailed(["GET", f"/projects/{project_id}"], -1, str(exc), recoverable=True) from exc
+
+    def access(self, project_id: int) -> ProjectAccess:
+        """The project's visibility and every member with their access level (inherited included)."""
+        project = self._project(project_id)
+        try:
+            members = project.members_all.list(get_all=True)
+        except (GitlabError, requests.RequestException) as exc:
+            raise CommandFailed(
+                ["GET", f"/projects/{project_id}/members/all"], -1, str(exc), recoverable=True
+            ) from exc
+        pairs = tuple(sorted((str(m.id), int(m.access_level)) for m in members))
+        return ProjectAccess(str(project.visibility), pairs)
+
+    def describe(self, project_id: int) -> dict[str, str]:
+        """path_with_namespace, http_url_to_repo, default_branch and visibility of a project."""
+        project = self._project(project_id)
+        return {
+            "path": str(project.path_with_namespace),
+            "clone_url": str(project.http_url_to_repo),
+            "default_branch": str(project.default_branch or "main"),
+            "visibility": str(project.visibility),
+        }
+
+    def ensure_hook(self, project_id: int, url: str, token: str) -> bool:
+        """Create the push hook unless one with `url` exists; True if it was created."""
+        project = self._project(project_id)
+        try:
+            if any(h.url == url for h in project.hooks.list(get_all=True)):
+                return False
+            project.hooks.create(
+                {
+                    "url": url,
+                    "token": token,
+                    "push_events": True,
+                    "tag_push_events": True,
+                    "enable_ssl_verification": True,
+                }
+            )
+        except GitlabAuthenticationError as exc:
+            raise Unauthorized() from exc
+        except GitlabError as exc:
+            if exc.response_code == 403:
+                raise Forbidden("only a project maintainer can manage its webhooks") from exc
+            raise CommandFailed(
+                ["POST", f"/projects/{project_id}/hooks"], exc.response_code or -1, str(exc), recoverable=True
+            ) from exc
+        return True
+
+    def remove_hook(self, project_id: int, url: str) -> bool:
+        """Delete the hook pointing at `url`; True if there was one."""
+        project = self._project(project_id)
+        try:
+            hooks = [h for h in project.hooks.list(get_all=True) if h.url == url]
+            for hook in hooks:
+                hook.delete()
+        except GitlabAuthenticationError as exc:
+            raise Unauthorized() from exc
+        except GitlabError as exc:
+            if exc.response_code == 403:
+                raise Forbidden("only a project maintainer can manage its webhooks") from exc
+            raise CommandFailed(
+                ["DELETE", f"/projects/{project_id}/hooks"],
+                exc.response_code or -1,
+                str(exc),
+                recoverable=True,
+            ) from exc
+        return bool(hooks)
+
+    def has_hook(self, project_id: int, url: str) -> bool:
+        """Whether the project has a hook pointing at `url`."""
+        project = self._project(project_id)
+        try:
+            return any(h.url == url for h in project.hooks.list(get_all=True))
+        except GitlabError as exc:
+            if exc.response_code == 403:
+                raise Forbidden("only a project maintainer can see its webhooks") from exc
+            raise CommandFailed(
+                ["GET", f"/projects/{project_id}/hooks"], -1, str(exc), recoverable=True
+            ) from exc
