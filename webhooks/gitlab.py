@@ -102,3 +102,21 @@ def to_push(event: PushEvent, kind: str, key: str) -> tuple[Push | None, str]:
         visibility=_VISIBILITY.get(project.visibility_level, "private"),
     )
     return push, ""
+
+
+def request_schema() -> dict[str, Any]:
+    """The JSON schema of a push body, self-contained (for the OpenAPI document)."""
+    schema = PushEvent.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    result: dict[str, Any] = inline(schema)
+    return result

@@ -18,7 +18,27 @@ from webhooks.tokens import verify
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
-@router.post("/events", status_code=202, responses={400: {}, 401: {}})
+@router.post(
+    "/events",
+    status_code=202,
+    responses={400: {}, 401: {}},
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "X-Gitlab-Event",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "enum": [gitlab.PUSH_HOOK, gitlab.TAG_PUSH_HOOK]},
+            },
+            {"name": "X-Gitlab-Token", "in": "header", "required": True, "schema": {"type": "string"}},
+            {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}},
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": gitlab.request_schema()}},
+        },
+    },
+)
 async def receive(
     request: Request,
     events: Annotated[EventLog, Depends(event_log)],

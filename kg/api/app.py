@@ -86,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/spec.json",
     )
     problems.install(app)
+    problems.document(app)
     app.include_router(ops.router)
     app.include_router(receiver.router)
     app.include_router(projects.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -62,7 +63,13 @@ async def _kg_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-    where = ".".join(str(p) for p in first["loc"][1:] or first["loc"])
+    loc = [str(p) for p in first["loc"]]
+    # a parameter is named as such; a body field by its path
+    where = (
+        loc[1]
+        if len(loc) > 1 and loc[0] in ("query", "path", "header", "cookie")
+        else ".".join(loc[1:] or loc)
+    )
     return problem(400, "InvalidInput", f"{where}: {first['msg']}", parameter=where)
 
 
@@ -85,3 +92,35 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+def document(app: FastAPI) -> None:
+    """Say in the OpenAPI document what the service really answers: bad parameters are 400
+    problems (FastAPI documents its 422), and any route may answer 401 to a bad token."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = build()
+        problem = {
+            "description": "Problem",
+            "content": {"application/problem+json": {"schema": {"type": "object"}}},
+        }
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses.pop("422")
+                    responses["400"] = problem
+                for code in ("400", "401", "403", "404", "406", "500", "502", "503"):
+                    if code in responses and not responses[code].get("content"):
+                        responses[code] = {
+                            **problem,
+                            **{k: v for k, v in responses[code].items() if k != "content"},
+                        }
+                responses.setdefault("401", problem)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -139,7 +139,7 @@ def test_updates_are_refused(client: httpx.Client) -> None:
     ("params", "status", "text"),
     [
         ({"query": "SELECT ?x WHERE { ?x }"}, 400, "error at"),
-        ({}, 400, "missing query"),
+        ({}, 400, "query: Field required"),
         ({"query": "SELECT * { ?s ?p ?o }", "format": "yaml"}, 400, "unsupported result format"),
     ],
 )

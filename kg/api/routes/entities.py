@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import caller, search_index
-from kg.errors import InvalidInput
+from kg.errors import InvalidInput, Unauthorized
 from kg.search import Access, Document, SearchIndex, SearchQuery
 
 router = APIRouter(prefix="/knowledge-graph", tags=["search"])
@@ -21,6 +21,20 @@ router = APIRouter(prefix="/knowledge-graph", tags=["search"])
 _KINDS = {"project", "dataset", "workflow", "person"}
 _SORT = re.compile(r"^(matchingScore|name|dateModified|date)(?::(asc|desc))?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SortKey = Literal[
+    "matchingScore",
+    "matchingScore:asc",
+    "matchingScore:desc",
+    "name",
+    "name:asc",
+    "name:desc",
+    "dateModified",
+    "dateModified:asc",
+    "dateModified:desc",
+    "date",
+    "date:asc",
+    "date:desc",
+]
 
 
 def _query(params: dict[str, list[str]], access: Access) -> SearchQuery:
@@ -48,7 +62,7 @@ def _query(params: dict[str, list[str]], access: Access) -> SearchQuery:
         per_page=number("per_page", 20, 100),
     )
     if query.roles and not access.authenticated:
-        raise InvalidInput("role: filtering by role needs an authenticated caller", field="role")
+        raise Unauthorized()  # filtering by role needs a caller
     for name in ("since", "until"):
         value = params.get(name, [""])[-1]
         if value and not _DATE.match(value):
@@ -130,7 +144,8 @@ def paging_headers(request: Request, total: int, page: int, per_page: int) -> di
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [
             ("page", str(number))
         ]
-        return f"{request.url.path}?{urlencode(params)}"
+        # headers are latin-1: the path is sent percent-encoded, as it came
+        return f"{quote(request.url.path)}?{urlencode(params)}"
 
     links = [f'<{url(1)}>; rel="first"', f'<{url(pages)}>; rel="last"']
     if page < pages:
@@ -143,24 +158,22 @@ def paging_headers(request: Request, total: int, page: int, per_page: int) -> di
     return headers
 
 
-@router.get("/entities", responses={400: {}, 401: {}})
+@router.get("/entities", responses={400: {}, 401: {}, 503: {}})
 async def entities(
     request: Request,
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
-    query: Annotated[str | None, Query(description="Words to find (prefix match, any order).")] = None,
-    type: Annotated[list[str] | None, Query(description="project, dataset, workflow, person.")] = None,
-    creator: Annotated[list[str] | None, Query()] = None,
-    role: Annotated[list[str] | None, Query(description="owner, maintainer, reader (needs a token).")] = None,
-    visibility: Annotated[list[str] | None, Query()] = None,
-    namespace: Annotated[list[str] | None, Query()] = None,
-    since: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    until: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-    sort: Annotated[
-        list[str] | None, Query(description="matchingScore|name|dateModified|date[:asc|desc]")
-    ] = None,
-    page: Annotated[str | None, Query()] = None,
-    per_page: Annotated[str | None, Query()] = None,
+    query: Annotated[str, Query(description="Words to find (prefix match, any order).")] = "",
+    type: Annotated[list[Literal["project", "dataset", "workflow", "person"]], Query()] = [],  # noqa: B006
+    creator: Annotated[list[str], Query()] = [],  # noqa: B006
+    role: Annotated[list[Literal["owner", "maintainer", "reader"]], Query(description="Needs a token.")] = [],  # noqa: B006
+    visibility: Annotated[list[Literal["public", "internal", "private"]], Query()] = [],  # noqa: B006
+    namespace: Annotated[list[str], Query()] = [],  # noqa: B006
+    since: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")] = "1970-01-01",
+    until: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")] = "9999-12-31",
+    sort: Annotated[list[SortKey], Query()] = [],  # noqa: B006
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     envelope: Annotated[bool, Query(description="kg: wrap items with facet counts.")] = False,
 ) -> JSONResponse:
     """Ranked search over what the caller may see; facet counts in the `Facets` header."""

@@ -24,7 +24,7 @@ from kg.search import Access
 from webhooks.tokens import hook_token
 
 router = APIRouter(prefix="/projects", tags=["webhooks"])
-ProjectId = Annotated[int, Path(ge=1)]
+ProjectId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _gitlab_for(request: Request, config: Settings) -> tuple[GitLab, str]:

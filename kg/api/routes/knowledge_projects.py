@@ -39,7 +39,11 @@ def readable_slugs(index: SearchIndex, access: Access) -> frozenset[str] | None:
     return None if projects is None else frozenset(p.slug for p in projects)
 
 
-@router.get("/{slug:path}/files/{location:path}/lineage", responses={404: {}})
+@router.get(
+    "/{slug:path}/files/{location:path}/lineage",
+    response_class=Response,
+    responses={404: {}, 200: {"content": {"application/json": {}}}},
+)
 async def file_lineage(
     slug: str,
     location: str,
@@ -67,7 +71,8 @@ _GRAPH_TYPES = {
 
 @router.get(
     "/{slug:path}/graph",
-    responses={404: {}, 200: {"content": {media: {} for media in _GRAPH_TYPES}}},
+    response_class=Response,
+    responses={404: {}, 406: {}, 200: {"content": {media: {} for media in _GRAPH_TYPES}}},
 )
 async def project_graph(
     slug: str,
@@ -177,6 +182,7 @@ def _project_document(entry: ProjectEntry, doc: Any, base: str, access: Access) 
 
 @router.get(
     "/{slug:path}",
+    response_class=Response,
     responses={404: {}, 200: {"content": {"application/json": {}, "application/ld+json": {}}}},
 )
 async def project(

@@ -21,7 +21,11 @@ _CHOICES = {
 }
 
 
-@router.get("", responses={200: {"content": {"text/turtle": {}, "application/ld+json": {}}}})
+@router.get(
+    "",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}, "text/turtle": {}, "application/ld+json": {}}}},
+)
 @alias.get("/knowledge-graph/ontology", include_in_schema=False)
 async def get_ontology(request: Request, format: str | None = None) -> Response:
     """The kg ontology: HTML for browsers, Turtle or JSON-LD by `Accept` (or `?format=`)."""
@@ -40,13 +44,15 @@ async def get_ontology(request: Request, format: str | None = None) -> Response:
     return Response(ontology.turtle(), media_type="text/turtle; charset=utf-8", headers={"Vary": "Accept"})
 
 
-@router.get("/shapes")
+@router.get("/shapes", response_class=Response, responses={200: {"content": {"text/turtle": {}}}})
 async def get_shapes() -> Response:
     """The SHACL shapes extractors' output conforms to."""
     return Response(ontology.shapes(), media_type="text/turtle; charset=utf-8")
 
 
-@router.get("/context.jsonld")
+@router.get(
+    "/context.jsonld", response_class=Response, responses={200: {"content": {"application/ld+json": {}}}}
+)
 async def get_context() -> Response:
     """The JSON-LD context of API responses."""
     return Response(ontology.context(), media_type="application/ld+json")

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 
 @router.get("/{project_id}/events/status")
 async def events_status(
-    project_id: Annotated[int, Path(ge=0)], events: Annotated[EventLog, Depends(event_log)]
+    project_id: Annotated[int, Path(ge=0, le=2**63 - 1)], events: Annotated[EventLog, Depends(event_log)]
 ) -> dict[str, Any]:
     """How far kg is with the project's events, and why it stopped if it did."""
     return status_document(await run_in_threadpool(events.status, project_id))

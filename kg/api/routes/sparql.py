@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import caller, query_pool, search_index
@@ -88,19 +88,65 @@ async def _answer(request: Request, pool: QueryPool, access: Access, index: Sear
     return Response(answer.body, media_type=media, headers={"Vary": "Accept"})
 
 
-@router.get("/sparql", description=_DESCRIPTION, responses={400: {}, 403: {}, 406: {}, 503: {}})
+_RESULTS: dict[str, Any] = {
+    media: {}
+    for media in (
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+        "text/turtle",
+        "application/n-triples",
+        "application/ld+json",
+        "application/rdf+xml",
+        "application/n-quads",
+    )
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    200: {"content": _RESULTS},
+    400: {},
+    401: {},
+    403: {},
+    406: {},
+    422: {},
+    500: {},
+    503: {},
+}
+
+
+@router.get("/sparql", description=_DESCRIPTION, responses=_ERRORS, response_class=Response)
 async def sparql_get(
     request: Request,
     pool: Annotated[QueryPool, Depends(query_pool)],
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
-    query: str | None = None,
+    query: Annotated[str, Query(min_length=1, description="The SPARQL query.")],
 ) -> Response:
     """Run a read-only SPARQL query given as `?query=`, over the graphs the caller may read."""
     return await _answer(request, pool, access, index)
 
 
-@router.post("/sparql", description=_DESCRIPTION, responses={400: {}, 403: {}, 406: {}, 503: {}})
+@router.post(
+    "/sparql",
+    description=_DESCRIPTION,
+    responses=_ERRORS,
+    response_class=Response,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/sparql-query": {"schema": {"type": "string", "minLength": 1}},
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["query"],
+                        "properties": {"query": {"type": "string", "minLength": 1}},
+                    },
+                },
+            },
+        }
+    },
+)
 async def sparql_post(
     request: Request,
     pool: Annotated[QueryPool, Depends(query_pool)],
