@@ -93,22 +93,24 @@ def load_runs(sparql: Sparql, minter: Minter, slug: str, graph: str) -> ProjectR
 class Lineage:
     """Builds the lineage graph of one file, across projects when content links them."""
 
-    def __init__(self, sparql: Sparql, minter: Minter) -> None:
+    def __init__(self, sparql: Sparql, minter: Minter, cache: dict[str, ProjectRuns] | None = None) -> None:
         self.sparql = sparql
         self.minter = minter
-        self._projects: dict[str, ProjectRuns] = {}
+        # Run graphs by live graph IRI: a snapshot's graphs never change, so a cache kept
+        # per snapshot saves re-reading them on every request.
+        self._projects: dict[str, ProjectRuns] = {} if cache is None else cache
         self._graphs: dict[str, str] = {}
         self.nodes: dict[str, dict[str, Any]] = {}
         self.edges: set[tuple[str, str]] = set()
         self._home = ""
 
     def _project(self, slug: str) -> ProjectRuns:
-        if slug not in self._projects:
-            graph = self._graphs.get(slug)
-            if graph is None:
-                raise NotFound("project", slug)
-            self._projects[slug] = load_runs(self.sparql, self.minter, slug, graph)
-        return self._projects[slug]
+        graph = self._graphs.get(slug)
+        if graph is None:
+            raise NotFound("project", slug)
+        if graph not in self._projects:
+            self._projects[graph] = load_runs(self.sparql, self.minter, slug, graph)
+        return self._projects[graph]
 
     def _file(self, slug: str, path: str) -> str:
         node = path if slug == self._home else f"{slug}:{path}"
@@ -225,16 +227,19 @@ def lineage(
     direction: Direction = "both",
     depth: int | None = None,
     readable: frozenset[str] | None = None,
+    graphs: dict[str, str] | None = None,
+    cache: dict[str, ProjectRuns] | None = None,
 ) -> dict[str, Any]:
-    """The lineage of a file of a project in an open store, within the `readable` projects."""
-    graphs = {
-        r.slug: r.graph
-        for r in records(store, minter)
-        if r.graph and (readable is None or r.slug in readable)
-    }
-    if slug not in graphs:
+    """The lineage of a file of a project in an open store, within the `readable` projects.
+
+    `graphs` (slug to live graph) and `cache` may be kept by the caller for one snapshot.
+    """
+    if graphs is None:
+        graphs = {r.slug: r.graph for r in records(store, minter) if r.graph}
+    allowed = {s: g for s, g in graphs.items() if readable is None or s in readable}
+    if slug not in allowed:
         raise NotFound("project", slug)
-    return Lineage(StoreSparql(store), minter).build(graphs, slug, path, direction, depth)
+    return Lineage(StoreSparql(store), minter, cache).build(allowed, slug, path, direction, depth)
 
 
 def as_tree(document: dict[str, Any], root: str) -> str:

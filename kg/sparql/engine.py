@@ -92,6 +92,8 @@ class Snapshot:
         self._opened: Path | None = None
         self.live: frozenset[str] = frozenset()
         self.hidden = False
+        self.graphs: dict[str, str] = {}
+        self.runs_cache: dict[str, Any] = {}
 
     def store(self) -> ox.Store:
         """The newest published checkpoint, reopened when a newer one appears."""
@@ -100,7 +102,10 @@ class Snapshot:
             return self._store
         # Nothing published yet: an empty store answers every query.
         store = open_oxigraph(snapshot, read_only=True) if snapshot is not None else ox.Store()
-        live = live_graphs(self.minter, records(store, self.minter))
+        projects = records(store, self.minter)
+        live = live_graphs(self.minter, projects)
+        self.graphs = {r.slug: r.graph for r in projects if r.graph}
+        self.runs_cache = {}
         self.hidden = any(g.value not in live for g in store.named_graphs())
         self._store, self._opened, self.live = store, snapshot, frozenset(live)
         return store
@@ -141,14 +146,17 @@ class Snapshot:
         """Compute a file's lineage on the current snapshot, as JSON."""
         from kg.lineage import lineage
 
+        store = self.store()
         document = lineage(
-            self.store(),
+            store,
             self.minter,
             request.slug,
             request.path,
             direction=request.direction,  # type: ignore[arg-type]
             depth=request.depth,
             readable=request.readable,
+            graphs=self.graphs,
+            cache=self.runs_cache,
         )
         return Answer("application/json", json.dumps(document).encode())
 

@@ -1,0 +1,320 @@
+"""API benchmark: search, lineage and SPARQL on a generated graph, from a load generator process.
+
+Generates 10,000 projects (9,000 public, 500 internal, 500 private) with 100,000 searchable
+entities, and one project whose graph holds 10,000 runs, writes them straight into a fresh
+store and search index, starts `kg serve` (no worker) and measures from another process:
+
+- search p50/p95 (target p95 < 30 ms at 100k entities), anonymous and authenticated;
+- lineage depth 5 and unlimited on the 10,000-run project (target p95 < 50 ms for depth 5);
+- the SPARQL endpoint against the same query on pyoxigraph directly, for a query of
+  10-100 ms returning 1,000 rows (target overhead <= 1.3x), for a caller who sees
+  everything and for an anonymous caller (who may not see 1,000 projects);
+- requests/s for a cheap query (wrk, if installed).
+
+    python bench/api.py [--projects 10000] [--runs 10000] [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pyoxigraph as ox  # noqa: E402
+
+from kg.config import Settings  # noqa: E402
+from kg.iri import Minter  # noqa: E402
+from kg.search import Document  # noqa: E402
+from kg.search.base import ProjectEntry  # noqa: E402
+from kg.search.sqlite import SqliteIndex  # noqa: E402
+from kg.store import ProjectRecord  # noqa: E402
+from kg.store.oxigraph import OxigraphStore, _record_ntriples  # noqa: E402
+from tests.fixtures.servers import KgServer  # noqa: E402
+
+P, S, K, R = (
+    "http://www.w3.org/ns/prov#",
+    "http://schema.org/",
+    "https://w3id.org/kg/ontology#",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+)
+WORDS = [
+    "rain",
+    "climate",
+    "genome",
+    "protein",
+    "galaxy",
+    "river",
+    "soil",
+    "cell",
+    "model",
+    "survey",
+    "forest",
+    "ocean",
+    "city",
+    "brain",
+]
+
+LOADGEN = r"""
+import json, sys, time, statistics, httpx
+spec = json.loads(sys.argv[1])
+out = {}
+with httpx.Client(base_url=spec["url"], timeout=300) as http:
+    for name, job in spec["jobs"].items():
+        times = []
+        for i in range(job["n"]):
+            params = dict(job.get("params", {}))
+            if "query_words" in job:
+                params["query"] = job["query_words"][i % len(job["query_words"])]
+            started = time.perf_counter()
+            r = http.request(job.get("method", "GET"), job["path"], params=params, headers=job.get("headers", {}),
+                             content=job.get("content"))
+            times.append(time.perf_counter() - started)
+            assert r.status_code == 200, (name, r.status_code, r.text[:300])
+        times.sort()
+        out[name] = {"p50": statistics.median(times) * 1000, "p95": times[int(len(times) * 0.95) - 1] * 1000,
+                     "n": len(times), "bytes": len(r.content)}
+print(json.dumps(out))
+"""
+
+
+def generate(data: Path, projects: int, runs: int) -> dict[str, str]:
+    settings = Settings(data_dir=data)
+    minter = Minter(settings.base_iri)
+    rng = random.Random(7)
+    index = SqliteIndex(data / "search.sqlite")
+    nq = data / "all.nq"
+    big = "lab/pipeline"
+    with nq.open("w") as out:
+        for n in range(projects + 1):
+            slug = big if n == projects else f"group{n % 100}/{WORDS[n % len(WORDS)]}-{n}"
+            visibility = (
+                "public" if n % 20 < 18 or n == projects else ("internal" if n % 20 == 18 else "private")
+            )
+            members = (("7", 40),) if visibility == "private" and n % 40 == 19 else ()
+            record = ProjectRecord(
+                iri=minter.project(slug),
+                slug=slug,
+                name=slug.rsplit("/", 1)[1],
+                visibility=visibility,
+                graph=minter.project_graph(minter.project(slug), 1),
+                generation=1,
+                members=members,
+                ingested_commit="0" * 40,
+            )
+            g = f" <{record.graph}> .\n"
+            recg = f" <{minter.record_graph(record.iri)}> .\n"
+            out.write(
+                "".join(
+                    line[:-3] + recg for line in _record_ntriples(minter, record).splitlines(keepends=True)
+                )
+            )
+            docs = [
+                Document(
+                    record.iri,
+                    "project",
+                    slug,
+                    record.name,
+                    slug=slug,
+                    description=f"{WORDS[n % 7]} study {n}",
+                    keywords=[WORDS[(n + 3) % len(WORDS)]],
+                    created="2024-01-01",
+                )
+            ]
+            for d in range(3):
+                word = WORDS[rng.randrange(len(WORDS))]
+                ds = f"{record.iri}/-/datasets/{d}"
+                out.write(f'<{ds}> <{R}> <{S}Dataset>{g}<{ds}> <{S}name> "{word} data {n}-{d}"{g}')
+                docs.append(
+                    Document(
+                        ds,
+                        "dataset",
+                        slug,
+                        f"{word} data {n}-{d}",
+                        keywords=[word],
+                        created="2024-02-01",
+                        paths=[f"data/{word}/{d}.csv"],
+                        extra={"identifier": f"ds-{n}-{d}"},
+                    )
+                )
+                docs.append(Document(f"{record.iri}/-/plans/{d}", "workflow", slug, f"{word} pipeline {d}"))
+                docs.append(
+                    Document(
+                        f"https://kg.local/persons/{n % 3000}-{d}",
+                        "person",
+                        slug,
+                        f"Person {n % 3000} {word}",
+                    )
+                )
+            if n == projects:
+                for i in range(runs):  # a run per step; step i reads the outputs of i-1 and i//2
+                    run = f"{record.iri}/-/runs/{i}"
+                    out.write(f"<{run}> <{R}> <{K}Run>{g}<{run}> <{R}> <{P}Activity>{g}")
+                    out.write(
+                        f'<{run}> <{P}startedAtTime> "2024-01-01T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>{g}'
+                    )
+                    out.write(f'<{run}> <http://www.w3.org/2000/01/rdf-schema#label> "step {i}"{g}')
+                    for source in {i - 1, i // 2} - {-1, i}:
+                        out.write(f"<{run}> <{P}used> <{record.iri}/-/e/{source}>{g}")
+                    out.write(f"<{record.iri}/-/e/{i}> <{P}wasGeneratedBy> <{run}>{g}")
+                    out.write(f'<{record.iri}/-/e/{i}> <{P}atLocation> "out/step_{i}.csv"{g}')
+            index.replace_project(
+                ProjectEntry(
+                    slug,
+                    record.iri,
+                    record.graph or "",
+                    visibility,  # type: ignore[arg-type]
+                    dict(members),
+                ),
+                docs,
+            )
+    store = OxigraphStore(settings.store_path, minter)
+    store.raw.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
+    store._bump_version()
+    store.close()
+    index.close()
+    return {"big": big}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kg-bench-api-"))
+    try:
+        started = time.perf_counter()
+        names = generate(work / "kg", args.projects, args.runs)
+        print(
+            f"generated {args.projects} projects, {10 * args.projects} entities, {args.runs} runs "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
+        server = KgServer(
+            work / "kg",
+            {
+                "KG_WORKER_ENABLED": "false",
+                "KG_SPARQL_WORKERS": "2",
+                "KG_LOG_LEVEL": "WARNING",
+                "KG_SPARQL_TIMEOUT_SECONDS": "300",
+                "KG_HOOK_SECRET": "b",
+                "KG_GITLAB_URL": "",
+            },
+        )
+        try:
+            rows_query = (
+                "SELECT ?run ?label WHERE { ?run a <https://w3id.org/kg/ontology#Run> ; "
+                "<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label LIMIT 1000"
+            )
+            n = args.requests
+            lineage = f"/knowledge-graph/projects/{names['big']}/files/out/step_{args.runs - 1}.csv/lineage"
+            jobs = {
+                "search (anonymous)": {"path": "/knowledge-graph/entities", "n": n, "query_words": WORDS},
+                "search prefix 2 words": {
+                    "path": "/knowledge-graph/entities",
+                    "n": n,
+                    "query_words": [f"{w[:3]} dat" for w in WORDS],
+                },
+                "lineage depth 5": {"path": lineage, "n": n, "params": {"depth": 5, "direction": "upstream"}},
+                "lineage unlimited": {
+                    "path": lineage,
+                    "n": max(5, n // 20),
+                    "params": {"direction": "upstream"},
+                },
+                "sparql 1000 rows, anonymous (restricted)": {
+                    "path": "/sparql",
+                    "n": max(5, n // 20),
+                    "params": {"query": rows_query},
+                    "headers": {"Accept": "application/sparql-results+json"},
+                },
+            }
+            done = subprocess.run(
+                [sys.executable, "-c", LOADGEN, json.dumps({"url": server.url, "jobs": jobs})],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            results = json.loads(done.stdout)
+
+            settings = Settings(data_dir=work / "kg")
+            from kg.store.oxigraph import newest_snapshot
+
+            snapshot = ox.Store.read_only(str(newest_snapshot(settings.store_path)))
+            direct = []
+            for _ in range(10):
+                t = time.perf_counter()
+                snapshot.query(rows_query, use_default_graph_as_union=True).serialize(
+                    format=ox.QueryResultsFormat.JSON
+                )
+                direct.append((time.perf_counter() - t) * 1000)
+            direct_ms = statistics.median(direct)
+        finally:
+            server.stop()
+        # the same SPARQL query for a caller who sees everything: no private projects at all
+        (work / "kg" / "search.sqlite").unlink()
+        index = SqliteIndex(work / "kg" / "search.sqlite")
+        index.close()
+        server = KgServer(
+            work / "kg",
+            {
+                "KG_WORKER_ENABLED": "false",
+                "KG_SPARQL_WORKERS": "2",
+                "KG_LOG_LEVEL": "WARNING",
+                "KG_SPARQL_TIMEOUT_SECONDS": "300",
+            },
+        )
+        try:
+            jobs = {
+                "sparql 1000 rows, nothing hidden": {
+                    "path": "/sparql",
+                    "n": 20,
+                    "params": {"query": rows_query},
+                    "headers": {"Accept": "application/sparql-results+json"},
+                }
+            }
+            done = subprocess.run(
+                [sys.executable, "-c", LOADGEN, json.dumps({"url": server.url, "jobs": jobs})],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            results.update(json.loads(done.stdout))
+            rps = None
+            if shutil.which("wrk"):
+                out = subprocess.run(
+                    ["wrk", "-t2", "-c8", "-d10s", f"{server.url}/sparql?query=ASK%7B%7D"],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                rps = float(out.split("Requests/sec:")[1].split()[0])
+        finally:
+            server.stop()
+
+        print(f"\n{'':42}{'p50 ms':>10}{'p95 ms':>10}{'n':>6}")
+        for name, r in results.items():
+            print(f"{name:42}{r['p50']:10.1f}{r['p95']:10.1f}{r['n']:6d}")
+        print(f"\npyoxigraph directly, same 1000-row query: {direct_ms:.1f} ms (median of 10)")
+        unrestricted = results["sparql 1000 rows, nothing hidden"]["p50"]
+        restricted = results["sparql 1000 rows, anonymous (restricted)"]["p50"]
+        print(f"endpoint / direct, nothing hidden: {unrestricted / direct_ms:.2f}x (target <= 1.3)")
+        print(
+            f"endpoint / direct, anonymous (allow-list of ~{int(args.projects * 0.9) * 2} graphs): {restricted / direct_ms:.2f}x"
+        )
+        if rps is not None:
+            print(f"cheap query (ASK {{}}), wrk -t2 -c8 10 s: {rps:.0f} requests/s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
