@@ -28,6 +28,8 @@ run: install
 	@echo "Try:"
 	@echo "  http://127.0.0.1:8080/health"
 	@echo "  http://127.0.0.1:8080/docs"
+	@echo "  http://127.0.0.1:8080/knowledge-graph/entities?query=rain"
+	@echo "  http://127.0.0.1:8080/knowledge-graph/projects/demo/rainfall"
 	@echo "  http://127.0.0.1:8080/sparql?query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%2010"
 	@echo "  $(BIN)/kg sparql 'SELECT ?c ?msg WHERE { ?c a <https://w3id.org/kg/ontology#Commit> ; <https://w3id.org/kg/ontology#message> ?msg }'"
 	@echo ""
