@@ -76,13 +76,20 @@ with httpx.Client(base_url=spec["url"], timeout=300) as http:
             if "query_words" in job:
                 params["query"] = job["query_words"][i % len(job["query_words"])]
             started = time.perf_counter()
-            r = http.request(job.get("method", "GET"), job["path"], params=params, headers=job.get("headers", {}),
-                             content=job.get("content"))
+            try:
+                r = http.request(job.get("method", "GET"), job["path"], params=params, headers=job.get("headers", {}),
+                                 content=job.get("content"))
+            except httpx.HTTPError as exc:
+                out[name] = {"error": f"{type(exc).__name__} after {time.perf_counter() - started:.0f} s"}
+                break
             times.append(time.perf_counter() - started)
-            assert r.status_code == 200, (name, r.status_code, r.text[:300])
-        times.sort()
-        out[name] = {"p50": statistics.median(times) * 1000, "p95": times[int(len(times) * 0.95) - 1] * 1000,
-                     "n": len(times), "bytes": len(r.content)}
+            if r.status_code != 200:
+                out[name] = {"error": f"{r.status_code} after {times[-1]:.0f} s: {r.text[:120]}"}
+                break
+        else:
+            times.sort()
+            out[name] = {"p50": statistics.median(times) * 1000, "p95": times[max(0, int(len(times) * 0.95) - 1)] * 1000,
+                         "n": len(times), "bytes": len(r.content)}
 print(json.dumps(out))
 """
 
@@ -190,6 +197,7 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--sparql-timeout", type=int, default=60)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kg-bench-api-"))
     try:
@@ -205,7 +213,7 @@ def main() -> None:
                 "KG_WORKER_ENABLED": "false",
                 "KG_SPARQL_WORKERS": "2",
                 "KG_LOG_LEVEL": "WARNING",
-                "KG_SPARQL_TIMEOUT_SECONDS": "300",
+                "KG_SPARQL_TIMEOUT_SECONDS": str(args.sparql_timeout),
                 "KG_HOOK_SECRET": "b",
                 "KG_GITLAB_URL": "",
             },
@@ -232,7 +240,7 @@ def main() -> None:
                 },
                 "sparql 1000 rows, anonymous (restricted)": {
                     "path": "/sparql",
-                    "n": max(5, n // 20),
+                    "n": 2,
                     "params": {"query": rows_query},
                     "headers": {"Accept": "application/sparql-results+json"},
                 },
@@ -269,7 +277,7 @@ def main() -> None:
                 "KG_WORKER_ENABLED": "false",
                 "KG_SPARQL_WORKERS": "2",
                 "KG_LOG_LEVEL": "WARNING",
-                "KG_SPARQL_TIMEOUT_SECONDS": "300",
+                "KG_SPARQL_TIMEOUT_SECONDS": str(args.sparql_timeout),
             },
         )
         try:
@@ -302,14 +310,19 @@ def main() -> None:
 
         print(f"\n{'':42}{'p50 ms':>10}{'p95 ms':>10}{'n':>6}")
         for name, r in results.items():
-            print(f"{name:42}{r['p50']:10.1f}{r['p95']:10.1f}{r['n']:6d}")
+            if "error" in r:
+                print(f"{name:42} did not finish: {r['error']}")
+            else:
+                print(f"{name:42}{r['p50']:10.1f}{r['p95']:10.1f}{r['n']:6d}")
         print(f"\npyoxigraph directly, same 1000-row query: {direct_ms:.1f} ms (median of 10)")
         unrestricted = results["sparql 1000 rows, nothing hidden"]["p50"]
-        restricted = results["sparql 1000 rows, anonymous (restricted)"]["p50"]
         print(f"endpoint / direct, nothing hidden: {unrestricted / direct_ms:.2f}x (target <= 1.3)")
-        print(
-            f"endpoint / direct, anonymous (allow-list of ~{int(args.projects * 0.9) * 2} graphs): {restricted / direct_ms:.2f}x"
-        )
+        restricted = results["sparql 1000 rows, anonymous (restricted)"]
+        if "p50" in restricted:
+            graphs = int(args.projects * 0.9) * 2
+            print(
+                f"endpoint / direct, anonymous (allow-list of ~{graphs} graphs): {restricted['p50'] / direct_ms:.0f}x"
+            )
         if rps is not None:
             print(f"cheap query (ASK {{}}), wrk -t2 -c8 10 s: {rps:.0f} requests/s")
     finally:
