@@ -250,10 +250,9 @@ class SqliteIndex:
 
         everything = where + list(filters.values())
         order = ", ".join(f"{_SORTS[field]} {direction.upper()}" for field, direction in query.sort)
-        total = run(everything, "count(DISTINCT d.id)")[0][0]
         params["limit"], params["offset"] = query.per_page, (query.page - 1) * query.per_page
         # bm25() only works in the FTS query itself: rank there, deduplicate (people appear
-        # once per project) and sort outside.
+        # once per project) and sort outside; the window gives the total in the same pass.
         ranked = (
             f"SELECT d.rowid AS rid, d.id AS did, {score} AS score FROM {source}"
             f" WHERE {' AND '.join(everything)}"
@@ -261,22 +260,14 @@ class SqliteIndex:
         order = order.replace("score", "best.score").replace("d.", "d2.")
         rows = db.execute(
             f"WITH ranked AS MATERIALIZED ({ranked})"
-            f" SELECT d2.*, p2.visibility AS visibility, best.score AS score FROM"
+            f" SELECT d2.*, p2.visibility AS visibility, best.score AS score, count(*) OVER () AS total FROM"
             f" (SELECT did, max(score) AS score, min(rid) AS rid FROM ranked GROUP BY did) best"
             f" JOIN docs d2 ON d2.rowid = best.rid JOIN projects p2 ON p2.slug = d2.project"
             f" ORDER BY {order}, d2.id LIMIT :limit OFFSET :offset",
             params,
         ).fetchall()
-        facets = {}
-        for name, column in (
-            ("type", "d.kind"),
-            ("visibility", "p.visibility"),
-            ("namespace", "p.namespace"),
-        ):
-            others = where + [f for key, f in filters.items() if key != name]
-            facets[name] = {
-                r[0]: r[1] for r in run(others, f"{column}, count(DISTINCT d.id)", f"GROUP BY {column}")
-            }
+        total = rows[0]["total"] if rows else run(everything, "count(DISTINCT d.id)")[0][0]
+        facets = self._facets(run, where, filters, query)
         items = [_document(r) for r in rows]
         return SearchResult(
             items,
@@ -285,6 +276,49 @@ class SqliteIndex:
             {r["id"]: r["visibility"] for r in rows},
             {r["id"]: float(r["score"] or 0.0) for r in rows},
         )
+
+    @staticmethod
+    def _facets(
+        run: Any, where: list[str], filters: dict[str, str], query: SearchQuery
+    ) -> dict[str, dict[str, int]]:
+        """Counts per type, visibility and namespace, each ignoring its own filter, in one query."""
+        base = where + [f for key, f in filters.items() if key not in ("type", "visibility", "namespace")]
+        groups = run(
+            base + ["d.kind != 'person'"],
+            "d.kind, p.visibility, p.namespace, count(DISTINCT d.id)",
+            "GROUP BY d.kind, p.visibility, p.namespace",
+        )
+        # a person is one document per project: count people by id, not by group
+        people = run(
+            base + ["d.kind = 'person'"],
+            "p.visibility, p.namespace, d.id",
+            "GROUP BY p.visibility, p.namespace, d.id",
+        )
+
+        def keeps(facet: str, kind: str, visibility: str, namespace: str) -> bool:
+            if facet != "type" and query.kinds and kind not in query.kinds:
+                return False
+            if facet != "visibility" and query.visibilities and visibility not in query.visibilities:
+                return False
+            return (
+                facet == "namespace"
+                or not query.namespaces
+                or any(namespace == ns or namespace.startswith(ns + "/") for ns in query.namespaces)
+            )
+
+        facets: dict[str, dict[str, int]] = {"type": {}, "visibility": {}, "namespace": {}}
+        for kind, visibility, namespace, count in groups:
+            for facet, value in (("type", kind), ("visibility", visibility), ("namespace", namespace)):
+                if keeps(facet, kind, visibility, namespace):
+                    facets[facet][value] = facets[facet].get(value, 0) + count
+        seen: dict[tuple[str, str], set[str]] = {}
+        for visibility, namespace, person in people:
+            for facet, value in (("type", "person"), ("visibility", visibility), ("namespace", namespace)):
+                if keeps(facet, "person", visibility, namespace):
+                    seen.setdefault((facet, value), set()).add(person)
+        for (facet, value), ids in seen.items():
+            facets[facet][value] = facets[facet].get(value, 0) + len(ids)
+        return facets
 
     def close(self) -> None:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
