@@ -44,10 +44,19 @@ def test_every_operation_conforms(server: KgServer) -> None:
     for operation in operations(server):
 
         @given(case=operation.as_strategy())  # type: ignore[attr-defined]
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=30,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
         def check(case: schemathesis.Case) -> None:
             # A string is schema-valid SPARQL; whether it parses, no schema can say: 400 is right.
-            skip = [positive_data_acceptance] if case.operation.path == "/sparql" else []
+            query = case.query or {}
+            # renku-graph's rule since > until -> 400 is across two fields: no schema can say it
+            crossed = "since" in query and "until" in query and str(query["since"]) > str(query["until"])
+            skip = [positive_data_acceptance] if case.operation.path == "/sparql" or crossed else []
             case.call_and_validate(timeout=30, excluded_checks=skip)
 
         check()
