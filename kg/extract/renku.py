@@ -123,6 +123,15 @@ class Renku:
             return e
         return Entity(ctx.iri("entities", "path", str(entity["path"])), str(entity["path"]))
 
+    def _described(self, ctx: Context, s: str, obj: dict[str, Any], lines: list[str]) -> None:
+        """Keywords and creators, as plans and datasets carry them."""
+        for keyword in obj.get("keywords") or []:
+            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
+        for creator in obj.get("creators") or []:
+            agent = self._agent(creator)
+            if agent:
+                lines.append(triple(s, p("schema:creator"), agent_term(ctx, agent, lines)))
+
     def _plan_record(self, ctx: Context, obj: dict[str, Any]) -> Plan:
         def defaults(key: str) -> list[str]:
             return [
@@ -204,12 +213,7 @@ class Renku:
             lines.append(triple(s, p("prov:invalidatedAtTime"), literal(str(removed), _DT)))
         if obj.get("date_created"):
             lines.append(triple(s, p("schema:dateCreated"), literal(str(obj["date_created"]), _DT)))
-        for keyword in obj.get("keywords") or []:
-            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
-        for creator in obj.get("creators") or []:
-            agent = self._agent(creator)
-            if agent:
-                lines.append(triple(s, p("schema:creator"), agent_term(ctx, agent, lines)))
+        self._described(ctx, s, obj, lines)
         ctx.emit(lines)
 
     def _dataset(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
@@ -241,12 +245,7 @@ class Renku:
         ):
             if obj.get(key):
                 lines.append(triple(s, p(term), literal(str(obj[key]), _DT)))
-        for keyword in obj.get("keywords") or []:
-            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
-        for creator in obj.get("creators") or []:
-            agent = self._agent(creator)
-            if agent:
-                lines.append(triple(s, p("schema:creator"), agent_term(ctx, agent, lines)))
+        self._described(ctx, s, obj, lines)
         for key, term in (("derived_from", "prov:wasDerivedFrom"), ("same_as", "schema:sameAs")):
             url = obj.get(key)
             target = (

@@ -27,8 +27,14 @@ router = APIRouter(prefix="/projects", tags=["webhooks"])
 ProjectId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def _gitlab_for(request: Request, config: Settings) -> tuple[GitLab, str]:
-    """A GitLab client acting with the caller's own GitLab token, and that token."""
+async def acting_as_caller(
+    request: Request,
+    access: Annotated[Access, Depends(caller)],
+    config: Annotated[Settings, Depends(settings)],
+) -> tuple[GitLab, str]:
+    """A GitLab client acting with the authenticated caller's own GitLab token, and that token."""
+    if not access.authenticated:
+        raise Unauthorized()
     if not config.gitlab_url:
         raise InvalidInput("no GitLab is configured (KG_GITLAB_URL)", field="KG_GITLAB_URL")
     private = request.headers.get("private-token", "").strip()
@@ -51,14 +57,12 @@ def _vault(request: Request) -> TokenVault:
 async def create_hook(
     project_id: ProjectId,
     request: Request,
-    access: Annotated[Access, Depends(caller)],
+    gitlab: Annotated[tuple[GitLab, str], Depends(acting_as_caller)],
     config: Annotated[Settings, Depends(settings)],
     events: Annotated[EventLog, Depends(event_log)],
 ) -> JSONResponse:
     """Create kg's push hook on the project (with its own secret token) and start ingesting it."""
-    if not access.authenticated:
-        raise Unauthorized()
-    forge, token = _gitlab_for(request, config)
+    forge, token = gitlab
     secret = hook_token(config.hook_secret.get_secret_value(), project_id)
     created = await run_in_threadpool(forge.ensure_hook, project_id, config.hook_url, secret)
     project = await run_in_threadpool(forge.describe, project_id)
@@ -83,13 +87,11 @@ async def create_hook(
 async def delete_hook(
     project_id: ProjectId,
     request: Request,
-    access: Annotated[Access, Depends(caller)],
+    gitlab: Annotated[tuple[GitLab, str], Depends(acting_as_caller)],
     config: Annotated[Settings, Depends(settings)],
 ) -> JSONResponse:
     """Remove kg's hook from the project and forget its stored token."""
-    if not access.authenticated:
-        raise Unauthorized()
-    forge, _ = _gitlab_for(request, config)
+    forge, _ = gitlab
     if not await run_in_threadpool(forge.remove_hook, project_id, config.hook_url):
         raise NotFound("webhook of project", str(project_id))
     await run_in_threadpool(_vault(request).delete, project_id)
@@ -100,13 +102,11 @@ async def delete_hook(
 async def validate_hook(
     project_id: ProjectId,
     request: Request,
-    access: Annotated[Access, Depends(caller)],
+    gitlab: Annotated[tuple[GitLab, str], Depends(acting_as_caller)],
     config: Annotated[Settings, Depends(settings)],
 ) -> JSONResponse:
     """Whether kg's hook is on the project; refreshes the stored token when it is."""
-    if not access.authenticated:
-        raise Unauthorized()
-    forge, token = _gitlab_for(request, config)
+    forge, token = gitlab
     if not await run_in_threadpool(forge.has_hook, project_id, config.hook_url):
         raise NotFound("webhook of project", str(project_id))
     await run_in_threadpool(_vault(request).put, project_id, token)
