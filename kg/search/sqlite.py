@@ -75,6 +75,7 @@ class SqliteIndex:
         return db
 
     def replace_project(self, entry: ProjectEntry, documents: list[Document]) -> None:
+        self._local.__dict__.pop("readable", None)  # our own writes do not move data_version
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -135,19 +136,38 @@ class SqliteIndex:
         db.execute("DELETE FROM projects WHERE slug = ?", (slug,))
 
     def remove_project(self, slug: str) -> None:
+        self._local.__dict__.pop("readable", None)
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         self._delete(db, slug)
         db.execute("COMMIT")
 
     def _entry(self, row: sqlite3.Row) -> ProjectEntry:
-        members = {
-            r["user"]: r["level"]
-            for r in self._db().execute("SELECT user, level FROM members WHERE slug = ?", (row["slug"],))
-        }
-        return ProjectEntry(
-            row["slug"], row["iri"], row["graph"], row["visibility"], members, row["gitlab_id"]
-        )
+        return self._entries([row])[0]
+
+    def _entries(self, rows: list[sqlite3.Row]) -> list[ProjectEntry]:
+        # one members query for all the rows, not one per project: callers list thousands
+        members: dict[str, dict[str, int]] = {r["slug"]: {} for r in rows}
+        if len(rows) == 1:
+            found = self._db().execute(
+                "SELECT slug, user, level FROM members WHERE slug = ?", (rows[0]["slug"],)
+            )
+        else:
+            found = self._db().execute("SELECT slug, user, level FROM members")
+        for r in found:
+            if r["slug"] in members:
+                members[r["slug"]][r["user"]] = r["level"]
+        return [
+            ProjectEntry(
+                row["slug"],
+                row["iri"],
+                row["graph"],
+                row["visibility"],
+                members[row["slug"]],
+                row["gitlab_id"],
+            )
+            for row in rows
+        ]
 
     def project(self, slug: str) -> ProjectEntry | None:
         row = self._db().execute("SELECT * FROM projects WHERE slug = ?", (slug,)).fetchone()
@@ -155,17 +175,34 @@ class SqliteIndex:
 
     def projects(self) -> list[ProjectEntry]:
         """Every indexed project."""
-        return [self._entry(r) for r in self._db().execute("SELECT * FROM projects ORDER BY slug")]
+        return self._entries(self._db().execute("SELECT * FROM projects ORDER BY slug").fetchall())
 
     def readable_projects(self, access: Access) -> list[ProjectEntry] | None:
+        # Asked on every request: remembered per connection until the index changes
+        # (SQLite's data_version moves when any other connection commits).
         db = self._db()
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        cache: dict[str | None, tuple[int, list[ProjectEntry] | None]] = self._local.__dict__.setdefault(
+            "readable", {}
+        )
+        cached = cache.get(access.user)
+        if cached is not None and cached[0] == version and self._local.__dict__.get("version") == version:
+            return cached[1]
+        if self._local.__dict__.get("version") != version:
+            cache.clear()
+            self._local.version = version
+        result = self._readable(db, access)
+        cache[access.user] = (version, result)
+        return result
+
+    def _readable(self, db: sqlite3.Connection, access: Access) -> list[ProjectEntry] | None:
         hidden = db.execute(
             "SELECT count(*) FROM projects p WHERE NOT " + _READABLE, {"user": access.user}
         ).fetchone()[0]
         if hidden == 0:
             return None
-        rows = db.execute("SELECT * FROM projects p WHERE " + _READABLE, {"user": access.user})
-        return [self._entry(r) for r in rows]
+        rows = db.execute("SELECT * FROM projects p WHERE " + _READABLE, {"user": access.user}).fetchall()
+        return self._entries(rows)
 
     def documents(self, slug: str, kind: Kind) -> list[Document]:
         rows = self._db().execute(
@@ -182,11 +219,16 @@ class SqliteIndex:
         return [_document(r) for r in rows]
 
     def member_projects(self, user: str) -> list[ProjectEntry]:
-        rows = self._db().execute(
-            "SELECT p.* FROM projects p JOIN members m ON m.slug = p.slug WHERE m.user = ? ORDER BY p.slug",
-            (user,),
+        rows = (
+            self._db()
+            .execute(
+                "SELECT p.* FROM projects p JOIN members m ON m.slug = p.slug WHERE m.user = ?"
+                " ORDER BY p.slug",
+                (user,),
+            )
+            .fetchall()
         )
-        return [self._entry(r) for r in rows]
+        return self._entries(rows)
 
     def search(self, query: SearchQuery, access: Access) -> SearchResult:
         db = self._db()

@@ -122,3 +122,18 @@ def test_hostile_text_is_just_words(index: SqliteIndex) -> None:
     for text in ['" OR 1=1 --', "NEAR(a b)", "*", "rain* AND", "{col}: x", "'; DROP TABLE docs; --"]:
         index.search(SearchQuery(text=text), Access())
     assert names(index, text="rainfall")
+
+
+def test_readable_projects_follow_every_writer(index: SqliteIndex, tmp_path: Path) -> None:
+    def readable() -> list[str]:
+        return sorted(p.slug for p in index.readable_projects(Access()) or [])
+
+    assert readable() == ["climate/rainfall"]
+    other = SqliteIndex(tmp_path / "search.sqlite")  # another connection, as another process would be
+    other.replace_project(ProjectEntry("x/new", "https://kg.test/projects/x/new", "g", "public", {}), [])
+    assert readable() == ["climate/rainfall", "x/new"]
+    index.replace_project(ProjectEntry("x/own", "https://kg.test/projects/x/own", "g2", "public", {}), [])
+    assert readable() == ["climate/rainfall", "x/new", "x/own"]
+    index.remove_project("x/own")
+    other.remove_project("x/new")
+    assert readable() == ["climate/rainfall"]
