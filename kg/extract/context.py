@@ -44,36 +44,34 @@ class BlobReader:
             )
         return self._process
 
-    def read(self, spec: str) -> bytes | None:
-        """The content of a blob, or None if there is no such blob (or it is too large)."""
+    def _ask(self, command: bytes, spec: str) -> list[bytes] | None:
+        """Send one batch command; the header's fields, or None for "missing"/"ambiguous"."""
         if "\n" in spec:
             return None
         proc = self._proc()
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(b"contents " + spec.encode("utf-8", "surrogateescape") + b"\n")
+        proc.stdin.write(command + b" " + spec.encode("utf-8", "surrogateescape") + b"\n")
         proc.stdin.flush()
         header = proc.stdout.readline().split()
-        if len(header) != 3:  # "<spec> missing" or "<spec> ambiguous"
+        return header if len(header) == 3 else None
+
+    def read(self, spec: str) -> bytes | None:
+        """The content of a blob, or None if there is no such blob (or it is too large)."""
+        header = self._ask(b"contents", spec)
+        if header is None:
             return None
         _, kind, size_text = header
         size = int(size_text)
-        data = proc.stdout.read(size + 1)[:-1]
+        assert self._process is not None and self._process.stdout is not None
+        data = self._process.stdout.read(size + 1)[:-1]
         if kind != b"blob" or size > self.max_size:
             return None
         return data
 
     def info(self, spec: str) -> tuple[str, str] | None:
         """(object id, type) of `spec` ("blob", "tree", "commit"), or None if it does not exist."""
-        if "\n" in spec:
-            return None
-        proc = self._proc()
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(b"info " + spec.encode("utf-8", "surrogateescape") + b"\n")
-        proc.stdin.flush()
-        header = proc.stdout.readline().split()
-        if len(header) != 3:
-            return None
-        return header[0].decode(), header[1].decode()
+        header = self._ask(b"info", spec)
+        return None if header is None else (header[0].decode(), header[1].decode())
 
     def close(self) -> None:
         """Stop the git process."""
