@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +46,8 @@ class GitLab:
     def access(self, project_id: int) -> ProjectAccess:
         """The project's visibility and every member with their access level (inherited included)."""
         project = self._project(project_id)
-        try:
+        with _calling("GET", f"/projects/{project_id}/members/all"):
             members = project.members_all.list(get_all=True)
-        except (GitlabError, requests.RequestException) as exc:
-            raise CommandFailed(
-                ["GET", f"/projects/{project_id}/members/all"], -1, str(exc), recoverable=True
-            ) from exc
         pairs = tuple(sorted((str(m.id), int(m.access_level)) for m in members))
         return ProjectAccess(str(project.visibility), pairs)
 
@@ -66,7 +64,7 @@ class GitLab:
     def ensure_hook(self, project_id: int, url: str, token: str) -> bool:
         """Create the push hook unless one with `url` exists; True if it was created."""
         project = self._project(project_id)
-        try:
+        with _calling("POST", f"/projects/{project_id}/hooks", _MAINTAINERS_ONLY):
             if any(h.url == url for h in project.hooks.list(get_all=True)):
                 return False
             project.hooks.create(
@@ -78,44 +76,37 @@ class GitLab:
                     "enable_ssl_verification": True,
                 }
             )
-        except GitlabAuthenticationError as exc:
-            raise Unauthorized() from exc
-        except GitlabError as exc:
-            if exc.response_code == 403:
-                raise Forbidden("only a project maintainer can manage its webhooks") from exc
-            raise CommandFailed(
-                ["POST", f"/projects/{project_id}/hooks"], exc.response_code or -1, str(exc), recoverable=True
-            ) from exc
         return True
 
     def remove_hook(self, project_id: int, url: str) -> bool:
         """Delete the hook pointing at `url`; True if there was one."""
         project = self._project(project_id)
-        try:
+        with _calling("DELETE", f"/projects/{project_id}/hooks", _MAINTAINERS_ONLY):
             hooks = [h for h in project.hooks.list(get_all=True) if h.url == url]
             for hook in hooks:
                 hook.delete()
-        except GitlabAuthenticationError as exc:
-            raise Unauthorized() from exc
-        except GitlabError as exc:
-            if exc.response_code == 403:
-                raise Forbidden("only a project maintainer can manage its webhooks") from exc
-            raise CommandFailed(
-                ["DELETE", f"/projects/{project_id}/hooks"],
-                exc.response_code or -1,
-                str(exc),
-                recoverable=True,
-            ) from exc
         return bool(hooks)
 
     def has_hook(self, project_id: int, url: str) -> bool:
         """Whether the project has a hook pointing at `url`."""
         project = self._project(project_id)
-        try:
+        with _calling("GET", f"/projects/{project_id}/hooks", _MAINTAINERS_ONLY):
             return any(h.url == url for h in project.hooks.list(get_all=True))
-        except GitlabError as exc:
-            if exc.response_code == 403:
-                raise Forbidden("only a project maintainer can see its webhooks") from exc
-            raise CommandFailed(
-                ["GET", f"/projects/{project_id}/hooks"], -1, str(exc), recoverable=True
-            ) from exc
+
+
+_MAINTAINERS_ONLY = "only a project maintainer can manage its webhooks"
+
+
+@contextmanager
+def _calling(method: str, path: str, forbidden: str | None = None) -> Iterator[None]:
+    """GitLab's errors as kg's: 401 → Unauthorized, 403 → Forbidden (where it means that),
+    anything else (GitLab or the network failing) → a recoverable CommandFailed."""
+    try:
+        yield
+    except GitlabAuthenticationError as exc:
+        raise Unauthorized() from exc
+    except (GitlabError, requests.RequestException) as exc:
+        code = getattr(exc, "response_code", None)
+        if forbidden and code == 403:
+            raise Forbidden(forbidden) from exc
+        raise CommandFailed([method, path], code or -1, str(exc), recoverable=True) from exc
