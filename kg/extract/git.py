@@ -11,6 +11,7 @@ from __future__ import annotations
 from kg import iri as mint
 from kg.extract.context import Context
 from kg.extract.log import Change, Commit, is_zero
+from kg.extract.runs import Agent, agent_term
 from kg.rdf import iri, literal, triple
 from kg.vocab import KG, PROV, RDF_TYPE, RDFS, SCHEMA, XSD
 
@@ -19,7 +20,6 @@ _ACTIVITY = iri(PROV + "Activity")
 _ENTITY = iri(PROV + "Entity")
 _COMMIT = iri(KG + "Commit")
 _FILE_VERSION = iri(KG + "FileVersion")
-_PERSON_TYPES = (iri(SCHEMA + "Person"), iri(PROV + "Person"), iri(PROV + "Agent"))
 _SHA_P = iri(KG + "sha")
 _MESSAGE = iri(KG + "message")
 _LABEL = iri(RDFS + "label")
@@ -30,8 +30,6 @@ _AUTHOR = iri(KG + "author")
 _COMMITTER = iri(KG + "committer")
 _INFORMED_BY = iri(PROV + "wasInformedBy")
 _PART_OF = iri(SCHEMA + "isPartOf")
-_NAME = iri(SCHEMA + "name")
-_EMAIL = iri(SCHEMA + "email")
 _LOCATION = iri(PROV + "atLocation")
 _BLOB = iri(KG + "blob")
 _GENERATED_BY = iri(PROV + "wasGeneratedBy")
@@ -57,16 +55,12 @@ class GitHistory:
         self._ctx.emit(lines)
 
     def _person(self, name: str, email: str, lines: list[str]) -> str:
-        person = self._minter.person(name, email)
-        term = iri(person)
-        key = f"{person}\0{name}\0{email}"
-        if key not in self._people:
-            self._people.add(key)
-            lines.extend(triple(term, _A, t) for t in _PERSON_TYPES)
-            lines.append(triple(term, _NAME, literal(name)))
-            if email:
-                lines.append(triple(term, _EMAIL, literal(email)))
-        return term
+        # Written once per spelling per ingest, not once per commit.
+        key = f"{name}\0{email}"
+        if key in self._people:
+            return iri(self._minter.person(name, email))
+        self._people.add(key)
+        return agent_term(self._ctx, Agent(name, email), lines)
 
     def add_commit(self, c: Commit) -> str:
         """Emit a commit's own triples; returns its term for its changes."""
