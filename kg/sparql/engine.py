@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from kg.errors import Forbidden, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
-from kg.sparql.dataset import scan
+from kg.sparql.dataset import Dataset, scan
 from kg.sparql.negotiation import choose, parse_accept
 from kg.store.oxigraph import live_graphs, newest_snapshot, open_oxigraph, records
 
@@ -110,9 +110,8 @@ class Snapshot:
         self._store, self._opened, self.live = store, snapshot, frozenset(live)
         return store
 
-    def _dataset(self, request: QueryRequest) -> dict[str, Any]:
+    def _dataset(self, request: QueryRequest, named_in_query: Dataset) -> dict[str, Any]:
         visible = self.live if request.visible is None else self.live & request.visible
-        _, named_in_query = scan(request.query)
         default = request.default_graphs or named_in_query.default
         named = request.named_graphs or named_in_query.named
         if request.default_graphs or request.named_graphs or named_in_query.given:
@@ -128,12 +127,12 @@ class Snapshot:
 
     def execute(self, request: QueryRequest) -> Answer:
         """Run the query and serialize its result as negotiated."""
-        is_update, _ = scan(request.query)
+        is_update, named_in_query = scan(request.query)
         if is_update:
             raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
         for attempt in range(_RETRIES):
             try:
-                return self._execute(request)
+                return self._execute(request, named_in_query)
             except (OSError, RuntimeError):
                 # A checkpoint pruned while this process still had it open: a fresh
                 # snapshot lists the files that exist now.
@@ -160,14 +159,14 @@ class Snapshot:
         )
         return Answer("application/json", json.dumps(document).encode())
 
-    def _execute(self, request: QueryRequest) -> Answer:
+    def _execute(self, request: QueryRequest, named_in_query: Dataset) -> Answer:
         store = self.store()
         try:
             result = store.query(
                 request.query,
                 substitutions={ox.Variable(name): ox.Literal(value) for name, value in request.bindings}
                 or None,
-                **self._dataset(request),
+                **self._dataset(request, named_in_query),
             )
         except SyntaxError as exc:
             raise QuerySyntaxError(str(exc)) from exc
