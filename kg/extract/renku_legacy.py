@@ -22,6 +22,7 @@ from kg.extract.context import Context, load_yaml, short_hash
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
 from kg.extract.runs import Agent, Entity, Plan, Run, write_run
+from kg.vocab import KG
 
 _RENKU_PATH = re.compile(
     r"^https?://[^/]+(/(?:activities|blob|runs|datasets|entities|plans|dataset-files|dataset-tags|persons|urls|images)/.*)$"
@@ -81,18 +82,19 @@ class RenkuLegacy:
             ctx.warn("renku", f"unreadable JSON-LD: {str(exc).splitlines()[0]}", commit.sha, ch.text)
             return
         triples = normalize(dataset, ctx.iri("renku", "genid"), lambda iri: self.rebase(ctx, iri))
+        runs = mark_runs(triples, "renku", None)
         extra = []
-        for activity in {t.subject for t in mark_runs(triples, "renku", None)}:
+        for activity in {t.subject for t in runs}:
             match = _COMMIT_ACTIVITY.search(str(activity))
             if match:  # the run's own commit is in its id
                 extra.append(
                     ox.Triple(
                         activity,
-                        ox.NamedNode("https://w3id.org/kg/ontology#inCommit"),
+                        ox.NamedNode(KG + "inCommit"),
                         ox.NamedNode(mint.commit(ctx.project, match.group(1))),
                     )
                 )
-        ctx.emit(ntriples(triples + names(triples) + mark_runs(triples, "renku", None) + extra))
+        ctx.emit(ntriples(triples + names(triples) + runs + extra))
 
     def _cwl_run(self, ctx: Context, commit: Commit, ch: Change, changes: list[Change]) -> None:
         raw = ctx.blobs.read(ch.after)
