@@ -68,10 +68,10 @@ class BlobReader:
             return None
         return data
 
-    def info(self, spec: str) -> tuple[str, str] | None:
-        """(object id, type) of `spec` ("blob", "tree", "commit"), or None if it does not exist."""
+    def info(self, spec: str) -> tuple[str, str, int] | None:
+        """(object id, type, size) of `spec` (type "blob", "tree", "commit"), or None if missing."""
         header = self._ask(b"info", spec)
-        return None if header is None else (header[0].decode(), header[1].decode())
+        return None if header is None else (header[0].decode(), header[1].decode(), int(header[2]))
 
     def close(self) -> None:
         """Stop the git process."""
@@ -89,6 +89,7 @@ class TreeEntry:
 
     mode: str
     blob: str
+    size: int | None = None
 
 
 @lru_cache(maxsize=8)

@@ -113,9 +113,16 @@ class DataLad:
 
     @staticmethod
     def _small(ctx: Context, entry: TreeEntry) -> bytes | None:
-        # Without the mode (a path looked up directly) only a short blob can be a link.
-        found = ctx.blobs.read(entry.blob)
-        return found if found is not None and len(found) < 512 and b"/annex/objects/" in found else None
+        # A regular file is an annex pointer (an unlocked annexed file) only if it is tiny:
+        # ask its size first rather than read a data file whole.
+        size = entry.size
+        if size is None:
+            found = ctx.blobs.info(entry.blob)
+            size = found[2] if found else None
+        if size is None or size >= 512:
+            return None
+        content = ctx.blobs.read(entry.blob)
+        return content if content is not None and b"/annex/objects/" in content else None
 
     def _inputs(self, ctx: Context, parent: str | None, patterns: list[str]) -> list[Entity]:
         out: list[Entity] = []
@@ -133,7 +140,7 @@ class DataLad:
             if found is None:
                 return {}
             if found[1] == "blob":  # the mode matters only for annex links, read below
-                return {pattern: TreeEntry("100644", found[0])}
+                return {pattern: TreeEntry("100644", found[0], found[2])}
         regex = glob_regex(pattern)
         return {path: e for path, e in tree(ctx.repo, commit).items() if regex.match(path)}
 

@@ -15,11 +15,9 @@ from collections.abc import Callable
 import pyoxigraph as ox
 
 from kg import queries
-from kg.vocab import PROV
+from kg.vocab import KG, PROV, RDF_TYPE
 
 Rebase = Callable[[str], str]
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_KG = "https://w3id.org/kg/ontology#"
 
 
 def parse(data: bytes, fmt: ox.RdfFormat, base: str) -> ox.Dataset:
@@ -77,7 +75,7 @@ def names(triples: list[ox.Triple]) -> list[ox.Triple]:
     for t in triples:
         if t.predicate.value in _NAMES and isinstance(t.object, ox.Literal):
             labels.setdefault(t.subject, t.object.value)
-        if t.predicate.value == _RDF_TYPE and isinstance(t.object, ox.NamedNode):
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
             typed.setdefault(t.subject, set()).add(t.object.value)
     named = {t.subject for t in triples if t.predicate.value == _NAMES[0]}
     extra = []
@@ -96,16 +94,16 @@ def mark_runs(triples: list[ox.Triple], tool: str, commit_iri: str | None) -> li
     activities = {
         t.subject
         for t in triples
-        if t.predicate.value == _RDF_TYPE
+        if t.predicate.value == RDF_TYPE
         and isinstance(t.object, ox.NamedNode)
         and t.object.value == PROV + "Activity"
     }
     extra = []
     for activity in sorted(activities, key=str):
         extra += [
-            ox.Triple(activity, ox.NamedNode(_RDF_TYPE), ox.NamedNode(_KG + "Run")),
-            ox.Triple(activity, ox.NamedNode(_KG + "tool"), ox.Literal(tool)),
+            ox.Triple(activity, ox.NamedNode(RDF_TYPE), ox.NamedNode(KG + "Run")),
+            ox.Triple(activity, ox.NamedNode(KG + "tool"), ox.Literal(tool)),
         ]
         if commit_iri:
-            extra.append(ox.Triple(activity, ox.NamedNode(_KG + "inCommit"), ox.NamedNode(commit_iri)))
+            extra.append(ox.Triple(activity, ox.NamedNode(KG + "inCommit"), ox.NamedNode(commit_iri)))
     return extra
