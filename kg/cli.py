@@ -71,7 +71,7 @@ def ingest(
     from kg.pipeline.fetch import Mirrors
     from kg.pipeline.ingest import ProjectInfo, ingest_repository
     from kg.search import open_index
-    from kg.search.documents import documents, project_entry
+    from kg.search.documents import index_project
     from kg.store import open_store
 
     settings = _settings()
@@ -115,7 +115,7 @@ def ingest(
             f"{len(result.warnings)} warnings, {result.seconds:.2f} s"
         )
         index = open_index(settings)
-        index.replace_project(project_entry(result.record), documents(store, result.record))
+        index_project(index, store, result.record)
         index.close()
         store.collect_garbage()
         store.close()
@@ -285,7 +285,7 @@ def lineage_command(
 def reindex() -> None:
     """Rebuild the search index from the store (the store must not be open elsewhere)."""
     from kg.search import open_index
-    from kg.search.documents import documents, project_entry
+    from kg.search.documents import index_project
     from kg.store import open_store
 
     settings = _settings()
@@ -300,7 +300,7 @@ def reindex() -> None:
         if stale.slug not in known:
             index.remove_project(stale.slug)
     for record in records:
-        index.replace_project(project_entry(record), documents(store, record))
+        index_project(index, store, record)
     index.close()
     out.print(f"reindexed {len(records)} project(s)")
 

@@ -19,7 +19,7 @@ from kg.iri import Minter
 from kg.pipeline.fetch import Mirrors
 from kg.pipeline.ingest import ProjectInfo, ingest_repository
 from kg.search import SearchIndex, open_index
-from kg.search.documents import documents, project_entry
+from kg.search.documents import index_project
 from kg.store import Store, open_store
 
 log = logging.getLogger("kg.worker")
@@ -93,7 +93,7 @@ class Worker:
                     workdir=self.settings.data_dir / "tmp",
                     extractors=self.settings.extractors,
                 )
-            self.index.replace_project(project_entry(result.record), documents(self.store, result.record))
+            index_project(self.index, self.store, result.record)
             self.events.complete(
                 job, commit=result.record.ingested_commit or "", warnings=notes + result.warnings
             )
@@ -154,7 +154,7 @@ class Worker:
                 updated = self.store.publish_record(
                     record.evolve(visibility=access.visibility, members=access.members)
                 )
-                self.index.replace_project(project_entry(updated), documents(self.store, updated))
+                index_project(self.index, self.store, updated)
                 changed += 1
         return changed
 

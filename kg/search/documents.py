@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kg.search.base import Document, ProjectEntry
+from kg.search.base import Document, ProjectEntry, SearchIndex
 from kg.store import ProjectRecord, Store
 
 _SEP = "\x1f"
@@ -90,3 +90,8 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
             )
         )
     return docs
+
+
+def index_project(index: SearchIndex, store: Store, record: ProjectRecord) -> None:
+    """Bring the index in step with a project just published to the store."""
+    index.replace_project(project_entry(record), documents(store, record))
