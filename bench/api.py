@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -192,6 +193,31 @@ def generate(data: Path, projects: int, runs: int) -> dict[str, str]:
     return {"big": big}
 
 
+def serve(data: Path, sparql_timeout: int) -> KgServer:
+    """`kg serve` on the generated data: API only, two query processes."""
+    return KgServer(
+        data,
+        {
+            "KG_WORKER_ENABLED": "false",
+            "KG_SPARQL_WORKERS": "2",
+            "KG_LOG_LEVEL": "WARNING",
+            "KG_SPARQL_TIMEOUT_SECONDS": str(sparql_timeout),
+        },
+    )
+
+
+def measure(server: KgServer, jobs: dict[str, Any]) -> dict[str, Any]:
+    """Run the jobs from a load generator in another process; latencies per job."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADGEN, json.dumps({"url": server.url, "jobs": jobs})],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=10_000)
@@ -207,17 +233,7 @@ def main() -> None:
             f"generated {args.projects} projects, {10 * args.projects} entities, {args.runs} runs "
             f"in {time.perf_counter() - started:.0f} s"
         )
-        server = KgServer(
-            work / "kg",
-            {
-                "KG_WORKER_ENABLED": "false",
-                "KG_SPARQL_WORKERS": "2",
-                "KG_LOG_LEVEL": "WARNING",
-                "KG_SPARQL_TIMEOUT_SECONDS": str(args.sparql_timeout),
-                "KG_HOOK_SECRET": "b",
-                "KG_GITLAB_URL": "",
-            },
-        )
+        server = serve(work / "kg", args.sparql_timeout)
         try:
             rows_query = (
                 "SELECT ?run ?label WHERE { ?run a <https://w3id.org/kg/ontology#Run> ; "
@@ -245,13 +261,7 @@ def main() -> None:
                     "headers": {"Accept": "application/sparql-results+json"},
                 },
             }
-            done = subprocess.run(
-                [sys.executable, "-c", LOADGEN, json.dumps({"url": server.url, "jobs": jobs})],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            results = json.loads(done.stdout)
+            results = measure(server, jobs)
 
             settings = Settings(data_dir=work / "kg")
             from kg.store.oxigraph import newest_snapshot
@@ -271,15 +281,7 @@ def main() -> None:
         (work / "kg" / "search.sqlite").unlink()
         index = SqliteIndex(work / "kg" / "search.sqlite")
         index.close()
-        server = KgServer(
-            work / "kg",
-            {
-                "KG_WORKER_ENABLED": "false",
-                "KG_SPARQL_WORKERS": "2",
-                "KG_LOG_LEVEL": "WARNING",
-                "KG_SPARQL_TIMEOUT_SECONDS": str(args.sparql_timeout),
-            },
-        )
+        server = serve(work / "kg", args.sparql_timeout)
         try:
             jobs = {
                 "sparql 1000 rows, nothing hidden": {
@@ -289,13 +291,7 @@ def main() -> None:
                     "headers": {"Accept": "application/sparql-results+json"},
                 }
             }
-            done = subprocess.run(
-                [sys.executable, "-c", LOADGEN, json.dumps({"url": server.url, "jobs": jobs})],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            results.update(json.loads(done.stdout))
+            results.update(measure(server, jobs))
             rps = None
             if shutil.which("wrk"):
                 out = subprocess.run(
