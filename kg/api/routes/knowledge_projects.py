@@ -61,12 +61,7 @@ async def file_lineage(
     return Response(answer.body, media_type="application/json")
 
 
-_GRAPH_TYPES = {
-    "text/turtle": "text/turtle",
-    "application/n-triples": "application/n-triples",
-    "application/ld+json": "application/ld+json",
-    "application/trig": "application/trig",
-}
+_GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/ld+json", "application/trig")
 
 
 @router.get(
