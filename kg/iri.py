@@ -46,6 +46,14 @@ class Minter:
         """
         return f"{project_iri}/-/record"
 
+    def audience_graph(self, visibility: str) -> str:
+        """The graph merging the triples of every project of one visibility (see `kg.store.audiences`).
+
+        >>> Minter("https://kg.local/").audience_graph("public")
+        'https://kg.local/audiences/public'
+        """
+        return f"{self.base}audiences/{visibility}"
+
     def person(self, name: str, email: str) -> str:
         """One IRI per person per instance, keyed by e-mail (or by name when there is none).
 

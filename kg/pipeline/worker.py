@@ -189,6 +189,9 @@ class Worker:
         for stale in (self.settings.data_dir / "tmp").glob("*.nt"):
             stale.unlink(missing_ok=True)
         self.store.collect_garbage()
+        merged = self.store.merge_audiences()
+        if merged:
+            log.info("merged projects into their audience graphs", extra={"projects": merged})
         refreshed = time.monotonic()
         while not stop.is_set():
             if time.monotonic() - refreshed > self.settings.access_refresh_seconds:

@@ -15,19 +15,23 @@ import pyoxigraph as ox
 
 from kg.errors import Forbidden, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
+from kg.search import Access
 from kg.sparql.dataset import Dataset, scan
 from kg.sparql.negotiation import choose, parse_accept
-from kg.store.oxigraph import live_graphs, newest_snapshot, open_oxigraph, records
+from kg.sparql.readable import Readable, readable
+from kg.store import ProjectRecord
+from kg.store.oxigraph import newest_snapshot, open_oxigraph, records
 
 _RETRIES = 3
+_READABLE_CACHE = 1024
 
 
 @dataclass(frozen=True)
 class QueryRequest:
     """A query with what the protocol request adds to it.
 
-    `visible` is the set of graphs the caller may read (None: every published graph);
-    access control narrows it, and nothing outside it is ever read.
+    The query reads what `access` may read (see `kg.sparql.readable`), narrowed further to
+    `visible` when given (a route reading one project's graph); nothing else is ever read.
     """
 
     query: str
@@ -36,6 +40,8 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     visible: frozenset[str] | None = None
+    access: Access | None = None
+    """Who asks; None for kg's own tools, which read everything."""
     bindings: tuple[tuple[str, str], ...] = ()
     """(variable, literal value) pairs bound in a named query of kg's own (never user SPARQL)."""
 
@@ -90,10 +96,10 @@ class Snapshot:
         self.max_bytes = max_bytes
         self._store: ox.Store | None = None
         self._opened: Path | None = None
-        self.live: frozenset[str] = frozenset()
-        self.hidden = False
+        self.projects: list[ProjectRecord] = []
         self.graphs: dict[str, str] = {}
         self.runs_cache: dict[str, Any] = {}
+        self._readable: dict[Access | None, Readable] = {}
 
     def store(self) -> ox.Store:
         """The newest published checkpoint, reopened when a newer one appears."""
@@ -102,16 +108,25 @@ class Snapshot:
             return self._store
         # Nothing published yet: an empty store answers every query.
         store = open_oxigraph(snapshot, read_only=True) if snapshot is not None else ox.Store()
-        projects = records(store, self.minter)
-        live = live_graphs(self.minter, projects)
-        self.graphs = {r.slug: r.graph for r in projects if r.graph}
+        self.projects = records(store, self.minter)
+        self.graphs = {r.slug: r.graph for r in self.projects if r.graph}
         self.runs_cache = {}
-        self.hidden = any(g.value not in live for g in store.named_graphs())
-        self._store, self._opened, self.live = store, snapshot, frozenset(live)
+        self._readable = {}
+        self._store, self._opened = store, snapshot
         return store
 
+    def readable(self, access: Access | None) -> Readable:
+        """What `access` may read in the current snapshot (cached until the next one)."""
+        found = self._readable.get(access)
+        if found is None:
+            if len(self._readable) >= _READABLE_CACHE:
+                self._readable.clear()
+            found = self._readable[access] = readable(self.minter, self.projects, access)
+        return found
+
     def _dataset(self, request: QueryRequest, named_in_query: Dataset) -> dict[str, Any]:
-        visible = self.live if request.visible is None else self.live & request.visible
+        allowed = self.readable(request.access)
+        visible = allowed.graphs if request.visible is None else allowed.graphs & request.visible
         default = request.default_graphs or named_in_query.default
         named = request.named_graphs or named_in_query.named
         if request.default_graphs or request.named_graphs or named_in_query.given:
@@ -120,10 +135,10 @@ class Snapshot:
                 "default_graph": [ox.NamedNode(g) for g in default if g in visible],
                 "named_graphs": [ox.NamedNode(g) for g in named if g in visible],
             }
-        if self.hidden or request.visible is not None:
+        if request.visible is not None:
             graphs = [ox.NamedNode(g) for g in sorted(visible)]
             return {"default_graph": graphs, "named_graphs": graphs}
-        return {"use_default_graph_as_union": True}
+        return {"default_graph": allowed.default, "named_graphs": allowed.named}
 
     def execute(self, request: QueryRequest) -> Answer:
         """Run the query and serialize its result as negotiated."""

@@ -28,6 +28,8 @@ class ProjectRecord:
     warnings: int = 0
     members: tuple[tuple[str, int], ...] = ()
     """(user id, GitLab access level) of the project's members; 50 owner, 40 maintainer."""
+    audience: str | None = None
+    """The audience graph holding this record and its live graph's triples (None: not merged)."""
 
     def evolve(self, **changes: object) -> ProjectRecord:
         """A copy with some fields changed."""
@@ -68,6 +70,10 @@ class Store(Protocol):
 
     def publish_record(self, record: ProjectRecord) -> ProjectRecord:
         """Replace a published project's description (visibility, members...) only."""
+        ...
+
+    def merge_audiences(self) -> int:
+        """Merge every project its audience graph does not hold yet; returns how many."""
         ...
 
     def collect_garbage(self) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from kg.errors import StoreBusy
 from kg.iri import Minter
 from kg.queries import Rendered
 from kg.rdf import iri, literal, triple
+from kg.store.audiences import audience_graphs, holders, retract
 from kg.store.base import ProjectRecord
 from kg.vocab import KG, RDF_TYPE, SCHEMA, XSD
 
@@ -88,6 +90,8 @@ def _record_ntriples(minter: Minter, record: ProjectRecord) -> str:
     ]
     if record.gitlab_id is not None:
         lines.append(triple(s, p("gitlabId"), literal(str(record.gitlab_id), XSD + "integer")))
+    if record.audience:
+        lines.append(triple(s, p("audience"), iri(record.audience)))
     if record.ingested_commit:
         lines.append(triple(s, p("ingestedCommit"), literal(record.ingested_commit)))
     if record.extractor_version:
@@ -157,6 +161,7 @@ def records(store: ox.Store, minter: Minter, project: str | None = None) -> list
                 triples=int(_value(row, "triples") or 0),
                 warnings=int(_value(row, "warnings") or 0),
                 members=tuple(sorted(members.get(project or str(_value(row, "project")), []))),
+                audience=_value(row, "audience"),
             )
         )
     return out
@@ -203,7 +208,19 @@ class OxigraphStore:
         generation = self._unused_generation(current or record)
         graph = self.minter.project_graph(record.iri, generation)
         self._bulk_load(ntriples, ox.NamedNode(graph))
-        return self._publish(record.evolve(graph=graph, generation=generation))
+        if current is not None:
+            self._leave_audience(current, record.visibility)
+        audience = self.minter.audience_graph(record.visibility)
+        self._bulk_load(ntriples, ox.NamedNode(audience))
+        published = self._publish(
+            record.evolve(graph=graph, generation=generation, audience=audience), checkpoint=False
+        )
+        if current is not None and current.graph:
+            # Readers must not see the old generation's triples through the audience graph;
+            # dropping the old graph itself can wait for garbage collection (it is slow).
+            retract(self._store, current.graph, holders(self.minter, self.projects()))
+        self.checkpoint()
+        return published
 
     def _bulk_load(self, ntriples: Path, graph: ox.NamedNode) -> None:
         # One bulk_load of 600k triples peaks at 600 MB; chunks of ~30 MB of N-Triples keep
@@ -221,25 +238,88 @@ class OxigraphStore:
         current = self.project(record.iri)
         if current is None or current.graph is None:
             return self.replace_project_graph(record, ntriples)
-        self._store.load(
-            path=str(ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(current.graph)
-        )
-        return self._publish(record.evolve(graph=current.graph, generation=current.generation))
+        graph = current.graph
+        current = self._leave_audience(current, record.visibility)
+        self._store.load(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        audience = self._join_audience(current, record.visibility, ntriples)
+        return self._publish(record.evolve(graph=graph, generation=current.generation, audience=audience))
 
     def publish_record(self, record: ProjectRecord) -> ProjectRecord:
-        return self._publish(record)
+        current = self.project(record.iri)
+        if current is not None:
+            # Only the description changes: the live graph stays the one published.
+            record = record.evolve(graph=current.graph, generation=current.generation)
+            current = self._leave_audience(current, record.visibility)
+        audience = self._join_audience(current, record.visibility, None)
+        return self._publish(record.evolve(audience=audience))
 
-    def _publish(self, record: ProjectRecord) -> ProjectRecord:
+    def merge_audiences(self) -> int:
+        """Merge every project whose audience graph does not hold it yet (a job killed
+        between detaching and publishing, a store written before audiences existed)."""
+        pending = [r for r in self.projects() if r.audience != self.minter.audience_graph(r.visibility)]
+        for record in pending:
+            self.publish_record(record)
+        return len(pending)
+
+    def _leave_audience(self, current: ProjectRecord, visibility: str) -> ProjectRecord:
+        """Take a project out of its audience graph if `visibility` puts it in another one."""
+        audience = current.audience
+        if audience is None or audience == self.minter.audience_graph(visibility):
+            return current
+        # Detach first: if this dies half-way, the record says "not merged", which
+        # `merge_audiences` repairs, instead of claiming a merge that is half retracted.
+        detached = self._publish(current.evolve(audience=None), checkpoint=False)
+        if current.graph:
+            keep = holders(self.minter, self.projects(), excluding=current.iri)
+            retract(self._store, current.graph, {audience: keep[audience]})
+        return detached
+
+    def _join_audience(self, current: ProjectRecord | None, visibility: str, increment: Path | None) -> str:
+        """Make the audience graph of `visibility` hold the project's live graph; its IRI."""
+        audience = self.minter.audience_graph(visibility)
+        if current is None or current.graph is None:
+            return audience
+        if current.audience == audience:
+            if increment is not None:
+                self._store.load(
+                    path=str(increment), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(audience)
+                )
+            return audience
+        with tempfile.NamedTemporaryFile(dir=self.path.parent, suffix=".nt") as dump:
+            self._store.dump(dump.name, ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(current.graph))
+            self._bulk_load(Path(dump.name), ox.NamedNode(audience))
+        return audience
+
+    def _publish(self, record: ProjectRecord, *, checkpoint: bool = True) -> ProjectRecord:
+        previous = self.project(record.iri)
         record = record.evolve(ingested_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        update = queries.render(
-            "publish_project.ru",
-            {
-                "recordGraph": Rendered(iri(self.minter.record_graph(record.iri))),
-                "record": Rendered(_record_ntriples(self.minter, record)),
-            },
+        record_graph = Rendered(iri(self.minter.record_graph(record.iri)))
+        ntriples = Rendered(_record_ntriples(self.minter, record))
+        updates = []
+        if previous is not None and previous.audience:
+            live = previous.graph or self.minter.record_graph(record.iri)
+            updates.append(
+                queries.render(
+                    "retract_record.ru",
+                    {
+                        "audience": Rendered(iri(previous.audience)),
+                        "recordGraph": record_graph,
+                        "liveGraph": Rendered(iri(live)),
+                    },
+                )
+            )
+        updates.append(
+            queries.render("publish_project.ru", {"recordGraph": record_graph, "record": ntriples})
         )
-        self._store.update(update)
-        self._bump_version()
+        if record.audience:
+            updates.append(
+                queries.render(
+                    "merge_record.ru", {"audience": Rendered(iri(record.audience)), "record": ntriples}
+                )
+            )
+        self._store.update(" ;\n".join(updates))
+        if checkpoint:
+            self.checkpoint()
         return record
 
     def live_graphs(self) -> set[str]:
@@ -247,15 +327,21 @@ class OxigraphStore:
         return live_graphs(self.minter, self.projects())
 
     def collect_garbage(self) -> int:
-        live = self.live_graphs()
+        projects = self.projects()
+        live = live_graphs(self.minter, projects) | set(audience_graphs(self.minter).values())
         stale = [g for g in self._store.named_graphs() if g.value not in live]
+        keep = holders(self.minter, projects)
         for graph in stale:
+            # A dead generation may still be merged in an audience graph (replaced, or a
+            # job killed half-way): its triples leave the audience before the graph goes.
+            retract(self._store, graph.value, keep)
             self._store.remove_graph(graph)
         if stale:
-            self._bump_version()
+            self.checkpoint()
         return len(stale)
 
-    def _bump_version(self) -> None:
+    def checkpoint(self) -> None:
+        """Show readers the store as it is now: a read-only checkpoint named by the version file."""
         root = snapshots_dir(self.path)
         root.mkdir(exist_ok=True)
         name = str(time.time_ns())

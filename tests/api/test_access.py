@@ -138,6 +138,17 @@ def test_sparql(world: dict[str, Any], caller: str, project: str) -> None:
             headers={"Accept": "text/csv"},
         ).text
         assert (graph_param.split()[1] != "0") == allowed
+        # Audience graphs (every project of one visibility, merged) cannot be named at all...
+        audience = f"https://kg.local/audiences/{PROJECTS[project][0]}"
+        for query in (
+            f"SELECT (COUNT(*) AS ?n) FROM <{audience}> WHERE {{ ?s ?p ?o }}",
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{audience}> {{ ?s ?p ?o }} }}",
+        ):
+            assert ask(query).split()[1] == "0", query
+        # ...and GRAPH ?g ranges over the readable projects' own graphs only.
+        graphs = set(ask("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").split()[1:])
+        assert (graph_of(project) in graphs) == allowed
+        assert not any("/audiences/" in g for g in graphs)
 
 
 def test_bad_tokens_are_401_everywhere(world: dict[str, Any]) -> None:

@@ -66,7 +66,7 @@ def test_replacing_publishes_a_new_generation_and_gc_drops_the_old(
     assert count(reader, "SELECT (COUNT(*) AS ?n) { ?s <https://kg.test/p> ?o }") == 4
     assert store.collect_garbage() == 1
     names = {g.value for g in store.raw.named_graphs()}
-    assert names == {second.graph, store.minter.record_graph(rec.iri)}
+    assert names == {second.graph, store.minter.record_graph(rec.iri), store.minter.audience_graph("public")}
 
 
 def test_a_half_loaded_generation_is_invisible_and_never_reused(

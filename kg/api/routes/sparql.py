@@ -9,10 +9,9 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from kg.api.deps import caller, query_pool, search_index
+from kg.api.deps import caller, query_pool
 from kg.errors import Forbidden, InvalidInput
-from kg.iri import Minter
-from kg.search import Access, SearchIndex
+from kg.search import Access
 from kg.sparql.engine import QueryRequest
 from kg.sparql.pool import QueryPool
 
@@ -66,21 +65,8 @@ async def _request(request: Request) -> QueryRequest:
     )
 
 
-def visible_graphs(index: SearchIndex, minter: Minter, access: Access) -> frozenset[str] | None:
-    """The graphs the caller may read (data and description of each readable project),
-    or None when nothing is hidden from them (then the query reads the union, the fast way)."""
-    readable = index.readable_projects(access)
-    if readable is None:
-        return None
-    return frozenset(g for p in readable for g in (p.graph, minter.record_graph(p.iri)) if g)
-
-
-async def _answer(request: Request, pool: QueryPool, access: Access, index: SearchIndex) -> Response:
-    query = await _request(request)
-    minter = Minter(request.app.state.settings.base_iri)
-    visible = await run_in_threadpool(visible_graphs, index, minter, access)
-    if visible is not None:
-        query = replace(query, visible=visible)
+async def _answer(request: Request, pool: QueryPool, access: Access) -> Response:
+    query = replace(await _request(request), access=access)
     answer = await run_in_threadpool(pool.execute, query)
     media = answer.media_type
     if media.startswith("text/") or media.endswith(("+json", "+xml", "/n-triples", "/n-quads")):
@@ -119,11 +105,10 @@ async def sparql_get(
     request: Request,
     pool: Annotated[QueryPool, Depends(query_pool)],
     access: Annotated[Access, Depends(caller)],
-    index: Annotated[SearchIndex, Depends(search_index)],
     query: Annotated[str, Query(min_length=1, description="The SPARQL query.")],
 ) -> Response:
     """Run a read-only SPARQL query given as `?query=`, over the graphs the caller may read."""
-    return await _answer(request, pool, access, index)
+    return await _answer(request, pool, access)
 
 
 @router.post(
@@ -151,7 +136,6 @@ async def sparql_post(
     request: Request,
     pool: Annotated[QueryPool, Depends(query_pool)],
     access: Annotated[Access, Depends(caller)],
-    index: Annotated[SearchIndex, Depends(search_index)],
 ) -> Response:
     """Run a read-only SPARQL query sent as a form or as `application/sparql-query`."""
-    return await _answer(request, pool, access, index)
+    return await _answer(request, pool, access)

@@ -1,0 +1,51 @@
+"""Which graphs a caller's query reads, decided on the snapshot the query runs on.
+
+Projects merged into an audience graph (see `kg.store.audiences`) are read through it, so
+the default graph is a few graphs, not one per project: an anonymous caller reads the
+public audience, an authenticated one the public and internal audiences plus the graphs
+of their private projects. Projects not merged yet are listed one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kg.iri import Minter
+from kg.search import Access
+from kg.store import ProjectRecord
+from kg.store.audiences import VISIBILITIES
+
+
+@dataclass(frozen=True)
+class Readable:
+    """What one caller may read: the default graph's parts, and the graphs it may name."""
+
+    default: list[ox.NamedNode]
+    named: list[ox.NamedNode]
+    graphs: frozenset[str]
+
+
+def readable(minter: Minter, projects: Iterable[ProjectRecord], access: Access | None) -> Readable:
+    """The graphs `access` may read (None: everything, for kg's own tools)."""
+    if access is None:
+        classes: tuple[str, ...] = VISIBILITIES
+    else:
+        classes = ("public", "internal") if access.authenticated else ("public",)
+    default = [minter.audience_graph(c) for c in classes]
+    named: list[str] = []
+    for record in projects:
+        member = access is not None and any(user == access.user for user, _ in record.members)
+        if record.visibility not in classes and not member:
+            continue
+        own = [minter.record_graph(record.iri)] + ([record.graph] if record.graph else [])
+        named += own
+        if record.visibility not in classes or record.audience != minter.audience_graph(record.visibility):
+            default += own
+    return Readable(
+        default=[ox.NamedNode(g) for g in default],
+        named=[ox.NamedNode(g) for g in named],
+        graphs=frozenset(named),
+    )
