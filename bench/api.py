@@ -39,6 +39,7 @@ from kg.search import Document  # noqa: E402
 from kg.search.base import ProjectEntry  # noqa: E402
 from kg.search.sqlite import SqliteIndex  # noqa: E402
 from kg.store import ProjectRecord  # noqa: E402
+from kg.store.audiences import audience_of  # noqa: E402
 from kg.store.oxigraph import OxigraphStore, _record_ntriples  # noqa: E402
 from tests.fixtures.servers import KgServer  # noqa: E402
 
@@ -103,7 +104,7 @@ def generate(data: Path, projects: int, runs: int) -> dict[str, str]:
     rng = random.Random(7)
     index = SqliteIndex(data / "search.sqlite")
     nq = data / "all.nq"
-    audience_of: dict[str, str] = {}
+    audiences: dict[str, str] = {}
     big = "lab/pipeline"
     with nq.open("w") as out:
         for n in range(projects + 1):
@@ -121,9 +122,9 @@ def generate(data: Path, projects: int, runs: int) -> dict[str, str]:
                 generation=1,
                 members=members,
                 ingested_commit="0" * 40,
-                audience=minter.audience_graph(visibility),
             )
-            audience_of[record.iri] = visibility
+            record = record.evolve(audience=audience_of(minter, record))
+            audiences[record.iri] = record.audience or ""
             if visibility == "public":
                 PUBLIC.add(record.iri)
             g = f" <{record.graph}> .\n"
@@ -192,13 +193,12 @@ def generate(data: Path, projects: int, runs: int) -> dict[str, str]:
                 ),
                 docs,
             )
-    # What the pipeline does: each project's triples merged into its visibility's audience graph.
+    # What the pipeline does: each project's triples merged into its audience graph.
     merged = data / "audiences.nq"
     with nq.open() as quads, merged.open("w") as out:
         for line in quads:
             head, graph, _ = line.rsplit(" ", 2)
-            visibility = audience_of[graph.strip("<>").split("/-/")[0]]
-            out.write(f"{head} <{minter.audience_graph(visibility)}> .\n")
+            out.write(f"{head} <{audiences[graph.strip('<>').split('/-/')[0]]}> .\n")
     store = OxigraphStore(settings.store_path, minter)
     store.raw.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
     store.raw.bulk_load(path=str(merged), format=ox.RdfFormat.N_QUADS)
@@ -213,7 +213,7 @@ def direct_baselines(data: Path, query: str) -> dict[str, float]:
     store holding just them would answer it, and on the public audience graph of kg's store."""
     settings = Settings(data_dir=data)
     minter = Minter(settings.base_iri)
-    from kg.store.oxigraph import newest_snapshot
+    from kg.store.checkpoints import newest_snapshot
 
     public_only = ox.Store(str(data / "public-only"))
     with (data / "all.nq").open() as quads:

@@ -1,4 +1,4 @@
-"""Reading a query's dataset clauses (FROM, FROM NAMED) and refusing updates.
+"""Reading a query's dataset clauses (FROM, FROM NAMED, GRAPH) and refusing updates.
 
 A full SPARQL parse is not needed for either: FROM is a reserved word that only appears
 in dataset clauses, and an update starts with one of a few keywords after the prologue.
@@ -17,6 +17,7 @@ _TOKEN = re.compile(
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
   | (?P<iri><[^<>"{}|^`\\\s]*>)
+  | (?P<var>[?$]\w+)
   | (?P<pname>[A-Za-z][\w.-]*:[\w.:%-]*|:[\w.:%-]*)
   | (?P<word>[A-Za-z_]\w*)
   | (?P<other>.)
@@ -43,6 +44,8 @@ class Dataset:
 
     default: tuple[str, ...] = ()
     named: tuple[str, ...] = ()
+    reads_named: bool = False
+    """Whether the query has a GRAPH pattern, the only way to read named graphs."""
 
     @property
     def given(self) -> bool:
@@ -72,7 +75,11 @@ def scan(query: str) -> tuple[bool, Dataset]:
     """Return (is it an update?, the dataset it names).
 
     >>> scan("PREFIX g: <http://g/> SELECT * FROM g:a FROM NAMED <http://g/b> { ?s ?p ?o }")
-    (False, Dataset(default=('http://g/a',), named=('http://g/b',)))
+    (False, Dataset(default=('http://g/a',), named=('http://g/b',), reads_named=False))
+    >>> scan("SELECT ?graph { GRAPH ?g { ?graph ?p 'GRAPH' } }")[1].reads_named
+    True
+    >>> scan("SELECT ?graph { ?graph <http://x/GRAPH> ?o }")[1].reads_named
+    False
     >>> scan("# SELECT\\nPREFIX x: <http://x#> INSERT DATA { <a> <b> 'FROM <c>' }")[0]
     True
     """
@@ -83,6 +90,7 @@ def scan(query: str) -> tuple[bool, Dataset]:
     named: list[str] = []
     i = 0
     first_keyword: str | None = None
+    reads_named = False
     while i < len(tokens):
         kind, text = tokens[i]
         upper = text.upper()
@@ -96,6 +104,7 @@ def scan(query: str) -> tuple[bool, Dataset]:
             continue
         if kind == "word" and first_keyword is None:
             first_keyword = upper
+        reads_named = reads_named or (kind == "word" and upper == "GRAPH")
         if kind == "word" and upper == "FROM" and i + 1 < len(tokens):
             target = named if tokens[i + 1][1].upper() == "NAMED" else default
             j = i + 2 if target is named else i + 1
@@ -106,4 +115,4 @@ def scan(query: str) -> tuple[bool, Dataset]:
             i = j + 1
             continue
         i += 1
-    return first_keyword in _UPDATE_KEYWORDS, Dataset(tuple(default), tuple(named))
+    return first_keyword in _UPDATE_KEYWORDS, Dataset(tuple(default), tuple(named), reads_named)

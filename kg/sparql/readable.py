@@ -2,8 +2,9 @@
 
 Projects merged into an audience graph (see `kg.store.audiences`) are read through it, so
 the default graph is a few graphs, not one per project: an anonymous caller reads the
-public audience, an authenticated one the public and internal audiences plus the graphs
-of their private projects. Projects not merged yet are listed one by one.
+public audience, an authenticated one the public and internal audiences plus the
+audiences of their private projects (one per set of members). Projects not merged yet
+are listed one by one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pyoxigraph as ox
 from kg.iri import Minter
 from kg.search import Access
 from kg.store import ProjectRecord
-from kg.store.audiences import VISIBILITIES
+from kg.store.audiences import VISIBILITIES, audience_of
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,18 @@ def readable(minter: Minter, projects: Iterable[ProjectRecord], access: Access |
         classes: tuple[str, ...] = VISIBILITIES
     else:
         classes = ("public", "internal") if access.authenticated else ("public",)
-    default = [minter.audience_graph(c) for c in classes]
+    default = [minter.audience_graph(c) for c in classes[:2]]
     named: list[str] = []
     for record in projects:
-        member = access is not None and any(user == access.user for user, _ in record.members)
+        member = access is None or any(user == access.user for user, _ in record.members)
         if record.visibility not in classes and not member:
             continue
         own = [minter.record_graph(record.iri)] + ([record.graph] if record.graph else [])
         named += own
-        if record.visibility not in classes or record.audience != minter.audience_graph(record.visibility):
-            default += own
+        if record.audience != audience_of(minter, record):
+            default += own  # not merged yet
+        elif record.audience not in default:
+            default.append(record.audience)
     return Readable(
         default=[ox.NamedNode(g) for g in default],
         named=[ox.NamedNode(g) for g in named],

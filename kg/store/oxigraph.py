@@ -1,21 +1,9 @@
-"""The embedded store: pyoxigraph on disk.
-
-Only one process may open the store read-write, and RocksDB does not support opening a
-database read-only while another process writes it (files vanish under the reader). So
-every publish ends with a checkpoint (`Store.backup`: hard links, about 10 ms) into
-`<store>.snapshots/`, and the version file next to the store names the newest one.
-Readers in other processes open that checkpoint read-only: nobody writes it, and it only
-ever holds states at publish boundaries. Superseded checkpoints are pruned after
-`SNAPSHOT_RETENTION_SECONDS`, long enough for any query still reading one to finish.
-"""
+"""The embedded store: pyoxigraph on disk, one writer; readers open checkpoints
+(`kg.store.checkpoints`) because RocksDB cannot be read while another process writes it."""
 
 from __future__ import annotations
 
-import itertools
-import os
-import shutil
 import tempfile
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,32 +16,12 @@ from kg.errors import StoreBusy
 from kg.iri import Minter
 from kg.queries import Rendered
 from kg.rdf import iri, literal, triple
-from kg.store.audiences import audience_graphs, holders, retract
+from kg.store.audiences import audience_of, holders, is_audience, retract
 from kg.store.base import ProjectRecord
+from kg.store.checkpoints import newest_snapshot, write_checkpoint
 from kg.vocab import KG, RDF_TYPE, SCHEMA, XSD
 
-SNAPSHOT_RETENTION_SECONDS = 600.0
 BULK_CHUNK_BYTES = 32 * 1024 * 1024
-_KEEP_SNAPSHOTS = 2
-
-
-def version_file(path: Path) -> Path:
-    """The file naming the newest read-only checkpoint of the store at `path`."""
-    return path.with_name(path.name + ".version")
-
-
-def snapshots_dir(path: Path) -> Path:
-    """Where the read-only checkpoints of the store at `path` live."""
-    return path.with_name(path.name + ".snapshots")
-
-
-def newest_snapshot(path: Path) -> Path | None:
-    """The checkpoint readers should open now, or None if nothing was published yet."""
-    try:
-        name = version_file(path).read_text().strip()
-    except FileNotFoundError:
-        return None
-    return snapshots_dir(path) / name if name else None
 
 
 def open_oxigraph(path: Path, *, read_only: bool) -> ox.Store:
@@ -209,8 +177,8 @@ class OxigraphStore:
         graph = self.minter.project_graph(record.iri, generation)
         self._bulk_load(ntriples, ox.NamedNode(graph))
         if current is not None:
-            self._leave_audience(current, record.visibility)
-        audience = self.minter.audience_graph(record.visibility)
+            self._leave_audience(current, record)
+        audience = audience_of(self.minter, record)
         self._bulk_load(ntriples, ox.NamedNode(audience))
         published = self._publish(
             record.evolve(graph=graph, generation=generation, audience=audience), checkpoint=False
@@ -239,9 +207,9 @@ class OxigraphStore:
         if current is None or current.graph is None:
             return self.replace_project_graph(record, ntriples)
         graph = current.graph
-        current = self._leave_audience(current, record.visibility)
+        current = self._leave_audience(current, record)
         self._store.load(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
-        audience = self._join_audience(current, record.visibility, ntriples)
+        audience = self._join_audience(current, record, ntriples)
         return self._publish(record.evolve(graph=graph, generation=current.generation, audience=audience))
 
     def publish_record(self, record: ProjectRecord) -> ProjectRecord:
@@ -249,34 +217,37 @@ class OxigraphStore:
         if current is not None:
             # Only the description changes: the live graph stays the one published.
             record = record.evolve(graph=current.graph, generation=current.generation)
-            current = self._leave_audience(current, record.visibility)
-        audience = self._join_audience(current, record.visibility, None)
+            current = self._leave_audience(current, record)
+        audience = self._join_audience(current, record, None)
         return self._publish(record.evolve(audience=audience))
 
     def merge_audiences(self) -> int:
         """Merge every project whose audience graph does not hold it yet (a job killed
         between detaching and publishing, a store written before audiences existed)."""
-        pending = [r for r in self.projects() if r.audience != self.minter.audience_graph(r.visibility)]
+        pending = [r for r in self.projects() if r.audience != audience_of(self.minter, r)]
         for record in pending:
             self.publish_record(record)
         return len(pending)
 
-    def _leave_audience(self, current: ProjectRecord, visibility: str) -> ProjectRecord:
-        """Take a project out of its audience graph if `visibility` puts it in another one."""
+    def _leave_audience(self, current: ProjectRecord, record: ProjectRecord) -> ProjectRecord:
+        """Take a project out of its audience graph if `record` (its new visibility or
+        members) puts it in another one."""
         audience = current.audience
-        if audience is None or audience == self.minter.audience_graph(visibility):
+        if audience is None or audience == audience_of(self.minter, record):
             return current
         # Detach first: if this dies half-way, the record says "not merged", which
         # `merge_audiences` repairs, instead of claiming a merge that is half retracted.
         detached = self._publish(current.evolve(audience=None), checkpoint=False)
         if current.graph:
             keep = holders(self.minter, self.projects(), excluding=current.iri)
-            retract(self._store, current.graph, {audience: keep[audience]})
+            retract(self._store, current.graph, {audience: keep.get(audience, set())})
         return detached
 
-    def _join_audience(self, current: ProjectRecord | None, visibility: str, increment: Path | None) -> str:
-        """Make the audience graph of `visibility` hold the project's live graph; its IRI."""
-        audience = self.minter.audience_graph(visibility)
+    def _join_audience(
+        self, current: ProjectRecord | None, record: ProjectRecord, increment: Path | None
+    ) -> str:
+        """Make `record`'s audience graph hold the project's live graph; its IRI."""
+        audience = audience_of(self.minter, record)
         if current is None or current.graph is None:
             return audience
         if current.audience == audience:
@@ -328,37 +299,27 @@ class OxigraphStore:
 
     def collect_garbage(self) -> int:
         projects = self.projects()
-        live = live_graphs(self.minter, projects) | set(audience_graphs(self.minter).values())
-        stale = [g for g in self._store.named_graphs() if g.value not in live]
+        live = live_graphs(self.minter, projects)
+        graphs = [g.value for g in self._store.named_graphs()]
+        stale = [g for g in graphs if g not in live and not is_audience(self.minter, g)]
         keep = holders(self.minter, projects)
+        # an audience graph no live project points to (its last member set changed) must empty
+        keep.update({g: set() for g in graphs if is_audience(self.minter, g) and g not in keep})
         for graph in stale:
             # A dead generation may still be merged in an audience graph (replaced, or a
             # job killed half-way): its triples leave the audience before the graph goes.
-            retract(self._store, graph.value, keep)
-            self._store.remove_graph(graph)
+            retract(self._store, graph, keep)
+            self._store.remove_graph(ox.NamedNode(graph))
+        for audience in [g for g in keep if not keep[g] and g in graphs]:
+            self._store.remove_graph(ox.NamedNode(audience))
+            stale.append(audience)
         if stale:
             self.checkpoint()
         return len(stale)
 
     def checkpoint(self) -> None:
-        """Show readers the store as it is now: a read-only checkpoint named by the version file."""
-        root = snapshots_dir(self.path)
-        root.mkdir(exist_ok=True)
-        name = str(time.time_ns())
-        self._store.backup(str(root / name))
-        target = version_file(self.path)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(name)
-        os.replace(tmp, target)
-        self._prune_snapshots(root)
-
-    @staticmethod
-    def _prune_snapshots(root: Path) -> None:
-        names = sorted((p.name for p in root.iterdir() if p.name.isdigit()), key=int)
-        now = time.time_ns()
-        for older, newer in itertools.pairwise(names[: 1 - _KEEP_SNAPSHOTS]):
-            if now - int(newer) > SNAPSHOT_RETENTION_SECONDS * 1e9:
-                shutil.rmtree(root / older, ignore_errors=True)
+        """Show readers the store as it is now (see `kg.store.checkpoints`)."""
+        write_checkpoint(self._store, self.path)
 
     def close(self) -> None:
         # pyoxigraph closes the database when the object is collected.

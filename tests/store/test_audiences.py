@@ -12,6 +12,7 @@ from kg.config import Settings
 from kg.search import Access
 from kg.sparql.engine import QueryRequest, Snapshot
 from kg.store import ProjectRecord, open_store
+from kg.store.audiences import audience_of
 from kg.store.oxigraph import OxigraphStore, _record_ntriples
 
 SHARED = '<https://kg.test/people/ann> <https://kg.test/name> "Ann" .\n'
@@ -35,8 +36,11 @@ def record(store: OxigraphStore, slug: str, visibility: str = "public") -> Proje
     )
 
 
-def audience(store: OxigraphStore, visibility: str) -> set[str]:
-    graph = ox.NamedNode(store.minter.audience_graph(visibility))
+def audience(
+    store: OxigraphStore, visibility: str, members: tuple[tuple[str, int], ...] = (("7", 30),)
+) -> set[str]:
+    probe = ProjectRecord("p", "g/p", "p", visibility, members=members)
+    graph = ox.NamedNode(audience_of(store.minter, probe))
     return {
         f"{q.subject} {q.predicate} {q.object}" for q in store.raw.quads_for_pattern(None, None, None, graph)
     }
@@ -98,7 +102,8 @@ def test_a_project_turning_private_leaves_the_public_audience(
     store.replace_project_graph(record(store, "g/b"), ntriples(tmp_path / "b.nt", "b", 1, SHARED))
     store.replace_project_graph(record(store, "g/c"), ntriples(tmp_path / "c.nt", "c", 1, SHARED))
     moved = store.publish_record(record(store, "g/a", "private"))
-    assert moved.audience == store.minter.audience_graph("private")
+    assert moved.audience == audience_of(store.minter, moved)
+    assert moved.audience.startswith("https://kg.local/audiences/private/")
     assert {t.split()[0] for t in data(store, "public")} == {
         "<https://kg.test/b/0>",
         "<https://kg.test/c/0>",
@@ -160,3 +165,45 @@ def test_garbage_collection_retracts_a_half_loaded_generation(store: OxigraphSto
     )
     assert store.collect_garbage() == 1
     assert {t.split()[0] for t in data(store, "public")} == {"<https://kg.test/a/0>", "<https://kg.test/a/1>"}
+
+
+def test_private_projects_share_an_audience_per_member_set(
+    store: OxigraphStore, settings: Settings, tmp_path: Path
+) -> None:
+    team = (("7", 30), ("8", 40))
+    a = store.replace_project_graph(
+        record(store, "g/a", "private").evolve(members=team), ntriples(tmp_path / "a.nt", "a", 1)
+    )
+    b = store.replace_project_graph(
+        record(store, "g/b", "private").evolve(members=team[::-1]), ntriples(tmp_path / "b.nt", "b", 1)
+    )
+    c = store.replace_project_graph(
+        record(store, "g/c", "private").evolve(members=(("8", 40),)), ntriples(tmp_path / "c.nt", "c", 1)
+    )
+    assert a.audience == b.audience != c.audience
+    snapshot = Snapshot(settings.store_path, store.minter, 10**7)
+    seven, eight = snapshot.readable(Access("7")), snapshot.readable(Access("8"))
+    assert [g.value for g in seven.default].count(a.audience) == 1
+    assert {g.value for g in eight.default} >= {a.audience, c.audience}
+    assert c.audience not in {g.value for g in seven.default}
+    assert seen(settings, store, Access("7")) == {"https://kg.test/a/0", "https://kg.test/b/0"}
+    # 7 leaves b: b moves to an audience of its own, and 7 no longer reads it
+    store.publish_record(b.evolve(members=(("8", 40),)))
+    assert seen(settings, store, Access("7")) == {"https://kg.test/a/0"}
+    assert seen(settings, store, Access("8")) == {
+        "https://kg.test/a/0",
+        "https://kg.test/b/0",
+        "https://kg.test/c/0",
+    }
+    assert "<https://kg.test/b/0>" not in {t.split()[0] for t in audience(store, "private", team)}
+
+
+def test_an_audience_nobody_belongs_to_any_more_is_emptied_and_dropped(
+    store: OxigraphStore, tmp_path: Path
+) -> None:
+    solo = store.replace_project_graph(record(store, "g/a", "private"), ntriples(tmp_path / "a.nt", "a", 2))
+    old = solo.audience
+    store.publish_record(solo.evolve(members=(("9", 50),)))
+    assert not list(store.raw.quads_for_pattern(None, None, None, ox.NamedNode(old or "")))
+    assert store.collect_garbage() == 1
+    assert old not in {g.value for g in store.raw.named_graphs()}

@@ -1,0 +1,63 @@
+"""Read-only checkpoints of the embedded store, which readers in other processes open.
+
+Only one process may open the store read-write, and RocksDB does not support opening a
+database read-only while another process writes it (files vanish under the reader). So
+every publish ends with a checkpoint (`Store.backup`: hard links, about 10 ms) into
+`<store>.snapshots/`, and the version file next to the store names the newest one.
+Readers open that checkpoint read-only: nobody writes it, and it only ever holds states
+at publish boundaries. Superseded checkpoints are pruned after `RETENTION_SECONDS`, long
+enough for any query still reading one to finish.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+RETENTION_SECONDS = 600.0
+_KEEP = 2
+
+
+def version_file(path: Path) -> Path:
+    """The file naming the newest read-only checkpoint of the store at `path`."""
+    return path.with_name(path.name + ".version")
+
+
+def snapshots_dir(path: Path) -> Path:
+    """Where the read-only checkpoints of the store at `path` live."""
+    return path.with_name(path.name + ".snapshots")
+
+
+def newest_snapshot(path: Path) -> Path | None:
+    """The checkpoint readers should open now, or None if nothing was published yet."""
+    try:
+        name = version_file(path).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return snapshots_dir(path) / name if name else None
+
+
+def write_checkpoint(store: ox.Store, path: Path) -> None:
+    """Checkpoint the store opened read-write at `path` and make readers switch to it."""
+    root = snapshots_dir(path)
+    root.mkdir(exist_ok=True)
+    name = str(time.time_ns())
+    store.backup(str(root / name))
+    target = version_file(path)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(name)
+    os.replace(tmp, target)
+    _prune(root)
+
+
+def _prune(root: Path) -> None:
+    names = sorted((p.name for p in root.iterdir() if p.name.isdigit()), key=int)
+    now = time.time_ns()
+    for older, newer in itertools.pairwise(names[: 1 - _KEEP]):
+        if now - int(newer) > RETENTION_SECONDS * 1e9:
+            shutil.rmtree(root / older, ignore_errors=True)
