@@ -20,7 +20,7 @@ from kg.sparql.dataset import Dataset, scan
 from kg.sparql.negotiation import choose, parse_accept
 from kg.sparql.readable import Readable, readable
 from kg.store import ProjectRecord
-from kg.store.checkpoints import newest_snapshot
+from kg.store.checkpoints import newest_snapshot, read_records
 from kg.store.oxigraph import open_oxigraph, records
 
 _RETRIES = 3
@@ -109,7 +109,8 @@ class Snapshot:
             return self._store
         # Nothing published yet: an empty store answers every query.
         store = open_oxigraph(snapshot, read_only=True) if snapshot is not None else ox.Store()
-        self.projects = records(store, self.minter)
+        known = read_records(snapshot) if snapshot is not None else None
+        self.projects = known if known is not None else records(store, self.minter)
         self.graphs = {r.slug: r.graph for r in self.projects if r.graph}
         self.runs_cache = {}
         self._readable = {}

@@ -11,13 +11,17 @@ enough for any query still reading one to finish.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import os
 import shutil
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
+
+from kg.store.base import ProjectRecord
 
 RETENTION_SECONDS = 600.0
 _KEEP = 2
@@ -42,12 +46,30 @@ def newest_snapshot(path: Path) -> Path | None:
     return snapshots_dir(path) / name if name else None
 
 
-def write_checkpoint(store: ox.Store, path: Path) -> None:
-    """Checkpoint the store opened read-write at `path` and make readers switch to it."""
+def records_file(snapshot: Path) -> Path:
+    """The project records of a checkpoint, as JSON, written beside it."""
+    return snapshot.with_name(snapshot.name + ".records.json")
+
+
+def read_records(snapshot: Path) -> list[ProjectRecord] | None:
+    """The records written with a checkpoint, or None if it has none (an older kg)."""
+    try:
+        rows = json.loads(records_file(snapshot).read_text())
+    except FileNotFoundError:
+        return None
+    return [
+        ProjectRecord(**{**row, "members": tuple((u, level) for u, level in row["members"])}) for row in rows
+    ]
+
+
+def write_checkpoint(store: ox.Store, path: Path, projects: list[ProjectRecord]) -> None:
+    """Checkpoint the store opened read-write at `path` with its project records (which
+    readers would need seconds to query at 10,000 projects), and make readers switch to it."""
     root = snapshots_dir(path)
     root.mkdir(exist_ok=True)
     name = str(time.time_ns())
     store.backup(str(root / name))
+    records_file(root / name).write_text(json.dumps([dataclasses.asdict(r) for r in projects]))
     target = version_file(path)
     tmp = target.with_suffix(".tmp")
     tmp.write_text(name)
@@ -60,4 +82,5 @@ def _prune(root: Path) -> None:
     now = time.time_ns()
     for older, newer in itertools.pairwise(names[: 1 - _KEEP]):
         if now - int(newer) > RETENTION_SECONDS * 1e9:
+            records_file(root / older).unlink(missing_ok=True)
             shutil.rmtree(root / older, ignore_errors=True)

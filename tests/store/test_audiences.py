@@ -13,7 +13,8 @@ from kg.search import Access
 from kg.sparql.engine import QueryRequest, Snapshot
 from kg.store import ProjectRecord, open_store
 from kg.store.audiences import audience_of
-from kg.store.oxigraph import OxigraphStore, _record_ntriples
+from kg.store.checkpoints import newest_snapshot, read_records
+from kg.store.oxigraph import OxigraphStore, _record_ntriples, records
 
 SHARED = '<https://kg.test/people/ann> <https://kg.test/name> "Ann" .\n'
 ANONYMOUS, OUTSIDER, MEMBER = Access(), Access("99"), Access("7")
@@ -207,3 +208,19 @@ def test_an_audience_nobody_belongs_to_any_more_is_emptied_and_dropped(
     assert not list(store.raw.quads_for_pattern(None, None, None, ox.NamedNode(old or "")))
     assert store.collect_garbage() == 1
     assert old not in {g.value for g in store.raw.named_graphs()}
+
+
+def test_remembered_records_and_checkpoint_records_match_the_store(
+    store: OxigraphStore, settings: Settings, tmp_path: Path
+) -> None:
+    team = (("8", 40), ("7", 30))
+    store.replace_project_graph(
+        record(store, "g/a", "private").evolve(members=team), ntriples(tmp_path / "a.nt", "a", 2)
+    )
+    store.replace_project_graph(record(store, "g/b"), ntriples(tmp_path / "b.nt", "b", 1))
+    store.extend_project_graph(record(store, "g/b", "internal"), ntriples(tmp_path / "c.nt", "c", 1))
+    remembered = store.projects()
+    assert remembered == records(store.raw, store.minter)  # read again with SPARQL
+    snapshot = newest_snapshot(settings.store_path)
+    assert snapshot is not None
+    assert read_records(snapshot) == remembered
