@@ -1,4 +1,5 @@
-"""Renku >= 1.0: activities, plans, composite plans, datasets (all versions) and the project.
+"""Renku >= 1.0: activities, plans, composite plans, datasets (all versions), dataset tags
+and the project.
 
 Object files changed by a commit are decoded (`kg.extract.renku_db`); referenced objects
 (an activity's plan, a composite plan's steps) are read from the same commit's tree. Renku's
@@ -95,6 +96,7 @@ class Renku:
                 "WorkflowFilePlan": self._plan,
                 "WorkflowFileCompositePlan": self._plan,
                 "Dataset": self._dataset,
+                "DatasetTag": self._tag,
                 "Project": self._project,
             }.get(kind)
             if handler is None:
@@ -247,10 +249,7 @@ class Renku:
                 lines.append(triple(s, p(term), literal(str(obj[key]), _DT)))
         self._described(ctx, s, obj, lines)
         for key, term in (("derived_from", "prov:wasDerivedFrom"), ("same_as", "schema:sameAs")):
-            url = obj.get(key)
-            target = (
-                url.get("url_id") or url.get("url_str") or url.get("id") if isinstance(url, dict) else url
-            )
+            target = _url(obj.get(key))
             if target:
                 lines.append(triple(s, p(term), iri(self.rebase(ctx, str(target)))))
         for file in obj.get("dataset_files") or []:
@@ -275,6 +274,24 @@ class Renku:
                 lines.append(triple(f, r("source"), literal(file["source"])))
         ctx.emit(lines)
 
+    def _tag(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
+        """`renku dataset tag`: a PublicationEvent about the dataset version it names."""
+        dataset = _url(obj.get("dataset_id"))
+        if not obj.get("id") or not obj.get("name") or not dataset:
+            raise ValueError("a dataset tag needs an id, a name and a dataset_id")
+        s = iri(self.rebase(ctx, str(obj["id"])))
+        lines = [
+            triple(s, A, p("schema:PublicationEvent")),
+            triple(s, p("schema:name"), literal(str(obj["name"]))),
+            triple(s, p("schema:about"), iri(self.rebase(ctx, dataset))),
+            triple(s, p("kg:inCommit"), iri(f"{ctx.project}/-/commits/{commit.sha}")),
+        ]
+        if obj.get("description"):
+            lines.append(triple(s, p("schema:description"), literal(str(obj["description"]))))
+        if obj.get("date_created"):
+            lines.append(triple(s, p("schema:startDate"), literal(str(obj["date_created"]), _DT)))
+        ctx.emit(lines)
+
     def _project(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
         s = iri(ctx.project)
         lines = [triple(s, A, p("schema:Project"))]
@@ -290,3 +307,11 @@ class Renku:
         if creator:
             lines.append(triple(s, p("schema:creator"), agent_term(ctx, creator, lines)))
         ctx.emit(lines)
+
+
+def _url(value: Any) -> str | None:
+    """The id a Renku `Url` value (or a plain string) points at."""
+    if isinstance(value, dict):
+        found = value.get("url_id") or value.get("url_str") or value.get("id")
+        return str(found) if found else None
+    return str(value) if value else None

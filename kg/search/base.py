@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Kind = Literal["project", "dataset", "workflow", "person"]
 Visibility = Literal["public", "internal", "private"]
@@ -36,7 +36,7 @@ class Document:
     paths: list[str] = field(default_factory=list)
     created: str = ""
     modified: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

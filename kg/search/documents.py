@@ -47,6 +47,16 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
             extra={"gitlabId": str(record.gitlab_id or ""), "commit": record.ingested_commit or ""},
         )
     ]
+    tags: dict[str, list[dict[str, str]]] = {}
+    for row in store.select("index_dataset_tags.rq", graph):
+        tags.setdefault(row["dataset"], []).append(
+            {
+                "name": row["name"],
+                "description": row.get("description", ""),
+                "date": row.get("date", ""),
+                "version": row.get("versionId") or row["version"].rsplit("/", 1)[-1],
+            }
+        )
     for row in store.select("index_datasets.rq", graph):
         docs.append(
             Document(
@@ -61,7 +71,13 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
                 paths=_split(row.get("paths"))[:1000],
                 created=row.get("created", ""),
                 modified=row.get("modified", ""),
-                extra={"identifier": row.get("identifier", "")},
+                extra={
+                    "identifier": row.get("identifier", ""),
+                    "initial": row.get("initial", ""),
+                    "tags": tags.get(row["dataset"], []),
+                    # older versions that tags point at resolve to the current dataset
+                    "versions": sorted({t["version"] for t in tags.get(row["dataset"], [])}),
+                },
             )
         )
     for row in store.select("index_workflows.rq", graph):

@@ -213,8 +213,16 @@ class SqliteIndex:
     def find(self, kind: Kind, key: str) -> list[Document]:
         rows = self._db().execute(
             "SELECT * FROM docs WHERE kind = ? AND (id = ? OR json_extract(extra, '$.identifier') = ?"
-            " OR id LIKE ? ESCAPE '\\') ORDER BY project",
-            (kind, key, key, "%/" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")),
+            " OR json_extract(extra, '$.initial') = ? OR id LIKE ? ESCAPE '\\'"
+            " OR EXISTS (SELECT 1 FROM json_each(extra, '$.versions') WHERE value = ?)) ORDER BY project",
+            (
+                kind,
+                key,
+                key,
+                key,
+                "%/" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"),
+                key,
+            ),
         )
         return [_document(r) for r in rows]
 

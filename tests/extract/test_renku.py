@@ -10,6 +10,7 @@ import pytest
 from kg.extract.renku_db import oid_path
 from tests.extract.helpers import PROJECT, copy_tree, extract, rows
 from tests.fixtures.gitrepo import GitRepo
+from tests.fixtures.renku import renku_object, tagged_rainfall
 
 RENKU = "PREFIX renku: <https://swissdatasciencecenter.github.io/renku-ontology#>\n"
 
@@ -153,3 +154,24 @@ def test_a_corrupt_object_is_a_warning(arc: GitRepo) -> None:
     assert all("corrupt object" in w.reason for w in warnings)
     # the object's earlier version and everything else are still there
     assert len(rows(store, "SELECT ?r WHERE { ?r a kg:Run ; kg:tool 'renku' }")) == 4
+
+
+def test_dataset_tags_are_publication_events_about_a_version(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("tags")
+    for files in tagged_rainfall():
+        repo.commit(files, "renku dataset")
+    repo.commit(dict([renku_object("dataset.DatasetTag", id="/dataset-tags/broken", name="x")]), "bad tag")
+    store, warnings = extract(repo.path)
+    found = rows(
+        store,
+        "SELECT ?name ?about ?date ?description WHERE { ?t a schema:PublicationEvent ; schema:name ?name ;"
+        " schema:about ?about ; schema:startDate ?date OPTIONAL { ?t schema:description ?description } }",
+    )
+    assert {(r["name"], r["about"].rsplit("/", 1)[-1], r.get("description")) for r in found} == {
+        ("v1.0", "aaa111", "first release"),
+        ("v2.0", "bbb222", None),
+        ("v2.0-final", "bbb222", "fixed units"),
+    }
+    assert all(r["about"].startswith(f"{PROJECT}/-/renku/datasets/") for r in found)
+    assert [w.source for w in warnings] == ["renku"]
+    assert "dataset_id" in warnings[0].reason

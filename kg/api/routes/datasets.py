@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -48,9 +49,10 @@ async def dataset(
             "_links": [{"rel": "project-details", "href": f"{base}/knowledge-graph/projects/{d.project}"}],
         }
 
+    initial = doc.extra.get("initial") or ident
     return {
         "identifier": ident,
-        "versions": {"initial": ident},
+        "versions": {"initial": initial},
         "name": doc.name,
         "slug": doc.slug or doc.name,
         "description": doc.description,
@@ -62,5 +64,17 @@ async def dataset(
         "project": project(doc, visibility),
         "usedIn": [project(d, v) for d, v in found],
         "images": [],
-        "_links": [{"rel": "self", "href": f"{base}/knowledge-graph/datasets/{ident}"}],
+        "_links": dataset_links(base, doc, "self"),
     }
+
+
+def dataset_links(base: str, doc: Document, rel: str) -> list[dict[str, str]]:
+    """renku-graph's links of a dataset: itself, its initial version, its tags."""
+    ident = doc.extra.get("identifier") or doc.id.rsplit("/", 1)[-1]
+    initial = doc.extra.get("initial") or ident
+    slug = quote(doc.slug or doc.name, safe="")
+    return [
+        {"rel": rel, "href": f"{base}/knowledge-graph/datasets/{ident}"},
+        {"rel": "initial-version", "href": f"{base}/knowledge-graph/datasets/{initial}"},
+        {"rel": "tags", "href": f"{base}/knowledge-graph/projects/{doc.project}/datasets/{slug}/tags"},
+    ]

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import queries
 from kg.api.deps import caller, query_pool, search_index
+from kg.api.routes.datasets import dataset_links
 from kg.api.routes.entities import item, paging_headers
 from kg.errors import InvalidInput, NotFound
 from kg.ontology import context
@@ -137,16 +138,48 @@ async def project_datasets(
         items.append(
             {
                 "identifier": hit["identifier"],
-                "versions": {"initial": hit["identifier"]},
+                "versions": {"initial": doc.extra.get("initial") or hit["identifier"]},
                 "name": doc.name,
                 "slug": hit["slug"],
                 "dateCreated": doc.created or None,
                 "dateModified": doc.modified or None,
                 "images": [],
-                "_links": hit["_links"],
+                "_links": dataset_links(base, doc, "details"),
             }
         )
     return JSONResponse(items, headers=paging_headers(request, len(every), page, per_page))
+
+
+@router.get("/{slug:path}/datasets/{dataset_slug}/tags", responses={404: {}})
+async def dataset_tags(
+    slug: str,
+    dataset_slug: str,
+    request: Request,
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> JSONResponse:
+    """Tags of a project's dataset (on any of its versions), newest first."""
+    entry = await run_in_threadpool(readable, index, slug, access)
+    every = await run_in_threadpool(index.documents, entry.slug, "dataset")
+    found = [d for d in every if (d.slug or d.name) == dataset_slug]
+    if not found:
+        raise NotFound("dataset", f"{entry.slug}:{dataset_slug}")
+    tags = found[0].extra.get("tags") or []
+    base = str(request.base_url).rstrip("/")
+    items = [
+        {
+            "name": tag["name"],
+            "date": tag.get("date") or None,
+            "description": tag.get("description") or None,
+            "_links": [
+                {"rel": "dataset-details", "href": f"{base}/knowledge-graph/datasets/{tag['version']}"}
+            ],
+        }
+        for tag in tags[(page - 1) * per_page : page * per_page]
+    ]
+    return JSONResponse(items, headers=paging_headers(request, len(tags), page, per_page))
 
 
 def _project_document(entry: ProjectEntry, doc: Any, base: str, access: Access) -> dict[str, Any]:
