@@ -25,8 +25,9 @@ class ProjectAccess:
 class GitLab:
     """A GitLab instance reached with one token (kg's own, or a caller's)."""
 
-    def __init__(self, url: str, token: str, *, oauth: bool = False, timeout: float = 15.0) -> None:
-        auth = {"oauth_token": token} if oauth else {"private_token": token}
+    def __init__(self, url: str, token: str | None, *, oauth: bool = False, timeout: float = 15.0) -> None:
+        # no token: GitLab answers as to an anonymous visitor (public projects only)
+        auth = {} if token is None else {"oauth_token": token} if oauth else {"private_token": token}
         self._gl = gitlab.Gitlab(url, timeout=timeout, **auth)  # type: ignore[arg-type]
 
     def _project(self, project_id: int) -> Any:
@@ -60,6 +61,19 @@ class GitLab:
             "default_branch": str(project.default_branch or "main"),
             "visibility": str(project.visibility),
         }
+
+    def user_projects(self, user_id: str) -> list[dict[str, Any]]:
+        """`GET /users/:id/projects`: the projects the user owns that this token may see
+        (an unknown user has none)."""
+        path = f"/users/{user_id}/projects"
+        try:
+            with _calling("GET", path):
+                found = self._gl.users.get(user_id, lazy=True).projects.list(get_all=True)
+        except CommandFailed as exc:
+            if exc.returncode == 404:
+                return []
+            raise
+        return [dict(p.attributes) for p in found]
 
     def ensure_hook(self, project_id: int, url: str, token: str) -> bool:
         """Create the push hook unless one with `url` exists; True if it was created."""

@@ -41,3 +41,16 @@ async def caller(request: Request) -> Access:
     callers: Callers = request.app.state.callers
     # GitLab may be asked: off the event loop.
     return await run_in_threadpool(callers.identify, dict(request.headers))
+
+
+def gitlab_token(request: Request) -> tuple[str, bool] | None:
+    """The caller's own GitLab token and whether it is an OAuth token, or None when the
+    caller sent none (anonymous, or a Keycloak JWT, which GitLab does not take)."""
+    private = request.headers.get("private-token", "").strip()
+    if private:
+        return private, False
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    bearer = bearer.strip()
+    if scheme.lower() == "bearer" and bearer and not bearer.startswith("eyJ"):
+        return bearer, True
+    return None

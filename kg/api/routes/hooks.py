@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from kg.api.deps import caller, event_log, settings
+from kg.api.deps import caller, event_log, gitlab_token, settings
 from kg.auth.vault import TokenVault
 from kg.config import Settings
 from kg.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -37,15 +37,11 @@ async def acting_as_caller(
         raise Unauthorized()
     if not config.gitlab_url:
         raise InvalidInput("no GitLab is configured (KG_GITLAB_URL)", field="KG_GITLAB_URL")
-    private = request.headers.get("private-token", "").strip()
-    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
-    if private:
-        return GitLab(config.gitlab_url, private), private
-    if scheme.lower() == "bearer" and bearer.strip() and not bearer.startswith("eyJ"):
-        return GitLab(config.gitlab_url, bearer.strip(), oauth=True), bearer.strip()
-    if bearer:
+    found = gitlab_token(request)
+    if found is None:
         raise Forbidden("managing webhooks needs a GitLab token (PRIVATE-TOKEN or a GitLab OAuth token)")
-    raise Unauthorized()
+    token, oauth = found
+    return GitLab(config.gitlab_url, token, oauth=oauth), token
 
 
 def _vault(request: Request) -> TokenVault:
