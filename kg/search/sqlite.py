@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.search.base import Access, Document, Kind, ProjectEntry, SearchQuery, SearchResult
+from kg.search.hits import ID, ROWID, SCORE, facets, page, results
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -34,17 +35,23 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
     name, slug, description, keywords, creators, paths,
     tokenize = "unicode61 remove_diacritics 2", prefix = '2 3'
 );
+CREATE TABLE IF NOT EXISTS hits (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, kind TEXT NOT NULL, visibility TEXT NOT NULL,
+    namespace TEXT NOT NULL, project INTEGER NOT NULL, name TEXT NOT NULL, created TEXT, modified TEXT
+);
 """
+# What one search reads for every match: a narrow copy of each document's filter and sort
+# keys (docs rows are wide: paths, descriptions), so 8,000 matches cost a few pages, not 8,000.
+_HITS_FROM_DOCS = """
+INSERT INTO hits SELECT d.rowid, d.id, d.kind, p.visibility, p.namespace, p.rowid, lower(d.name),
+    d.created, d.modified
+FROM docs d JOIN projects p ON p.slug = d.project
+"""
+_VERSION = 2
 _SEP = "\x1f"
 # BM25 column weights: a name match counts most, a file path least.
 _RANK = "bm25(docs_fts, 10.0, 6.0, 2.0, 4.0, 3.0, 1.0)"
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SORTS = {
-    "matchingScore": "score",
-    "name": "lower(d.name)",
-    "dateModified": "d.modified",
-    "date": "d.created",
-}
 
 
 def match_expression(text: str) -> str:
@@ -63,7 +70,15 @@ class SqliteIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._local = threading.local()
-        self._db().executescript(_SCHEMA)
+        db = self._db()
+        db.executescript(_SCHEMA)
+        if db.execute("PRAGMA user_version").fetchone()[0] < _VERSION:
+            # an index written before `hits` existed: fill it from what is there
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM hits")
+            db.execute(_HITS_FROM_DOCS)
+            db.execute(f"PRAGMA user_version = {_VERSION}")
+            db.execute("COMMIT")
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -121,12 +136,14 @@ class SqliteIndex:
                         " ".join(p.replace("/", " ").replace("_", " ") for p in doc.paths),
                     ),
                 )
+            db.execute(_HITS_FROM_DOCS + " WHERE d.project = ?", (entry.slug,))
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
 
     def _delete(self, db: sqlite3.Connection, slug: str) -> None:
+        db.execute("DELETE FROM hits WHERE rowid IN (SELECT rowid FROM docs WHERE project = ?)", (slug,))
         db.execute(
             "DELETE FROM docs_fts WHERE rowid IN (SELECT rowid FROM docs WHERE project = ?)",
             (slug,),
@@ -239,35 +256,23 @@ class SqliteIndex:
         return self._entries(rows)
 
     def search(self, query: SearchQuery, access: Access) -> SearchResult:
+        # One pass over the matches (the FTS query, narrow rows, filters that are not
+        # facets), then deduplication (people appear once per project), facets, sorting and
+        # paging in Python: three SQL passes over 8,000 matches cost three times this one.
         db = self._db()
         params: dict[str, Any] = {"user": access.user}
-        where = [_READABLE]
-        source = "docs d JOIN projects p ON p.slug = d.project"
+        where = [_READABLE_ANONYMOUS if access.user is None else _READABLE_HITS]
+        source = "hits h"
         score = "0.0"
         match = match_expression(query.text)
         if match:
-            source += " JOIN docs_fts f ON f.rowid = d.rowid"
+            source = "docs_fts f JOIN hits h ON h.rowid = f.rowid"
             where.append("docs_fts MATCH :match")
             params["match"] = match
             score = f"-{_RANK}"
-        filters: dict[str, str] = {}
-        if query.kinds:
-            filters["type"] = _in("d.kind", "kind", query.kinds, params)
-        if query.visibilities:
-            filters["visibility"] = _in("p.visibility", "vis", query.visibilities, params)
-        if query.namespaces:
-            filters["namespace"] = (
-                "("
-                + " OR ".join(
-                    f"(p.namespace = :ns{i} OR p.namespace LIKE :nsp{i})"
-                    for i in range(len(query.namespaces))
-                )
-                + ")"
-            )
-            for i, ns in enumerate(query.namespaces):
-                params[f"ns{i}"], params[f"nsp{i}"] = ns, ns.replace("%", "") + "/%"
         if query.creators:
-            filters["creator"] = (
+            source += " JOIN docs d ON d.rowid = h.rowid"
+            where.append(
                 "("
                 + " OR ".join(f"(:sep || d.creators || :sep) LIKE :cr{i}" for i in range(len(query.creators)))
                 + ")"
@@ -281,94 +286,39 @@ class SqliteIndex:
                 "maintainer": "m.level >= 40 AND m.level < 50",
                 "reader": "m.level < 40",
             }
-            filters["role"] = (
-                "EXISTS (SELECT 1 FROM members m WHERE m.slug = d.project AND m.user = :user AND ("
-                + " OR ".join(levels[r] for r in query.roles)
-                + "))"
+            where.append(
+                "h.project IN (SELECT p.rowid FROM projects p JOIN members m ON m.slug = p.slug"
+                " WHERE m.user = :user AND (" + " OR ".join(levels[r] for r in query.roles) + "))"
             )
         if query.since:
-            where.append("substr(d.created, 1, 10) >= :since")
+            where.append("substr(h.created, 1, 10) >= :since")
             params["since"] = query.since
         if query.until:
-            where.append("substr(d.created, 1, 10) <= :until")
+            where.append("substr(h.created, 1, 10) <= :until")
             params["until"] = query.until
-
-        def run(sql_where: list[str], select: str, tail: str = "") -> list[sqlite3.Row]:
-            return db.execute(
-                f"SELECT {select} FROM {source} WHERE {' AND '.join(sql_where)} {tail}", params
-            ).fetchall()
-
-        everything = where + list(filters.values())
-        order = ", ".join(f"{_SORTS[field]} {direction.upper()}" for field, direction in query.sort)
-        params["limit"], params["offset"] = query.per_page, (query.page - 1) * query.per_page
-        # bm25() only works in the FTS query itself: rank there, deduplicate (people appear
-        # once per project) and sort outside; the window gives the total in the same pass.
-        ranked = (
-            f"SELECT d.rowid AS rid, d.id AS did, {score} AS score FROM {source}"
-            f" WHERE {' AND '.join(everything)}"
-        )
-        order = order.replace("score", "best.score").replace("d.", "d2.")
         rows = db.execute(
-            f"WITH ranked AS MATERIALIZED ({ranked})"
-            f" SELECT d2.*, p2.visibility AS visibility, best.score AS score, count(*) OVER () AS total FROM"
-            f" (SELECT did, max(score) AS score, min(rid) AS rid FROM ranked GROUP BY did) best"
-            f" JOIN docs d2 ON d2.rowid = best.rid JOIN projects p2 ON p2.slug = d2.project"
-            f" ORDER BY {order}, d2.id LIMIT :limit OFFSET :offset",
+            f"SELECT h.rowid, h.id, h.kind, h.visibility, h.namespace, {score}"
+            + (", h.name, h.created, h.modified" if query.sort != [("matchingScore", "desc")] else "")
+            + f" FROM {source} WHERE {' AND '.join(where)}",
             params,
         ).fetchall()
-        total = rows[0]["total"] if rows else run(everything, "count(DISTINCT d.id)")[0][0]
-        facets = self._facets(run, where, filters, query)
-        items = [_document(r) for r in rows]
-        return SearchResult(
-            items,
-            total,
-            facets,
-            {r["id"]: r["visibility"] for r in rows},
-            {r["id"]: float(r["score"] or 0.0) for r in rows},
-        )
-
-    @staticmethod
-    def _facets(
-        run: Any, where: list[str], filters: dict[str, str], query: SearchQuery
-    ) -> dict[str, dict[str, int]]:
-        """Counts per type, visibility and namespace, each ignoring its own filter, in one query."""
-        base = where + [f for key, f in filters.items() if key not in ("type", "visibility", "namespace")]
-        groups = run(
-            base + ["d.kind != 'person'"],
-            "d.kind, p.visibility, p.namespace, count(DISTINCT d.id)",
-            "GROUP BY d.kind, p.visibility, p.namespace",
-        )
-        # a person is one document per project: count people by id, not by group
-        people = run(
-            base + ["d.kind = 'person'"],
-            "p.visibility, p.namespace, d.id",
-            "GROUP BY p.visibility, p.namespace, d.id",
-        )
-
-        def keeps(facet: str, kind: str, visibility: str, namespace: str) -> bool:
-            if facet != "type" and query.kinds and kind not in query.kinds:
-                return False
-            if facet != "visibility" and query.visibilities and visibility not in query.visibilities:
-                return False
-            return (
-                facet == "namespace"
-                or not query.namespaces
-                or any(namespace == ns or namespace.startswith(ns + "/") for ns in query.namespaces)
+        kept = results(rows, query)
+        shown = page(kept, query.sort, (query.page - 1) * query.per_page, query.per_page)
+        found = {
+            r["rowid"]: r
+            for r in db.execute(
+                f"SELECT d.rowid AS rowid, d.*, p.visibility AS visibility FROM docs d"
+                f" JOIN projects p ON p.slug = d.project WHERE d.rowid IN ({', '.join('?' * len(shown))})",
+                [r[ROWID] for r in shown],
             )
-
-        facets: dict[str, dict[str, int]] = {"type": {}, "visibility": {}, "namespace": {}}
-        for kind, visibility, namespace, count in groups:
-            for facet, value in (("type", kind), ("visibility", visibility), ("namespace", namespace)):
-                if keeps(facet, kind, visibility, namespace):
-                    facets[facet][value] = facets[facet].get(value, 0) + count
-        seen: dict[tuple[str, str], set[str]] = {}
-        for visibility, namespace, person in people:
-            for facet, value in (("type", "person"), ("visibility", visibility), ("namespace", namespace)):
-                if keeps(facet, "person", visibility, namespace):
-                    seen.setdefault((facet, value), set()).add(person)
-        for (facet, value), ids in seen.items():
-            facets[facet][value] = facets[facet].get(value, 0) + len(ids)
-        return facets
+        }
+        return SearchResult(
+            [_document(found[r[ROWID]]) for r in shown],
+            len(kept),
+            facets(rows, query),
+            {r[ID]: found[r[ROWID]]["visibility"] for r in shown},
+            {r[ID]: float(r[SCORE]) for r in shown},
+        )
 
     def close(self) -> None:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -377,18 +327,15 @@ class SqliteIndex:
             self._local.db = None
 
 
+_READABLE_ANONYMOUS = "h.visibility = 'public'"
+_READABLE_HITS = (
+    "(h.visibility IN ('public', 'internal') OR h.project IN (SELECT p.rowid FROM projects p"
+    " JOIN members m ON m.slug = p.slug WHERE m.user = :user))"
+)
 _READABLE = (
     "(p.visibility = 'public' OR (:user IS NOT NULL AND (p.visibility = 'internal'"
     " OR EXISTS (SELECT 1 FROM members m WHERE m.slug = p.slug AND m.user = :user))))"
 )
-
-
-def _in(column: str, prefix: str, values: list[Any], params: dict[str, Any]) -> str:
-    names = []
-    for i, value in enumerate(values):
-        params[f"{prefix}{i}"] = value
-        names.append(f":{prefix}{i}")
-    return f"{column} IN ({', '.join(names)})"
 
 
 def _document(row: sqlite3.Row) -> Document:
