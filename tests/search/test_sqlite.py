@@ -137,3 +137,25 @@ def test_readable_projects_follow_every_writer(index: SqliteIndex, tmp_path: Pat
     index.remove_project("x/own")
     other.remove_project("x/new")
     assert readable() == ["climate/rainfall"]
+
+
+def test_an_index_from_before_the_hits_table_is_migrated(index: SqliteIndex) -> None:
+    import sqlite3
+
+    before = names(index, text="measurements")
+    index.close()
+    db = sqlite3.connect(index.path)
+    db.executescript("DROP TABLE hits; PRAGMA user_version = 0;")
+    db.close()
+    reopened = SqliteIndex(index.path)
+    assert names(reopened, text="measurements") == before != []
+    assert reopened.search(SearchQuery(text="ada"), Access()).facets["type"] == {"dataset": 1, "person": 1}
+
+
+def test_people_count_once_per_facet_value_and_are_listed_once(index: SqliteIndex) -> None:
+    result = index.search(SearchQuery(text="ada"), Access("7"))
+    # two datasets and Ada in climate (Ada in two of its projects: counted once), a dataset
+    # and Ada in bio
+    assert result.facets["namespace"] == {"climate": 3, "bio": 2}
+    assert result.facets["type"]["person"] == 1
+    assert [d.name for d in result.items].count("Ada Lovelace") == 1
