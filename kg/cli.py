@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import shutil
@@ -138,6 +139,12 @@ def serve(
     # The group-commit thread must get the GIL soon after its fsync returns, or every
     # waiting webhook pays up to the default 5 ms switch interval.
     sys.setswitchinterval(0.0005)
+    # A search builds ~10,000 small tuples; with the default thresholds the collector then
+    # walks the whole heap often enough to double a search's p95 (measured 48 -> 30 ms).
+    # What exists at start lives forever: freeze it out of the collector's sight.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
     host, port = host or settings.host, port or settings.port
     console.print(f"kg serving on http://{host}:{port}  (data in {settings.data_dir})")
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
