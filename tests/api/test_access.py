@@ -3,8 +3,6 @@ x {search, project, datasets, lineage, SPARQL over all graphs, SPARQL naming a g
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +11,7 @@ import pytest
 
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.identity import IdentityServer
-from tests.fixtures.servers import KgServer, kg_env
+from tests.fixtures.servers import KgServer, kg_ingest
 from tests.test_lineage import pipeline
 
 PROJECTS = {
@@ -44,18 +42,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         repo = make_repo(root / "repos" / name)
         pipeline(repo)
         repo.commit({f"data/{name}.csv.dvc": f"outs:\n- md5: {name:0>32}\n  path: {name}.csv\n"}, "dvc add")
-        command = [
-            sys.executable,
-            "-m",
-            "kg",
-            "ingest",
-            str(repo.path),
-            "--project",
-            f"g/{name}",
-            "--visibility",
-            visibility,
-        ] + (["--member", member] if member else [])
-        subprocess.run(command, env=kg_env(data), check=True, capture_output=True)
+        kg_ingest(data, repo.path, f"g/{name}", visibility, *([member] if member else []))
     server = KgServer(
         data,
         {

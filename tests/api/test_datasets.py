@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
@@ -11,7 +9,7 @@ import pytest
 
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.renku import tagged_rainfall
-from tests.fixtures.servers import KgServer, kg_env
+from tests.fixtures.servers import KgServer, kg_ingest
 
 
 @pytest.fixture(scope="module")
@@ -22,22 +20,7 @@ def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
         repo = make_repo(root / name)
         for files in tagged_rainfall():
             repo.commit(files, "renku dataset")
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kg",
-                "ingest",
-                str(repo.path),
-                "--project",
-                f"g/{name}",
-                "--visibility",
-                visibility,
-            ],
-            env=kg_env(data),
-            check=True,
-            capture_output=True,
-        )
+        kg_ingest(data, repo.path, f"g/{name}", visibility)
     server = KgServer(data, {"KG_SPARQL_WORKERS": "1"})
     with httpx.Client(base_url=server.url, timeout=60) as client:
         yield client

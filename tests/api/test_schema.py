@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from kg.demo import build_demo_repository
-from tests.fixtures.servers import KgServer, kg_env
+from tests.fixtures.servers import KgServer, kg_ingest
 
 pytestmark = pytest.mark.slow
 
@@ -23,12 +21,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KgServer]:
     root = tmp_path_factory.mktemp("schema")
     data: Path = root / "kg"
     repo = build_demo_repository(root / "demo")
-    subprocess.run(
-        [sys.executable, "-m", "kg", "ingest", str(repo), "--project", "demo/rainfall"],
-        env=kg_env(data),
-        check=True,
-        capture_output=True,
-    )
+    kg_ingest(data, repo, "demo/rainfall")
     s = KgServer(data, {"KG_SPARQL_TIMEOUT_SECONDS": "5", "KG_WORKER_ENABLED": "false"})
     yield s
     s.stop()

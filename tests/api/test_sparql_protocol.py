@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
 
 from kg.demo import build_demo_repository
-from tests.fixtures.servers import KgServer, kg_env
+from tests.fixtures.servers import KgServer, kg_ingest
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sparql"
 KG = "https://w3id.org/kg/ontology#"
@@ -27,12 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KgServer]:
     root = tmp_path_factory.mktemp("sparql")
     data = root / "kg"
     repo = build_demo_repository(root / "demo")
-    subprocess.run(
-        [sys.executable, "-m", "kg", "ingest", str(repo), "--project", "demo/rainfall"],
-        env=kg_env(data),
-        check=True,
-        capture_output=True,
-    )
+    kg_ingest(data, repo, "demo/rainfall")
     s = KgServer(data, {"KG_SPARQL_TIMEOUT_SECONDS": "2", "KG_SPARQL_WORKERS": "2"})
     yield s
     s.stop()

@@ -3,8 +3,6 @@ from GitLab's `GET /users/:id/projects`, each as the caller may see them."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +11,7 @@ import pytest
 
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.identity import IdentityServer
-from tests.fixtures.servers import KgServer, free_port, kg_env
+from tests.fixtures.servers import KgServer, free_port, kg_ingest
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +31,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     repo = make_repo(root / "repo")
     repo.commit({"README": "hi"}, "start")
     data = root / "kg"
-    subprocess.run(
-        [sys.executable, "-m", "kg", "ingest", str(repo.path), "--project", "u7/activated", "--member", "7"],
-        env=kg_env(data),
-        check=True,
-        capture_output=True,
-    )
+    kg_ingest(data, repo.path, "u7/activated", "public", "7")
     env = {"KG_OIDC_ISSUER": identity.issuer, "KG_OIDC_AUDIENCE": "kg", "KG_GITLAB_URL": identity.url}
     server = KgServer(data, env)
     yield {"server": server, "identity": identity, "data": data}

@@ -18,7 +18,7 @@ from kg.api.routes.datasets import dataset_links
 from kg.api.routes.entities import item, paging_headers
 from kg.errors import InvalidInput, NotFound
 from kg.ontology import context
-from kg.search import Access, SearchIndex
+from kg.search import Access, Document, SearchIndex
 from kg.search.base import ProjectEntry
 from kg.sparql.engine import LineageRequest, QueryRequest
 from kg.sparql.pool import QueryPool
@@ -119,6 +119,12 @@ async def file_history(
     return {"path": location, "project": entry.slug, "history": events}
 
 
+def _datasets(index: SearchIndex, slug: str, access: Access) -> tuple[ProjectEntry, list[Document]]:
+    """A project the caller may read, and its current datasets."""
+    entry = readable(index, slug, access)
+    return entry, index.documents(entry.slug, "dataset")
+
+
 @router.get("/{slug:path}/datasets", responses={404: {}})
 async def project_datasets(
     slug: str,
@@ -129,8 +135,7 @@ async def project_datasets(
     per_page: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> JSONResponse:
     """The project's current datasets."""
-    entry = await run_in_threadpool(readable, index, slug, access)
-    every = await run_in_threadpool(index.documents, entry.slug, "dataset")
+    entry, every = await run_in_threadpool(_datasets, index, slug, access)
     base = str(request.base_url).rstrip("/")
     items = []
     for doc in every[(page - 1) * per_page : page * per_page]:
@@ -161,8 +166,7 @@ async def dataset_tags(
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> JSONResponse:
     """Tags of a project's dataset (on any of its versions), newest first."""
-    entry = await run_in_threadpool(readable, index, slug, access)
-    every = await run_in_threadpool(index.documents, entry.slug, "dataset")
+    entry, every = await run_in_threadpool(_datasets, index, slug, access)
     found = [d for d in every if (d.slug or d.name) == dataset_slug]
     if not found:
         raise NotFound("dataset", f"{entry.slug}:{dataset_slug}")
