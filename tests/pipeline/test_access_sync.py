@@ -8,8 +8,10 @@ from pydantic import SecretStr
 
 from kg.config import Settings
 from kg.events import Push, open_event_log
+from kg.iri import Minter
 from kg.pipeline.worker import Worker
 from kg.search import Access, SearchQuery, open_index
+from kg.sparql.engine import QueryRequest, Snapshot
 from kg.store import open_store
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.identity import IdentityServer
@@ -50,6 +52,26 @@ def test_members_come_from_gitlab_and_are_refreshed(
     assert worker.refresh_access() == 0
     assert index.search(SearchQuery(text="rain", kinds=["project"]), Access("8")).total == 1
     assert store.projects()[0].members == (("7", 40), ("8", 30))
+    assert commits_seen(settings, Access("8")) == 1
+
+    # GitLab makes it public, then private again without 8: SPARQL follows every change
+    identity.projects[42]["visibility"] = "public"
+    assert worker.refresh_access() == 1
+    assert commits_seen(settings, Access()) == 1
+    identity.projects[42]["visibility"] = "private"
+    del identity.members[42][8]
+    assert worker.refresh_access() == 1
+    assert commits_seen(settings, Access()) == 0
+    assert commits_seen(settings, Access("8")) == 0
+    assert commits_seen(settings, Access("7")) == 1
+
+
+def commits_seen(settings: Settings, access: Access) -> int:
+    """How many commits a caller's SPARQL query finds, on the newest checkpoint."""
+    snapshot = Snapshot(settings.store_path, Minter(settings.base_iri), 10**6)
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/kg/ontology#Commit> }"
+    answer = snapshot.execute(QueryRequest(query=query, accept="text/csv", access=access))
+    return int(answer.body.decode().split()[1])
 
 
 def test_gitlab_down_keeps_the_recorded_members(
