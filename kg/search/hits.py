@@ -7,7 +7,6 @@ people repeat (one document per project they appear in), so only they are dedupl
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from collections.abc import Callable
 from operator import itemgetter
@@ -85,14 +84,31 @@ def results(rows: list[Row], query: SearchQuery) -> list[Row]:
     return out + list(people.values())
 
 
+def ranked_page(rows: list[Row], query: SearchQuery, start: int, size: int) -> tuple[int, list[Row]]:
+    """For rows in score order, best first (SQLite sorts them): how many documents pass every
+    filter, and one page of them. A person's first row is their best-scored copy."""
+    keeps = _filter(query)
+    kept = rows if keeps is None else [r for r in rows if keeps(r)]
+    people = [r[ID] for r in kept if r[KIND] == "person"]
+    total = len(kept) - len(people) + len(set(people))
+    shown: list[Row] = []
+    seen: set[str] = set()
+    for row in kept:
+        if row[KIND] == "person":
+            if row[ID] in seen:
+                continue
+            seen.add(row[ID])
+        shown.append(row)
+        if len(shown) == start + size:
+            break
+    return total, shown[start:]
+
+
 _KEYS = {"matchingScore": SCORE, "name": NAME, "dateModified": MODIFIED, "date": CREATED}
 
 
 def page(rows: list[Row], sort: list[tuple[str, str]], start: int, size: int) -> list[Row]:
     """The rows of one page in the requested order, ties by document id."""
-    if len(sort) == 1 and sort[0] == ("matchingScore", "desc"):
-        # the default: only the rows up to this page need ordering
-        return heapq.nsmallest(start + size, rows, key=lambda r: (-r[SCORE], r[ID]))[start:]
     ordered = sorted(rows, key=itemgetter(ID))
     for field, direction in reversed(sort):  # stable sorts, last key first
         column = _KEYS[field]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.search.base import Access, Document, Kind, ProjectEntry, SearchQuery, SearchResult
-from kg.search.hits import ID, ROWID, SCORE, facets, page, results
+from kg.search.hits import ID, ROWID, SCORE, facets, page, ranked_page, results
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -296,14 +296,20 @@ class SqliteIndex:
         if query.until:
             where.append("substr(h.created, 1, 10) <= :until")
             params["until"] = query.until
+        by_score = query.sort == [("matchingScore", "desc")]
         rows = db.execute(
             f"SELECT h.rowid, h.id, h.kind, h.visibility, h.namespace, {score}"
-            + (", h.name, h.created, h.modified" if query.sort != [("matchingScore", "desc")] else "")
-            + f" FROM {source} WHERE {' AND '.join(where)}",
+            + (" AS score" if by_score else ", h.name, h.created, h.modified")
+            + f" FROM {source} WHERE {' AND '.join(where)}"
+            + (" ORDER BY score DESC, h.id" if by_score else ""),
             params,
         ).fetchall()
-        kept = results(rows, query)
-        shown = page(kept, query.sort, (query.page - 1) * query.per_page, query.per_page)
+        start = (query.page - 1) * query.per_page
+        if by_score:  # the default: sorted by SQLite, paged without sorting in Python
+            total, shown = ranked_page(rows, query, start, query.per_page)
+        else:
+            kept = results(rows, query)
+            total, shown = len(kept), page(kept, query.sort, start, query.per_page)
         found = {
             r["rowid"]: r
             for r in db.execute(
@@ -314,7 +320,7 @@ class SqliteIndex:
         }
         return SearchResult(
             [_document(found[r[ROWID]]) for r in shown],
-            len(kept),
+            total,
             facets(rows, query),
             {r[ID]: found[r[ROWID]]["visibility"] for r in shown},
             {r[ID]: float(r[SCORE]) for r in shown},
