@@ -118,8 +118,13 @@ class Snapshot:
         return store
 
     def readable(self, access: Access | None) -> Readable:
-        """What `access` may read in the current snapshot (cached until the next one)."""
+        """What `access` may read in the newest snapshot (cached until the next one)."""
         self.store()
+        return self._allowed(access)
+
+    def _allowed(self, access: Access | None) -> Readable:
+        # On the snapshot already opened for the query: reopening here could decide access
+        # on newer records than the data the query reads.
         found = self._readable.get(access)
         if found is None:
             if len(self._readable) >= _READABLE_CACHE:
@@ -128,7 +133,7 @@ class Snapshot:
         return found
 
     def _dataset(self, request: QueryRequest, named_in_query: Dataset) -> dict[str, Any]:
-        allowed = self.readable(request.access)
+        allowed = self._allowed(request.access)
         visible = allowed.graphs if request.visible is None else allowed.graphs & request.visible
         default = request.default_graphs or named_in_query.default
         named = request.named_graphs or named_in_query.named
