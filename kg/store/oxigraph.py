@@ -227,20 +227,26 @@ class OxigraphStore:
         return self._publish(record.evolve(graph=graph, generation=current.generation, audience=audience))
 
     def publish_record(self, record: ProjectRecord) -> ProjectRecord:
+        return self._republish(record, checkpoint=True)
+
+    def _republish(self, record: ProjectRecord, *, checkpoint: bool) -> ProjectRecord:
         current = self.project(record.iri)
         if current is not None:
             # Only the description changes: the live graph stays the one published.
             record = record.evolve(graph=current.graph, generation=current.generation)
             current = self._leave_audience(current, record)
         audience = self._join_audience(current, record, None)
-        return self._publish(record.evolve(audience=audience))
+        return self._publish(record.evolve(audience=audience), checkpoint=checkpoint)
 
     def merge_audiences(self) -> int:
         """Merge every project whose audience graph does not hold it yet (a job killed
         between detaching and publishing, a store written before audiences existed)."""
         pending = [r for r in self.projects() if r.audience != audience_of(self.minter, r)]
         for record in pending:
-            self.publish_record(record)
+            # one checkpoint for all: each writes every record beside it (10,000 of them)
+            self._republish(record, checkpoint=False)
+        if pending:
+            self.checkpoint()
         return len(pending)
 
     def _leave_audience(self, current: ProjectRecord, record: ProjectRecord) -> ProjectRecord:
