@@ -319,10 +319,6 @@ class OxigraphStore:
             self.checkpoint()
         return record
 
-    def live_graphs(self) -> set[str]:
-        """The graphs readers may see: published generations and project descriptions."""
-        return live_graphs(self.minter, self.projects())
-
     def collect_garbage(self) -> int:
         projects = self.projects()
         live = live_graphs(self.minter, projects)
