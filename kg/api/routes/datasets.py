@@ -37,7 +37,7 @@ async def dataset(
         raise NotFound("dataset", identifier)
     doc, visibility = found[0]
     base = str(request.base_url).rstrip("/")
-    ident = doc.extra.get("identifier") or doc.id.rsplit("/", 1)[-1]
+    ident = dataset_identifier(doc)
 
     def project(d: Document, v: str) -> dict[str, Any]:
         return {
@@ -45,14 +45,13 @@ async def dataset(
             "slug": d.project,
             "name": d.project.rsplit("/", 1)[-1],
             "visibility": v,
-            "dataset": {"identifier": d.extra.get("identifier") or d.id.rsplit("/", 1)[-1]},
+            "dataset": {"identifier": dataset_identifier(d)},
             "_links": [{"rel": "project-details", "href": f"{base}/knowledge-graph/projects/{d.project}"}],
         }
 
-    initial = doc.extra.get("initial") or ident
     return {
         "identifier": ident,
-        "versions": {"initial": initial},
+        "versions": {"initial": initial_identifier(doc)},
         "name": doc.name,
         "slug": doc.slug or doc.name,
         "description": doc.description,
@@ -68,13 +67,23 @@ async def dataset(
     }
 
 
+def dataset_identifier(doc: Document) -> str:
+    """A dataset's identifier: the one its metadata gives, else its IRI's last segment."""
+    identifier: str = doc.extra.get("identifier") or doc.id.rsplit("/", 1)[-1]
+    return identifier
+
+
+def initial_identifier(doc: Document) -> str:
+    """The identifier of the first version of a dataset's lineage (its own if unknown)."""
+    initial: str = doc.extra.get("initial") or dataset_identifier(doc)
+    return initial
+
+
 def dataset_links(base: str, doc: Document, rel: str) -> list[dict[str, str]]:
     """renku-graph's links of a dataset: itself, its initial version, its tags."""
-    ident = doc.extra.get("identifier") or doc.id.rsplit("/", 1)[-1]
-    initial = doc.extra.get("initial") or ident
     slug = quote(doc.slug or doc.name, safe="")
     return [
-        {"rel": rel, "href": f"{base}/knowledge-graph/datasets/{ident}"},
-        {"rel": "initial-version", "href": f"{base}/knowledge-graph/datasets/{initial}"},
+        {"rel": rel, "href": f"{base}/knowledge-graph/datasets/{dataset_identifier(doc)}"},
+        {"rel": "initial-version", "href": f"{base}/knowledge-graph/datasets/{initial_identifier(doc)}"},
         {"rel": "tags", "href": f"{base}/knowledge-graph/projects/{doc.project}/datasets/{slug}/tags"},
     ]

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import caller, search_index
+from kg.api.routes.datasets import dataset_identifier
 from kg.errors import InvalidInput, Unauthorized
 from kg.search import Access, Document, SearchIndex, SearchQuery
 
@@ -107,7 +108,7 @@ def item(doc: Document, visibility: str, base: str) -> dict[str, Any]:
             "_links": [{"rel": "details", "href": f"{base}/knowledge-graph/projects/{doc.slug}"}],
         }
     if doc.kind == "dataset":
-        identifier = doc.extra.get("identifier") or doc.id.rsplit("/", 1)[-1]
+        identifier = dataset_identifier(doc)
         return {
             **common,
             "slug": doc.slug or doc.name,

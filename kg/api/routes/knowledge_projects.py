@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import queries
 from kg.api.deps import caller, query_pool, search_index
-from kg.api.routes.datasets import dataset_links
+from kg.api.routes.datasets import dataset_links, initial_identifier
 from kg.api.routes.entities import item, paging_headers
 from kg.errors import InvalidInput, NotFound
 from kg.ontology import context
@@ -143,7 +143,7 @@ async def project_datasets(
         items.append(
             {
                 "identifier": hit["identifier"],
-                "versions": {"initial": doc.extra.get("initial") or hit["identifier"]},
+                "versions": {"initial": initial_identifier(doc)},
                 "name": doc.name,
                 "slug": hit["slug"],
                 "dateCreated": doc.created or None,
