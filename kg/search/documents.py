@@ -58,6 +58,7 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
             }
         )
     for row in store.select("index_datasets.rq", graph):
+        own = tags.get(row["dataset"], [])
         docs.append(
             Document(
                 id=row["dataset"],
@@ -74,9 +75,9 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
                 extra={
                     "identifier": row.get("identifier", ""),
                     "initial": row.get("initial", ""),
-                    "tags": tags.get(row["dataset"], []),
+                    "tags": own,
                     # older versions that tags point at resolve to the current dataset
-                    "versions": sorted({t["version"] for t in tags.get(row["dataset"], [])}),
+                    "versions": sorted({t["version"] for t in own}),
                 },
             )
         )
