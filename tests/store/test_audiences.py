@@ -6,24 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
-import pytest
 
 from kg.config import Settings
 from kg.search import Access
 from kg.sparql.engine import QueryRequest, Snapshot
-from kg.store import ProjectRecord, open_store
+from kg.store import ProjectRecord
 from kg.store.audiences import audience_of
 from kg.store.checkpoints import newest_snapshot, read_records
 from kg.store.oxigraph import OxigraphStore, _record_ntriples, records
+from tests.store.helpers import ntriples
 
 SHARED = '<https://kg.test/people/ann> <https://kg.test/name> "Ann" .\n'
 ANONYMOUS, OUTSIDER, MEMBER = Access(), Access("99"), Access("7")
-
-
-def ntriples(path: Path, subject: str, count: int, *extra: str) -> Path:
-    lines = [f'<https://kg.test/{subject}/{i}> <https://kg.test/p> "{i}" .\n' for i in range(count)]
-    path.write_text("".join(lines + list(extra)))
-    return path
 
 
 def record(store: OxigraphStore, slug: str, visibility: str = "public") -> ProjectRecord:
@@ -58,13 +52,6 @@ def seen(settings: Settings, store: OxigraphStore, access: Access | None) -> set
     query = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?s), 'https://kg.test/')) }"
     body = snapshot.execute(QueryRequest(query=query, accept="text/csv", access=access)).body.decode()
     return set(body.split()[1:])
-
-
-@pytest.fixture
-def store(settings: Settings) -> OxigraphStore:
-    s = open_store(settings)
-    assert isinstance(s, OxigraphStore)
-    return s
 
 
 def test_a_project_is_merged_into_its_audience_with_its_description(

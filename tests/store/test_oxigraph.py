@@ -11,15 +11,9 @@ from kg.config import Settings
 from kg.errors import StoreBusy
 from kg.iri import Minter
 from kg.sparql.engine import QueryRequest, Snapshot
-from kg.store import ProjectRecord, open_store
+from kg.store import ProjectRecord
 from kg.store.oxigraph import OxigraphStore
-
-
-def ntriples(path: Path, subject: str, count: int) -> Path:
-    path.write_text(
-        "".join(f'<https://kg.test/{subject}/{i}> <https://kg.test/p> "{i}" .\n' for i in range(count))
-    )
-    return path
+from tests.store.helpers import ntriples
 
 
 def record(minter: Minter, slug: str = "group/Projekt ü", **kw: object) -> ProjectRecord:
@@ -35,13 +29,6 @@ def record(minter: Minter, slug: str = "group/Projekt ü", **kw: object) -> Proj
 def count(snapshot: Snapshot, query: str) -> int:
     body = snapshot.execute(QueryRequest(query=query, accept="text/csv")).body.decode()
     return int(body.splitlines()[1])
-
-
-@pytest.fixture
-def store(settings: Settings) -> OxigraphStore:
-    s = open_store(settings)
-    assert isinstance(s, OxigraphStore)
-    return s
 
 
 def test_records_round_trip(store: OxigraphStore, tmp_path: Path) -> None:
