@@ -66,8 +66,6 @@ WORDS = [
     "brain",
 ]
 
-PUBLIC: set[str] = set()
-
 LOADGEN = r"""
 import json, sys, time, statistics, httpx
 spec = json.loads(sys.argv[1])
@@ -98,13 +96,15 @@ print(json.dumps(out))
 """
 
 
-def generate(data: Path, projects: int, runs: int) -> dict[str, str]:
+def generate(data: Path, projects: int, runs: int) -> tuple[str, set[str]]:
+    """Write the store and the index; the big project's slug and the public projects' IRIs."""
     settings = Settings(data_dir=data)
     minter = Minter(settings.base_iri)
     rng = random.Random(7)
     index = SqliteIndex(data / "search.sqlite")
     nq = data / "all.nq"
     audiences: dict[str, str] = {}
+    public: set[str] = set()
     big = "lab/pipeline"
     with nq.open("w") as out:
         for n in range(projects + 1):
@@ -126,7 +126,7 @@ def generate(data: Path, projects: int, runs: int) -> dict[str, str]:
             record = record.evolve(audience=audience_of(minter, record))
             audiences[record.iri] = record.audience or ""
             if visibility == "public":
-                PUBLIC.add(record.iri)
+                public.add(record.iri)
             g = f" <{record.graph}> .\n"
             recg = f" <{minter.record_graph(record.iri)}> .\n"
             out.write(
@@ -205,10 +205,10 @@ def generate(data: Path, projects: int, runs: int) -> dict[str, str]:
     store.checkpoint()
     store.close()
     index.close()
-    return {"big": big}
+    return big, public
 
 
-def direct_baselines(data: Path, query: str) -> dict[str, float]:
+def direct_baselines(data: Path, query: str, public: set[str]) -> dict[str, float]:
     """The query on pyoxigraph in this process: on the public projects' graphs alone, as a
     store holding just them would answer it, and on the public audience graph of kg's store."""
     settings = Settings(data_dir=data)
@@ -219,7 +219,7 @@ def direct_baselines(data: Path, query: str) -> dict[str, float]:
     with (data / "all.nq").open() as quads:
         public_only.bulk_load(
             "".join(
-                line for line in quads if line.rsplit(" ", 2)[1].strip("<>").split("/-/")[0] in PUBLIC
+                line for line in quads if line.rsplit(" ", 2)[1].strip("<>").split("/-/")[0] in public
             ).encode(),
             ox.RdfFormat.N_QUADS,
         )
@@ -306,7 +306,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="kg-bench-api-"))
     try:
         started = time.perf_counter()
-        names = generate(work / "kg", args.projects, args.runs)
+        big, public = generate(work / "kg", args.projects, args.runs)
         print(
             f"generated {args.projects} projects, {10 * args.projects} entities, {args.runs} runs "
             f"in {time.perf_counter() - started:.0f} s"
@@ -318,7 +318,7 @@ def main() -> None:
                 "<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label LIMIT 1000"
             )
             n = args.requests
-            lineage = f"/knowledge-graph/projects/{names['big']}/files/out/step_{args.runs - 1}.csv/lineage"
+            lineage = f"/knowledge-graph/projects/{big}/files/out/step_{args.runs - 1}.csv/lineage"
             jobs = {
                 "search (anonymous)": {"path": "/knowledge-graph/entities", "n": n, "query_words": WORDS},
                 "search prefix 2 words": {
@@ -351,7 +351,7 @@ def main() -> None:
                 rps = float(out.split("Requests/sec:")[1].split()[0])
         finally:
             server.stop()
-        direct = direct_baselines(work / "kg", rows_query)
+        direct = direct_baselines(work / "kg", rows_query, public)
         callers = by_caller(work / "kg", rows_query)
 
         print(f"\n{'':42}{'p50 ms':>10}{'p95 ms':>10}{'n':>6}")
