@@ -36,6 +36,7 @@ def readable(minter: Minter, projects: Iterable[ProjectRecord], access: Access |
     else:
         classes = ("public", "internal") if access.authenticated else ("public",)
     default = [minter.audience_graph(c) for c in classes[:2]]
+    audiences = set(default)  # `in default` would be quadratic while thousands are unmerged
     named: list[str] = []
     for record in projects:
         member = access is None or any(user == access.user for user, _ in record.members)
@@ -45,7 +46,8 @@ def readable(minter: Minter, projects: Iterable[ProjectRecord], access: Access |
         named += own
         if record.audience != audience_of(minter, record):
             default += own  # not merged yet
-        elif record.audience not in default:
+        elif record.audience not in audiences:
+            audiences.add(record.audience)
             default.append(record.audience)
     return Readable(
         default=[ox.NamedNode(g) for g in default],
