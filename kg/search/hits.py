@@ -39,26 +39,32 @@ def _filter(query: SearchQuery) -> Callable[[Row], bool] | None:
     return keeps
 
 
+def _kept(rows: list[Row], query: SearchQuery) -> list[Row]:
+    """The rows passing the type, visibility and namespace filters."""
+    keeps = _filter(query)
+    return rows if keeps is None else [r for r in rows if keeps(r)]
+
+
 def facets(rows: list[Row], query: SearchQuery) -> dict[str, dict[str, int]]:
     """Counts per type, visibility and namespace, each ignoring its own filter, counting a
     document once per value however many projects hold it."""
     out: dict[str, dict[str, int]] = {}
-    split: dict[int, tuple[list[Row], list[Row]]] = {}
+    unfiltered: tuple[list[Row], list[Row]] | None = None  # (documents, people) of all rows
     for facet, column in _FACETS:
         others = SearchQuery(
             kinds=[] if facet == "type" else query.kinds,
             visibilities=[] if facet == "visibility" else query.visibilities,
             namespaces=[] if facet == "namespace" else query.namespaces,
         )
-        keeps = _filter(others)
-        if keeps is None and -1 in split:  # no filter: the three facets count the same rows
-            documents, people = split[-1]
+        filtered = _filter(others) is not None
+        if not filtered and unfiltered is not None:  # the same rows as a facet before
+            documents, people = unfiltered
         else:
-            kept = rows if keeps is None else [r for r in rows if keeps(r)]
+            kept = _kept(rows, others)
             people = [r for r in kept if r[KIND] == "person"]
             documents = [r for r in kept if r[KIND] != "person"] if people else kept
-            if keeps is None:
-                split[-1] = (documents, people)
+            if not filtered:
+                unfiltered = (documents, people)
         counts = Counter(map(itemgetter(column), documents))
         counts.update(value for value, _ in {(r[column], r[ID]) for r in people})
         out[facet] = dict(counts)
@@ -68,8 +74,7 @@ def facets(rows: list[Row], query: SearchQuery) -> dict[str, dict[str, int]]:
 def results(rows: list[Row], query: SearchQuery) -> list[Row]:
     """The rows passing every filter, one per document: the best score, the fields of the
     first indexed copy."""
-    keeps = _filter(query)
-    kept = rows if keeps is None else [r for r in rows if keeps(r)]
+    kept = _kept(rows, query)
     out = [r for r in kept if r[KIND] != "person"]
     people: dict[str, Row] = {}
     for row in kept:
@@ -87,8 +92,7 @@ def results(rows: list[Row], query: SearchQuery) -> list[Row]:
 def ranked_page(rows: list[Row], query: SearchQuery, start: int, size: int) -> tuple[int, list[Row]]:
     """For rows in score order, best first (SQLite sorts them): how many documents pass every
     filter, and one page of them. A person's first row is their best-scored copy."""
-    keeps = _filter(query)
-    kept = rows if keeps is None else [r for r in rows if keeps(r)]
+    kept = _kept(rows, query)
     people = [r[ID] for r in kept if r[KIND] == "person"]
     total = len(kept) - len(people) + len(set(people))
     shown: list[Row] = []
