@@ -98,15 +98,12 @@ def select(
     return [{n: str(s[n].value) for n in names if s[n] is not None} for s in result]
 
 
-def records(store: ox.Store, minter: Minter, project: str | None = None) -> list[ProjectRecord]:
-    """Read project records from the description graphs of an open pyoxigraph store."""
-    bindings: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {}
-    if project is not None:
-        bindings[ox.Variable("project")] = ox.NamedNode(project)
-    result = store.query(queries.load("projects.rq"), substitutions=bindings)
+def records(store: ox.Store, minter: Minter) -> list[ProjectRecord]:
+    """Read every project's record from the description graphs of an open pyoxigraph store."""
+    result = store.query(queries.load("projects.rq"))
     assert isinstance(result, ox.QuerySolutions)
     members: dict[str, list[tuple[str, int]]] = {}
-    found = store.query(queries.load("project_members.rq"), substitutions=bindings)
+    found = store.query(queries.load("project_members.rq"))
     assert isinstance(found, ox.QuerySolutions)
     for row in found:
         members.setdefault(str(_value(row, "project")), []).append(
@@ -115,9 +112,10 @@ def records(store: ox.Store, minter: Minter, project: str | None = None) -> list
     out = []
     for row in result:
         gitlab_id = _value(row, "gitlabId")
+        project = str(_value(row, "project"))
         out.append(
             ProjectRecord(
-                iri=project or str(_value(row, "project")),
+                iri=project,
                 slug=str(_value(row, "slug")),
                 name=str(_value(row, "name")),
                 visibility=str(_value(row, "visibility")),
@@ -129,7 +127,7 @@ def records(store: ox.Store, minter: Minter, project: str | None = None) -> list
                 ingested_at=_value(row, "ingestedAt"),
                 triples=int(_value(row, "triples") or 0),
                 warnings=int(_value(row, "warnings") or 0),
-                members=tuple(sorted(members.get(project or str(_value(row, "project")), []))),
+                members=tuple(sorted(members.get(project, []))),
                 audience=_value(row, "audience"),
             )
         )
