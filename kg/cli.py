@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kg import logs
-from kg.config import Settings
+from kg.config import Settings, SettingsError, load_settings
 from kg.errors import KgError
 from kg.iri import Minter
 
@@ -28,7 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 _FORMATS = {
@@ -42,15 +42,21 @@ _FORMATS = {
 }
 
 
-def _settings() -> Settings:
-    settings = Settings()
-    logs.configure(settings.log_level, "console")
+def _settings(log_format: str = "console") -> Settings:
+    """The settings, or exit 2 with one line per unusable variable (never a traceback)."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            console.print(f"[red]error:[/red] {line}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    logs.configure(settings.log_level, log_format if log_format != "settings" else settings.log_format)
     return settings
 
 
-def _fail(exc: KgError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(1)
+def _fail(exc: KgError, code: int = 1) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}", highlight=False)
+    return typer.Exit(code)
 
 
 def _slug_from(source: str, local: bool) -> str:
@@ -133,9 +139,15 @@ def serve(
     import uvicorn
 
     from kg.api.app import create_app
+    from kg.startup import listen, prepare_data_dir
 
-    settings = Settings()
-    logs.configure(settings.log_level, settings.log_format)
+    settings = _settings("settings")
+    host, port = host or settings.host, port or settings.port
+    try:
+        lock = prepare_data_dir(settings.data_dir)
+        sock = listen(host, port)
+    except KgError as exc:
+        raise _fail(exc, 2) from None
     # The group-commit thread must get the GIL soon after its fsync returns, or every
     # waiting webhook pays up to the default 5 ms switch interval.
     sys.setswitchinterval(0.0005)
@@ -145,9 +157,12 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    host, port = host or settings.host, port or settings.port
     console.print(f"kg serving on http://{host}:{port}  (data in {settings.data_dir})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        lock.release()
 
 
 @app.command()
@@ -155,8 +170,7 @@ def worker() -> None:
     """Run only the pipeline worker (the store must not be open elsewhere)."""
     from kg.pipeline.worker import run_worker
 
-    settings = Settings()
-    logs.configure(settings.log_level, settings.log_format)
+    settings = _settings("settings")
     stop = threading.Event()
     # SIGTERM finishes the current job first; a kill mid-job is safe too, only slower.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -317,7 +331,7 @@ def hook_token_command(project_id: int) -> None:
     """Print the secret token to put in GitLab's webhook form for a project."""
     from webhooks.tokens import hook_token
 
-    settings = Settings()
+    settings = _settings()
     out.print(hook_token(settings.hook_secret.get_secret_value(), project_id))
 
 

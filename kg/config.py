@@ -1,15 +1,54 @@
-"""All of kg's configuration: one `Settings`, read from `KG_*` environment variables."""
+"""All of kg's configuration: one `Settings`, read from `KG_*` environment variables.
+
+`load_settings` turns every mistake into one line naming the variable and what it
+accepts, checked at start-up rather than at the first job that needs the value.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kg.errors import KgError
 
 DEV_HOOK_SECRET = "development-only-hook-secret"
 DEV_TOKEN_KEY = "ZGV2ZWxvcG1lbnQtb25seS10b2tlbi1rZXktMzJieXQ="  # base64 of 32 bytes
+MIN_HOOK_SECRET = 32
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class SettingsError(KgError):
+    """The configuration is unusable; one line per problem, each naming its variable."""
+
+
+def origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower-cased, default ports dropped ('' if none).
+
+    >>> origin("HTTPS://GitLab.example:443/group/p.git")
+    'https://gitlab.example'
+    >>> origin("http://127.0.0.1:8929/api/v4")
+    'http://127.0.0.1:8929'
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if not scheme or not host:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -27,29 +66,46 @@ class Settings(BaseSettings):
     """Prefix of every IRI kg mints; fixed for the life of an instance."""
 
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: int = Field(8080, ge=1, le=65535)
 
     hook_secret: SecretStr = SecretStr(DEV_HOOK_SECRET)
     """Server secret that per-project webhook tokens are derived from."""
+    hook_max_bytes: int = Field(1024 * 1024, ge=4096)
+    """Largest webhook body read; GitLab's push payloads are a few KB (20 commits at most)."""
     git_token: SecretStr | None = None
-    """Token for fetching private repositories over HTTP(S); never logged."""
-    git_timeout_seconds: float = 900.0
+    """Token for fetching private repositories; sent only to KG_GITLAB_URL's origin."""
+    git_timeout_seconds: float = Field(900.0, gt=0)
+    git_allowed_origins: str = ""
+    """Comma list of `scheme://host[:port]` a payload's clone URL may name when no GitLab is
+    configured. Empty: KG_GITLAB_URL's origin only."""
 
     extractors: str = "all"
     """Tool extractors to run besides git history: all, none, or a comma list
     (renku, renku-legacy, dvc, datalad, rocrate, prov)."""
     worker_enabled: bool = True
-    coalesce_seconds: float = 2.0
+    coalesce_seconds: float = Field(2.0, ge=0)
     """A project is ingested this long after the first push of a burst."""
-    worker_lease_seconds: float = 300.0
-    worker_poll_seconds: float = 1.0
-    retry_base_seconds: float = 30.0
-    retry_max_seconds: float = 3600.0
-    max_attempts: int = 6
+    worker_lease_seconds: float = Field(300.0, gt=0)
+    worker_poll_seconds: float = Field(1.0, gt=0)
+    retry_base_seconds: float = Field(30.0, ge=0)
+    retry_max_seconds: float = Field(3600.0, ge=0)
+    max_attempts: int = Field(6, ge=1)
+    job_timeout_seconds: float = Field(3600.0, gt=0)
+    """Wall-clock limit of one job's extraction; past it the job fails for good."""
+    job_max_memory_mb: int = Field(4096, ge=256)
+    """Memory limit of the process extracting one job (RLIMIT_DATA)."""
+    job_max_triples: int = Field(20_000_000, ge=1000)
+    """Most triples one ingest may produce (20M is ~3 GB of N-Triples, minutes to load)."""
 
-    sparql_workers: int = 2
-    sparql_timeout_seconds: float = 30.0
-    sparql_max_result_bytes: int = 64 * 1024 * 1024
+    sparql_workers: int = Field(2, ge=1, le=64)
+    sparql_timeout_seconds: float = Field(30.0, gt=0)
+    sparql_max_result_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    sparql_max_memory_mb: int = Field(1024, ge=128)
+    """Memory limit of each query process (RLIMIT_DATA); a query past it is refused."""
+    sparql_per_caller: int = Field(1, ge=1)
+    """Queries one caller (a user, or one anonymous address) may run at once."""
+    sparql_anonymous_slots: int | None = Field(None, ge=1)
+    """Query processes anonymous callers may hold together. Empty: half of them, at least one."""
 
     oidc_issuer: str = ""
     """Keycloak realm URL (e.g. https://id.example/realms/kg); empty: no OIDC tokens."""
@@ -60,25 +116,80 @@ class Settings(BaseSettings):
     """GitLab's base URL, for token checks and project members; empty: no GitLab."""
     gitlab_token: SecretStr | None = None
     """A GitLab token kg uses to read projects' visibility and members."""
-    auth_cache_seconds: float = 60.0
-    access_refresh_seconds: float = 900.0
+    auth_cache_seconds: float = Field(60.0, ge=0)
+    auth_lookups_per_minute: int = Field(60, ge=1)
+    """GitLab token checks one client address may cause per minute (cache misses)."""
+    access_refresh_seconds: float = Field(900.0, gt=0)
     """How often every project's visibility and members are read again from GitLab."""
     public_url: str = ""
     """How GitLab reaches kg (for the webhooks kg creates). Empty: http://host:port."""
     token_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
     """Fernet key that stored access tokens are encrypted with."""
 
-    log_level: str = "INFO"
+    log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
+    @field_validator("data_dir")
+    @classmethod
+    def _a_directory(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("exists and is not a directory")
+        return value
+
+    @field_validator("store_url")
+    @classmethod
+    def _store_scheme(cls, value: str) -> str:
+        if value and (not value.startswith("oxigraph://") or len(value) == len("oxigraph://")):
+            raise ValueError("must be empty or oxigraph:///path/to/store")
+        return value
+
+    @field_validator("event_log_url")
+    @classmethod
+    def _event_log_scheme(cls, value: str) -> str:
+        if value and (not value.startswith("sqlite:///") or len(value) == len("sqlite:///")):
+            raise ValueError("must be empty or sqlite:///path (sqlite:////absolute/path)")
+        return value
+
+    @field_validator("extractors")
+    @classmethod
+    def _known_extractors(cls, value: str) -> str:
+        from kg.extract.tools import tool_extractors
+
+        try:
+            tool_extractors(value)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; use all, none or a comma list of them") from None
+        return value
+
+    @field_validator("git_allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for entry in filter(None, (v.strip() for v in value.split(","))):
+            plain = entry.rstrip("/").lower()
+            if origin(entry) != plain or not plain.startswith(("http:", "https:")):
+                raise ValueError(f"{entry!r} is not an origin like https://gitlab.example[:port]")
+        return value
+
+    @field_validator("gitlab_url", "oidc_issuer", "public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not origin(value).startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL")
+        return value
+
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> Settings:
-        if self.environment != "development" and (self.hook_secret.get_secret_value() == DEV_HOOK_SECRET):
+    def _consistent(self) -> Settings:
+        production = self.environment != "development"
+        if production and self.hook_secret.get_secret_value() == DEV_HOOK_SECRET:
             raise ValueError("KG_HOOK_SECRET must be set outside development")
-        if self.environment != "development" and self.token_key.get_secret_value() == DEV_TOKEN_KEY:
+        if production and len(self.hook_secret.get_secret_value()) < MIN_HOOK_SECRET:
+            raise ValueError(f"KG_HOOK_SECRET must be at least {MIN_HOOK_SECRET} characters in production")
+        if production and self.token_key.get_secret_value() == DEV_TOKEN_KEY:
             raise ValueError("KG_TOKEN_KEY must be set outside development")
         if not self.base_iri.endswith(("/", "#")):
             raise ValueError("KG_BASE_IRI must end with '/' or '#'")
+        if self.git_token is not None and not self.gitlab_url:
+            raise ValueError("KG_GIT_TOKEN is sent only to KG_GITLAB_URL's origin: set KG_GITLAB_URL")
         return self
 
     @property
@@ -86,21 +197,15 @@ class Settings(BaseSettings):
         """The on-disk location of the embedded store."""
         if not self.store_url:
             return self.data_dir / "store"
-        scheme, _, rest = self.store_url.partition("://")
-        if scheme != "oxigraph":
-            raise ValueError(f"unsupported KG_STORE_URL scheme: {scheme!r}")
-        return Path(rest)
+        return Path(self.store_url.removeprefix("oxigraph://"))
 
     @property
     def event_log_path(self) -> Path:
         """The SQLite file of the embedded event log."""
         if not self.event_log_url:
             return self.data_dir / "events.sqlite"
-        scheme, _, rest = self.event_log_url.partition("://")
-        if scheme != "sqlite":
-            raise ValueError(f"unsupported KG_EVENT_LOG_URL scheme: {scheme!r}")
         # SQLAlchemy's convention: sqlite:///relative, sqlite:////absolute
-        return Path(rest[1:])
+        return Path(self.event_log_url.removeprefix("sqlite:///"))
 
     @property
     def hook_url(self) -> str:
@@ -112,3 +217,41 @@ class Settings(BaseSettings):
     def mirrors_dir(self) -> Path:
         """Where bare mirrors of fetched repositories are kept."""
         return self.data_dir / "mirrors"
+
+    @property
+    def forge_origin(self) -> str:
+        """The only origin credentials are ever sent to: GitLab's ('' without GitLab)."""
+        return origin(self.gitlab_url)
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        """Origins a clone URL may name: KG_GIT_ALLOWED_ORIGINS, else GitLab's."""
+        listed = {origin(v) for v in self.git_allowed_origins.split(",") if v.strip()}
+        return frozenset(listed or ({self.forge_origin} if self.forge_origin else set()))
+
+    @property
+    def anonymous_query_slots(self) -> int:
+        """Query processes anonymous callers may hold together."""
+        return self.sparql_anonymous_slots or max(1, self.sparql_workers // 2)
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:  # a check across variables names them itself
+            lines.append(message)
+            continue
+        name = "KG_" + str(error["loc"][0]).upper()
+        value = error.get("input")
+        shown = "" if isinstance(value, dict) or value is None else f"={str(value)!r}"
+        lines.append(f"{name}{shown}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment (and `overrides`); `SettingsError` if any is unusable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
