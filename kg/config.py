@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kg.errors import KgError
+from kg.urls import origin
 
 DEV_HOOK_SECRET = "development-only-hook-secret"
 DEV_TOKEN_KEY = "ZGV2ZWxvcG1lbnQtb25seS10b2tlbi1rZXktMzJieXQ="  # base64 of 32 bytes
@@ -23,28 +23,6 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 class SettingsError(KgError):
     """The configuration is unusable; one line per problem, each naming its variable."""
-
-
-def origin(url: str) -> str:
-    """`scheme://host[:port]` of a URL, lower-cased, default ports dropped ('' if none).
-
-    >>> origin("HTTPS://GitLab.example:443/group/p.git")
-    'https://gitlab.example'
-    >>> origin("http://127.0.0.1:8929/api/v4")
-    'http://127.0.0.1:8929'
-    """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return ""
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    if not scheme or not host:
-        return ""
-    if ":" in host:
-        host = f"[{host}]"
-    default = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
 
 
 def _upper(value: Any) -> Any:

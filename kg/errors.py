@@ -3,6 +3,7 @@
     KgError
     ├── NotFound               something named by the caller does not exist (or is hidden)
     ├── InvalidInput           a request or payload is malformed
+    │   └── BodyTooLarge       a request body over its size limit
     ├── Unauthorized           missing or wrong credentials
     ├── Forbidden              allowed to know, not allowed to do (e.g. SPARQL update)
     ├── LeaseLost              a worker's claim on a job was taken over by another worker
@@ -44,6 +45,10 @@ class InvalidInput(KgError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class BodyTooLarge(InvalidInput):
+    """A request body is larger than kg reads."""
 
 
 class Unauthorized(KgError):

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kg.errors import InvalidInput
 from kg.events import Push
+from kg.slug import check_slug
+from kg.urls import without_credentials
 
 ZERO_SHA = "0" * 40
 PUSH_HOOK = "Push Hook"
 TAG_PUSH_HOOK = "Tag Push Hook"
 _VISIBILITY = {0: "private", 10: "internal", 20: "public"}
+# In JSON an unescaped `"project_id"` followed by a colon can only be a key.
+_PATH_SHAPE = r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$"
+_PROJECT_ID = re.compile(rb'"project_id"\s*:\s*(\d{1,18})\b')
+
+
+def _gitlab_path(value: str) -> str:
+    try:
+        return check_slug(value)
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None
 
 
 class Project(BaseModel):
@@ -21,10 +34,12 @@ class Project(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: int
-    path_with_namespace: str = Field(min_length=1)
-    git_http_url: str = Field(min_length=1)
-    default_branch: str | None = None
+    id: int = Field(ge=1)
+    path_with_namespace: Annotated[
+        str, Field(max_length=1024, pattern=_PATH_SHAPE), AfterValidator(_gitlab_path)
+    ]
+    git_http_url: str = Field(min_length=1, max_length=2048)
+    default_branch: str | None = Field(None, max_length=255)
     visibility_level: int = 0
 
 
@@ -42,22 +57,34 @@ class PushEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     object_kind: str
-    ref: str
+    ref: str = Field(max_length=1024)
     before: str | None = None
     after: str = Field(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
     checkout_sha: str | None = None
+    project_id: int = Field(ge=1)
     project: Project
     commits: list[Commit] = []
     total_commits_count: int = 0
 
+    @model_validator(mode="after")
+    def _one_project(self) -> PushEvent:
+        if self.project_id != self.project.id:
+            raise ValueError("project_id and project.id differ")
+        return self
 
-def project_id_of(body: Any) -> int | None:
-    """The project id of any GitLab hook body, if it has one."""
-    if not isinstance(body, dict):
-        return None
-    project = body.get("project")
-    candidate = project.get("id") if isinstance(project, dict) else body.get("project_id")
-    return candidate if isinstance(candidate, int) and not isinstance(candidate, bool) else None
+
+def project_id_in(raw: bytes) -> int | None:
+    r"""The `project_id` a push body names, read from its bytes without decoding them, so a
+    stranger's body is never parsed: its token is checked against this id first (and the
+    decoded body must then agree with it).
+
+    >>> project_id_in(b'{"object_kind": "push", "project_id": 15, "project": {"id": 15}}')
+    15
+    >>> project_id_in(b'{"note": "\\"project_id\\": 3"}') is None
+    True
+    """
+    found = _PROJECT_ID.search(raw)
+    return int(found.group(1)) if found else None
 
 
 def parse_push(body: Any) -> PushEvent:
@@ -81,6 +108,12 @@ def delivery_key(headers: dict[str, str], raw_body: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw_body).hexdigest()
 
 
+def refresh(project_id: int, key: str) -> Push:
+    """What a body too large to read asks for, once its token is checked: ingest whatever the
+    default branch holds now (where to fetch it from is what kg already knows, or GitLab)."""
+    return Push(delivery_key=key, project_id=project_id, path="", clone_url="", commit=None, kind="refresh")
+
+
 def to_push(event: PushEvent, kind: str, key: str) -> tuple[Push | None, str]:
     """The event-log push this hook asks for, or None with the reason it asks for nothing."""
     project = event.project
@@ -93,7 +126,7 @@ def to_push(event: PushEvent, kind: str, key: str) -> tuple[Push | None, str]:
         delivery_key=key,
         project_id=project.id,
         path=project.path_with_namespace,
-        clone_url=project.git_http_url,
+        clone_url=without_credentials(project.git_http_url),
         # A tag does not move the default branch: refresh whatever it points at.
         commit=event.after if kind == PUSH_HOOK else None,
         ref=event.ref,

@@ -19,6 +19,7 @@ log = logging.getLogger("kg.api")
 STATUS: list[tuple[type[errors.KgError], int]] = [
     (NotAcceptable, 406),
     (errors.NotFound, 404),
+    (errors.BodyTooLarge, 413),
     (errors.InvalidInput, 400),
     (errors.Unauthorized, 401),
     (errors.Forbidden, 403),
@@ -113,7 +114,7 @@ def document(app: FastAPI) -> None:
                 if "422" in responses:
                     responses.pop("422")
                     responses["400"] = problem
-                for code in ("400", "401", "403", "404", "406", "500", "502", "503"):
+                for code in ("400", "401", "403", "404", "406", "413", "429", "500", "502", "503"):
                     if code in responses and not responses[code].get("content"):
                         responses[code] = {
                             **problem,

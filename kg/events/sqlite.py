@@ -22,18 +22,23 @@ from kg.errors import LeaseLost
 from kg.events.base import Job, JobState, ProjectStatus, Push
 from kg.events.batch import GroupCommit
 
-_SCHEMA = """
+# Delivery keys are unique per project: one project's key can never swallow another's event.
+_EVENTS = """
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    delivery_key TEXT NOT NULL UNIQUE,
+    delivery_key TEXT NOT NULL,
     project_id INTEGER NOT NULL,
     kind TEXT NOT NULL,
     ref TEXT NOT NULL,
     commit_sha TEXT,
     received_at REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending'
-);
-CREATE INDEX IF NOT EXISTS events_by_project ON events (project_id, state, id);
+    state TEXT NOT NULL DEFAULT 'pending',
+    UNIQUE (project_id, delivery_key)
+)
+"""
+_EVENTS_INDEX = "CREATE INDEX IF NOT EXISTS events_by_project ON events (project_id, state, id)"
+_SCHEMA_VERSION = 1
+_PROJECTS = """
 CREATE TABLE IF NOT EXISTS projects (
     project_id INTEGER PRIMARY KEY,
     path TEXT NOT NULL,
@@ -52,9 +57,9 @@ CREATE TABLE IF NOT EXISTS projects (
     message TEXT NOT NULL DEFAULT '',
     warnings TEXT NOT NULL DEFAULT '[]',
     updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS projects_due ON projects (state, available_at);
+)
 """
+_PROJECTS_INDEX = "CREATE INDEX IF NOT EXISTS projects_due ON projects (state, available_at)"
 
 _ENQUEUE_PROJECT = """
 INSERT INTO projects (project_id, path, clone_url, default_branch, visibility, target_commit,
@@ -62,8 +67,9 @@ INSERT INTO projects (project_id, path, clone_url, default_branch, visibility, t
 VALUES (:project_id, :path, :clone_url, :default_branch, :visibility, :commit,
         'pending', :due, :event_id, :now)
 ON CONFLICT (project_id) DO UPDATE SET
-    path = excluded.path,
-    clone_url = excluded.clone_url,
+    -- a refresh (a body too large to read) names neither: keep what is known
+    path = CASE WHEN excluded.path = '' THEN projects.path ELSE excluded.path END,
+    clone_url = CASE WHEN excluded.path = '' THEN projects.clone_url ELSE excluded.clone_url END,
     default_branch = excluded.default_branch,
     visibility = excluded.visibility,
     target_commit = excluded.target_commit,
@@ -94,7 +100,25 @@ class SqliteEventLog:
         self.coalesce_seconds = coalesce_seconds
         self._local = threading.local()
         self._batcher = GroupCommit(self._enqueue_batch)
-        self._db().executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Create the tables, or bring a log written by an older kg up to date, in place."""
+        with self._tx() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] >= _SCHEMA_VERSION:
+                return
+            old = db.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()
+            if old is not None:  # version 0: delivery keys unique across projects
+                db.execute("DROP INDEX IF EXISTS events_by_project")
+                db.execute("ALTER TABLE events RENAME TO events_v0")
+            db.execute(_EVENTS)
+            if old is not None:
+                db.execute("INSERT INTO events SELECT * FROM events_v0")
+                db.execute("DROP TABLE events_v0")
+            db.execute(_EVENTS_INDEX)
+            db.execute(_PROJECTS)
+            db.execute(_PROJECTS_INDEX)
+            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)

@@ -3,7 +3,9 @@ from GitLab's `GET /users/:id/projects`, each as the caller may see them."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -96,8 +98,12 @@ def test_state_filter_and_activation_links(world: dict[str, Any]) -> None:
     assert page.headers["Total"] == "4"
 
 
-def test_gitlab_down_still_lists_activated_projects(world: dict[str, Any]) -> None:
-    server = KgServer(world["data"], {"KG_GITLAB_URL": f"http://127.0.0.1:{free_port()}"})
+def test_gitlab_down_still_lists_activated_projects(world: dict[str, Any], tmp_path: Path) -> None:
+    # one kg serve per data directory: a reader-only copy of the world's (its checkpoints)
+    data = tmp_path / "kg"
+    shutil.copytree(world["data"], data, ignore=shutil.ignore_patterns("store", "kg.lock"))
+    down_gitlab = {"KG_GITLAB_URL": f"http://127.0.0.1:{free_port()}", "KG_WORKER_ENABLED": "false"}
+    server = KgServer(data, down_gitlab)
     try:
         url = f"{server.url}/knowledge-graph/users/7/projects"
         assert [p["slug"] for p in httpx.get(url, timeout=60).json()] == ["u7/activated"]

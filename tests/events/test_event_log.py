@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +38,22 @@ def test_a_delivery_is_stored_once(events: EventLog) -> None:
     status = events.status(1)
     assert status is not None
     assert status.events_total == 1
+
+
+def test_a_delivery_key_deduplicates_within_its_project_only(events: EventLog) -> None:
+    assert events.enqueue(push("same-key", project=1)) is True
+    # another project's hook reusing the key is its own event, not a duplicate
+    assert events.enqueue(push("same-key", project=2)) is True
+    assert events.claim("w", 60) is not None
+    assert events.claim("w", 60) is not None
+
+
+def test_a_refresh_keeps_the_known_location(events: EventLog) -> None:
+    events.enqueue(push("k1", commit="1" * 40))
+    events.enqueue(Push(delivery_key="k2", project_id=1, path="", clone_url="", commit=None, kind="refresh"))
+    job = events.claim("w", 60)
+    assert job is not None
+    assert (job.path, job.clone_url, job.commit) == ("g/p1", "git://127.0.0.1/p1", None)
 
 
 def test_many_pushes_coalesce_into_one_job_for_the_newest_commit(events: EventLog) -> None:
@@ -180,3 +197,25 @@ def test_concurrent_enqueues_share_transactions_and_lose_nothing(events: EventLo
     assert results.count(True) == 300
     assert results[-1] is False
     assert sum(s.events_total for s in events.statuses()) == 300
+
+
+def test_a_log_from_before_per_project_keys_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, delivery_key TEXT NOT NULL UNIQUE,
+            project_id INTEGER NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, commit_sha TEXT,
+            received_at REAL NOT NULL, state TEXT NOT NULL DEFAULT 'pending');
+        CREATE INDEX events_by_project ON events (project_id, state, id);
+        INSERT INTO events (delivery_key, project_id, kind, ref, received_at) VALUES ('k', 1, 'push', 'r', 0);
+        """
+    )
+    db.close()
+    log = SqliteEventLog(path)
+    assert log.event_count() == 1
+    assert log.enqueue(push("k", project=1)) is False
+    assert log.enqueue(push("k", project=2)) is True
+    log.close()
+    indexes = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
+    assert ("events_by_project",) in indexes

@@ -45,7 +45,7 @@ def push_hook(
 ) -> httpx.Response:
     body = json.loads(json.dumps(payload))
     body["project"].update(id=project_id, git_http_url=url, path_with_namespace=f"g/p{project_id}")
-    body.update(after=after, checkout_sha=after)
+    body.update(after=after, checkout_sha=after, project_id=project_id)
     with server.client() as client:
         return client.post(
             "/webhooks/events",

@@ -133,10 +133,12 @@ def test_a_bad_or_missing_token_is_refused_without_detail(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        (b"{not json", "body"),
-        (b"\xff\xfe", "body"),
-        (b"[1, 2]", "body"),
-        (json.dumps({"object_kind": "push"}).encode(), "ref"),
+        (b'{"project_id": 15, not json', "body"),
+        (b'{"project_id": 15, "x": "\xff\xfe"}', "body"),
+        (b'[{"project_id": 15}]', "body"),
+        (b'{"project_id": 15' + b', "x": [' * 40 + b"]" * 40 + b"}", "body"),
+        (json.dumps({"object_kind": "push", "project_id": 15}).encode(), "ref"),
+        (b"[1, 2]", "project_id"),
         (None, "project.id"),
         (None, "after"),
     ],
@@ -162,11 +164,25 @@ def test_malformed_payloads_are_400_problems(
     assert stored(settings) == 0
 
 
-def test_a_huge_payload_is_handled(client: TestClient, gitlab_payload: Payload) -> None:
+def test_a_push_too_large_to_read_refreshes_the_default_branch(
+    client: TestClient, gitlab_payload: Payload, settings: Settings
+) -> None:
     body = gitlab_payload("push_event")
-    body["commits"] = body["commits"] * 5000  # ~2 MB
+    body["commits"] = body["commits"] * 5000  # ~2 MB, over KG_HOOK_MAX_BYTES
     r = client.post("/webhooks/events", json=body, headers=headers())
-    assert r.status_code == 202
+    assert (r.status_code, r.json()["status"]) == (202, "accepted")
+    job = SqliteEventLog(settings.event_log_path).claim("t", 10)
+    assert job is not None
+    assert (job.project_id, job.commit) == (15, None)
+
+
+def test_a_large_body_with_a_wrong_token_is_refused(client: TestClient, gitlab_payload: Payload) -> None:
+    body = gitlab_payload("push_event")
+    body["commits"] = body["commits"] * 5000
+    r = client.post("/webhooks/events", json=body, headers=headers(project_id=16))
+    assert r.status_code == 401
+    r = client.post("/webhooks/events", content=b"x" * 2_000_000, headers=headers())
+    assert r.status_code == 413
 
 
 def test_status_of_an_unknown_project(client: TestClient) -> None:
