@@ -62,8 +62,8 @@ def _fail(exc: KgError, code: int = 1) -> typer.Exit:
 def _slug_from(source: str, local: bool) -> str:
     if local:
         return f"local/{Path(source).resolve().name}"
-    path = urlsplit(source).path.strip("/").removesuffix(".git")
-    return "/".join(path.split("/")[-2:]) or "remote/project"
+    segments = urlsplit(source).path.strip("/").removesuffix(".git").split("/")[-2:]
+    return "/".join(["remote", *segments][-2:]) if segments != [""] else "remote/project"
 
 
 @app.command()
@@ -79,6 +79,7 @@ def ingest(
     from kg.pipeline.ingest import ProjectInfo, ingest_repository
     from kg.search import open_index
     from kg.search.documents import index_project
+    from kg.slug import check_slug
     from kg.store import open_store
 
     settings = _settings()
@@ -87,13 +88,26 @@ def ingest(
     local = Path(source).exists()
     slug = project or _slug_from(source, local)
     try:
+        check_slug(slug)
+    except KgError as exc:
+        hint = f"{exc}; name it with --project NAMESPACE/NAME"
+        raise typer.BadParameter(hint, param_hint="--project") from None
+    try:
         if local:
             repo = Path(source).resolve()
         else:
             token = settings.git_token.get_secret_value() if settings.git_token else None
             key = "cli-" + hashlib.sha256(source.encode()).hexdigest()[:16]
+            # the operator names the URL, so more transports than a webhook may use; the
+            # token still goes only to GitLab's origin
+            mirrors = Mirrors(
+                settings.mirrors_dir,
+                token=token,
+                forge_origin=settings.forge_origin,
+                protocols=("http", "https", "git", "ssh"),
+            )
             with console.status(f"fetching {slug}"):
-                repo = Mirrors(settings.mirrors_dir, token=token).sync(key, source)
+                repo = mirrors.sync(key, source)
         store = open_store(settings)
         with Progress(
             TextColumn("{task.description}"),

@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     hook_max_bytes: int = Field(1024 * 1024, ge=4096)
     """Largest webhook body read; GitLab's push payloads are a few KB (20 commits at most)."""
     git_token: SecretStr | None = None
-    """Token for fetching private repositories; sent only to KG_GITLAB_URL's origin."""
+    """Token for fetching private repositories (default: KG_GITLAB_TOKEN); sent only to
+    KG_GITLAB_URL's origin."""
     git_timeout_seconds: float = Field(900.0, gt=0)
     git_allowed_origins: str = ""
     """Comma list of `scheme://host[:port]` a payload's clone URL may name when no GitLab is

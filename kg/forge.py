@@ -15,6 +15,16 @@ from kg.errors import CommandFailed, Forbidden, NotFound, Unauthorized
 
 
 @dataclass(frozen=True)
+class ForgeProject:
+    """What GitLab says a project is: the authority on its path, branch and visibility."""
+
+    id: int
+    path: str
+    default_branch: str
+    visibility: str
+
+
+@dataclass(frozen=True)
 class ProjectAccess:
     """Who may read a project, as GitLab says."""
 
@@ -52,15 +62,15 @@ class GitLab:
         pairs = tuple(sorted((str(m.id), int(m.access_level)) for m in members))
         return ProjectAccess(str(project.visibility), pairs)
 
-    def describe(self, project_id: int) -> dict[str, str]:
-        """path_with_namespace, http_url_to_repo, default_branch and visibility of a project."""
+    def describe(self, project_id: int) -> ForgeProject:
+        """The project's path_with_namespace, default branch and visibility."""
         project = self._project(project_id)
-        return {
-            "path": str(project.path_with_namespace),
-            "clone_url": str(project.http_url_to_repo),
-            "default_branch": str(project.default_branch or "main"),
-            "visibility": str(project.visibility),
-        }
+        return ForgeProject(
+            id=project_id,
+            path=str(project.path_with_namespace),
+            default_branch=str(project.default_branch or "main"),
+            visibility=str(project.visibility),
+        )
 
     def user_projects(self, user_id: str) -> list[dict[str, Any]]:
         """`GET /users/:id/projects`: the projects the user owns that this token may see

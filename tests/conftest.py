@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from kg.config import Settings
+from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo, make_repo
 from tests.fixtures.servers import GitDaemon
 
@@ -46,6 +47,16 @@ def git_daemon(tmp_path: Path) -> Iterator[GitDaemon]:
     daemon = GitDaemon(root)
     yield daemon
     daemon.stop()
+
+
+@pytest.fixture
+def git_http(tmp_path: Path) -> Iterator[GitHttpServer]:
+    """`git http-backend` serving `tmp_path/served` over HTTP on 127.0.0.1, without auth."""
+    root = tmp_path / "served"
+    root.mkdir(exist_ok=True)
+    server = GitHttpServer(root)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

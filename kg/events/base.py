@@ -55,6 +55,8 @@ class ProjectStatus:
     ingested_commit: str | None = None
     next_attempt_at: float | None = None
     warnings: list[str] = field(default_factory=list)
+    visibility: str = "private"
+    """As the newest event said (GitLab, when configured, is asked instead)."""
 
 
 class EventLog(Protocol):

@@ -287,6 +287,7 @@ class SqliteEventLog:
             ingested_commit=row["ingested_commit"],
             next_attempt_at=row["available_at"] if state == "pending" else None,
             warnings=json.loads(row["warnings"]),
+            visibility=row["visibility"],
         )
 
     def status(self, project_id: int) -> ProjectStatus | None:

@@ -1,7 +1,11 @@
 """Bare mirrors of project repositories, one per project, under the data dir.
 
-Credentials reach git through `GIT_CONFIG_*` environment variables (an HTTP header), so
-they never appear in a URL, on a command line, in a log line or in an error message.
+git runs with a protocol allow-list (`GIT_ALLOW_PROTOCOL`), never follows an HTTP redirect,
+and gets `--` before every URL and path, so a URL cannot become an option, a local path
+or a command (`ext::`). Credentials reach git through `GIT_CONFIG_*` environment variables
+(an HTTP header), only when the URL's origin is the forge's, so they never appear in a
+URL, on a command line, in a log line or in an error message, and never leave for another
+host.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from kg.errors import FetchFailed
+from kg.urls import origin, without_credentials
+
+WEB = ("http", "https")
+"""What a webhook's project may be fetched over."""
 
 # What git prints when the remote is reachable but the repository is not there (or not for us):
 # retrying will not help until something changes at the forge, which will send a new event.
 _PERMANENT = re.compile(
     r"not found|does not appear to be a git repository|repository .* does not exist"
-    r"|authentication failed|could not read username|access denied|invalid path",
+    r"|authentication failed|could not read username|access denied|invalid path"
+    r"|transport .* not allowed|unsupported protocol|redirect",
     re.IGNORECASE,
 )
 _CORRUPT = re.compile(
@@ -35,25 +43,28 @@ def redact_url(url: str) -> str:
     >>> redact_url("https://oauth2:s3cret@gitlab.example/g/p.git")
     'https://gitlab.example/g/p.git'
     """
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return without_credentials(url) or "<unparsable URL>"
 
 
-def git_environment(url: str, token: str | None) -> dict[str, str]:
-    """Environment for a git subprocess: never prompt, and authenticate HTTP with `token`."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
-    if token and urlsplit(url).scheme in ("http", "https"):
+def git_environment(url: str, token: str | None, *, forge: str, protocols: tuple[str, ...]) -> dict[str, str]:
+    """Environment for a git subprocess: never prompt, only `protocols`, never redirect, and
+    authenticate with `token` only if `url` is on the `forge` origin."""
+    config = {"http.followRedirects": "false", "core.hooksPath": os.devnull}
+    if token and forge and origin(url) == forge:
         basic = base64.b64encode(f"oauth2:{token}".encode()).decode()
-        env.update(
-            GIT_CONFIG_COUNT="1",
-            GIT_CONFIG_KEY_0="http.extraHeader",
-            GIT_CONFIG_VALUE_0=f"Authorization: Basic {basic}",
-        )
+        config["http.extraHeader"] = f"Authorization: Basic {basic}"
+    env = {
+        **os.environ,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "true",
+        "LC_ALL": "C",
+        "GIT_ALLOW_PROTOCOL": ":".join(protocols),
+        "GIT_PROTOCOL_FROM_USER": "0",
+        "GIT_CONFIG_COUNT": str(len(config)),
+    }
+    for i, (key, value) in enumerate(config.items()):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
     return env
 
 
@@ -64,12 +75,26 @@ def _scrub(text: str, url: str, token: str | None) -> str:
 
 
 class Mirrors:
-    """The bare mirrors kept under one directory."""
+    """The bare mirrors kept under one directory.
 
-    def __init__(self, root: Path, *, token: str | None = None, timeout: float = 900.0) -> None:
+    `token` (kg's own) and a project's stored token are sent only to `forge_origin`
+    (scheme, host and port compared); `protocols` are the only transports git may use.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        token: str | None = None,
+        forge_origin: str = "",
+        timeout: float = 900.0,
+        protocols: tuple[str, ...] = WEB,
+    ) -> None:
         self.root = root
         self._token = token
+        self._forge = forge_origin
         self._timeout = timeout
+        self._protocols = protocols
 
     def path(self, project_id: int | str) -> Path:
         """Where the mirror of a project lives."""
@@ -79,11 +104,12 @@ class Mirrors:
         token = token or self._token
         command = ["git", *args]
         shown = [redact_url(a) if a == url else a for a in command]
+        env = git_environment(url, token, forge=self._forge, protocols=self._protocols)
         try:
             done = subprocess.run(
                 command,
                 cwd=cwd,
-                env=git_environment(url, token),
+                env=env,
                 capture_output=True,
                 timeout=self._timeout,
                 check=False,
@@ -108,7 +134,7 @@ class Mirrors:
         target = self.path(project_id)
         if target.exists():
             try:
-                self._git(["remote", "set-url", "origin", url], url, cwd=target, token=token)
+                self._git(["remote", "set-url", "--", "origin", url], url, cwd=target, token=token)
                 self._git(["fetch", "--prune", "--quiet", "origin"], url, cwd=target, token=token)
                 return target
             except FetchFailed as exc:
@@ -120,7 +146,7 @@ class Mirrors:
         # Clone next to the target and rename, so a killed clone never looks like a mirror.
         staging = Path(tempfile.mkdtemp(prefix=f".{project_id}-", dir=self.root))
         try:
-            self._git(["clone", "--mirror", "--quiet", url, str(staging / "m.git")], url, token=token)
+            self._git(["clone", "--mirror", "--quiet", "--", url, str(staging / "m.git")], url, token=token)
             (staging / "m.git").rename(target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

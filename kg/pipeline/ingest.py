@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from kg.errors import CommandFailed
+from kg.errors import CommandFailed, InvalidInput
 from kg.extract.context import BlobReader, Context
 from kg.extract.tools import tool_extractors
 from kg.extract.walk import walk
@@ -36,6 +36,24 @@ class ProjectInfo:
     def name(self) -> str:
         """The last segment of the slug."""
         return self.slug.rsplit("/", 1)[-1]
+
+
+class ProjectTaken(InvalidInput):
+    """The slug belongs to another project in kg; a hook may only write its own project."""
+
+
+def check_binding(previous: ProjectRecord | None, gitlab_id: int, *, authoritative: bool) -> None:
+    """Refuse to let GitLab project `gitlab_id` write the record `previous` unless it is its own.
+
+    A record made by hand (`kg ingest`, no GitLab id) may be claimed only when GitLab itself
+    says the slug is this project's (`authoritative`), never on a payload's word.
+    """
+    if previous is None or previous.gitlab_id == gitlab_id:
+        return
+    if previous.gitlab_id is None and authoritative:
+        return
+    owner = "a project ingested by hand" if previous.gitlab_id is None else "another GitLab project"
+    raise ProjectTaken(f"the path {previous.slug} belongs to {owner} in kg; this project may not replace it")
 
 
 @dataclass
@@ -107,12 +125,14 @@ def ingest_repository(
     iri = minter.project(project.slug)
     version = f"{EXTRACTOR_VERSION}:{extractors}"
     previous = store.project(iri)
+    # `kg ingest` of a project a hook made keeps it bound to its GitLab id
+    gitlab_id = previous.gitlab_id if previous and project.gitlab_id is None else project.gitlab_id
     record = ProjectRecord(
         iri=iri,
         slug=project.slug,
         name=project.name,
         visibility=project.visibility,
-        gitlab_id=project.gitlab_id,
+        gitlab_id=gitlab_id,
         ingested_commit=head,
         extractor_version=version,
         members=project.members if project.members is not None else previous.members if previous else (),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -9,20 +10,37 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
-from kg.errors import KgError, LeaseLost
+from kg.errors import KgError, LeaseLost, NotFound
 from kg.events import EventLog, Job, open_event_log
-from kg.forge import GitLab
+from kg.forge import GitLab, ProjectAccess
 from kg.iri import Minter
+from kg.pipeline.failures import public_reason
 from kg.pipeline.fetch import Mirrors
-from kg.pipeline.ingest import ProjectInfo, ingest_repository
+from kg.pipeline.ingest import ProjectInfo, check_binding, ingest_repository
+from kg.pipeline.location import LocationRefused, check_clone_url, forge_clone_url
 from kg.search import SearchIndex, open_index
 from kg.search.documents import index_project
+from kg.slug import check_slug
 from kg.store import Store, open_store
 
 log = logging.getLogger("kg.worker")
+_TRANSIENT_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOMEM, errno.EMFILE, errno.ENFILE}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one job ingests, and whether GitLab (not a payload) said so."""
+
+    slug: str
+    clone_url: str
+    default_branch: str
+    visibility: str
+    members: tuple[tuple[str, int], ...] | None
+    authoritative: bool
 
 
 def backoff(settings: Settings, attempt: int) -> float:
@@ -48,8 +66,15 @@ class Worker:
         self.index = index
         self.vault = vault
         self.minter = Minter(settings.base_iri)
-        token = settings.git_token.get_secret_value() if settings.git_token else None
-        self.mirrors = Mirrors(settings.mirrors_dir, token=token, timeout=settings.git_timeout_seconds)
+        # kg's GitLab token can clone too (scope read_repository): one token is enough
+        own = settings.git_token or settings.gitlab_token
+        token = own.get_secret_value() if own else None
+        self.mirrors = Mirrors(
+            settings.mirrors_dir,
+            token=token,
+            forge_origin=settings.forge_origin,
+            timeout=settings.git_timeout_seconds,
+        )
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     @contextmanager
@@ -81,22 +106,22 @@ class Worker:
         try:
             with self._heartbeat(job):
                 token = self.vault.get(job.project_id) if self.vault else None
-                repo = self.mirrors.sync(job.project_id, job.clone_url, token)
-                visibility, members, notes = self._access(job.project_id, job.visibility, token)
+                target = self._target(job, token)
+                previous = self.store.project(self.minter.project(target.slug))
+                check_binding(previous, job.project_id, authoritative=target.authoritative)
+                repo = self.mirrors.sync(job.project_id, target.clone_url, token)
                 result = ingest_repository(
                     self.store,
                     self.minter,
                     repo,
-                    ProjectInfo(job.path, visibility, job.project_id, members),
+                    ProjectInfo(target.slug, target.visibility, job.project_id, target.members),
                     commit=job.commit,
-                    branch=job.default_branch,
+                    branch=target.default_branch,
                     workdir=self.settings.data_dir / "tmp",
                     extractors=self.settings.extractors,
                 )
             index_project(self.index, self.store, result.record)
-            self.events.complete(
-                job, commit=result.record.ingested_commit or "", warnings=notes + result.warnings
-            )
+            self.events.complete(job, commit=result.record.ingested_commit or "", warnings=result.warnings)
             log.info(
                 "job done",
                 extra={
@@ -110,30 +135,38 @@ class Worker:
         except LeaseLost:
             log.warning("job abandoned: lease lost", extra=extra)
         except KgError as exc:
-            self._settle(job, exc, str(exc), exc.recoverable)
+            self._settle(job, exc, exc.recoverable)
+        except OSError as exc:  # a full disk heals when space is freed: try again later
+            log.exception("job failed on a file", extra=extra)
+            self._settle(job, exc, exc.errno in _TRANSIENT_OS_ERRORS)
         except Exception as exc:  # an unexpected bug must not kill the worker loop
             log.exception("job crashed", extra=extra)
-            self._settle(job, exc, f"internal error: {type(exc).__name__}: {exc}", True)
+            self._settle(job, exc, True)
 
     def _gitlab(self, token: str | None) -> GitLab | None:
-        own = self.settings.gitlab_token.get_secret_value() if self.settings.gitlab_token else None
-        if not self.settings.gitlab_url or not (own or token):
+        """GitLab as kg asks it: with kg's own token, the project's stored one, or anonymously."""
+        if not self.settings.gitlab_url:
             return None
-        return GitLab(self.settings.gitlab_url, own or token or "")
+        own = self.settings.gitlab_token.get_secret_value() if self.settings.gitlab_token else None
+        return GitLab(self.settings.gitlab_url, own or token)
 
-    def _access(
-        self, project_id: int, visibility: str, token: str | None
-    ) -> tuple[str, tuple[tuple[str, int], ...] | None, list[str]]:
-        """Visibility and members from GitLab; the push's visibility (members kept) without it."""
+    def _target(self, job: Job, token: str | None) -> Target:
+        """What to ingest: from GitLab by the project's id when it is configured (the payload
+        is not trusted for path, visibility or location), else from the payload, checked."""
         forge = self._gitlab(token)
         if forge is None:
-            return visibility, None, []
+            if not job.path:
+                raise LocationRefused("no repository location is known for this project yet")
+            url = check_clone_url(job.clone_url, self.settings.allowed_origins)
+            return Target(check_slug(job.path), url, job.default_branch, job.visibility, None, False)
         try:
-            access = forge.access(project_id)
-        except KgError as exc:
-            # The push payload said the visibility; the members recorded before stay.
-            return visibility, None, [f"[gitlab] members not refreshed: {exc}"]
-        return access.visibility, access.members, []
+            project = forge.describe(job.project_id)
+            access = forge.access(job.project_id)
+        except NotFound:
+            raise LocationRefused(f"GitLab does not show project {job.project_id} to kg") from None
+        slug = check_slug(project.path)
+        url = forge_clone_url(self.settings.gitlab_url, slug)
+        return Target(slug, url, project.default_branch, access.visibility, access.members, True)
 
     def refresh_access(self) -> int:
         """Read every GitLab project's visibility and members again; returns how many changed."""
@@ -147,6 +180,9 @@ class Worker:
                 continue
             try:
                 access = forge.access(record.gitlab_id)
+            except NotFound:
+                # GitLab no longer shows it to kg: nobody but its recorded members may read it
+                access = ProjectAccess("private", record.members)
             except KgError as exc:
                 log.warning("access refresh failed", extra={"project": record.slug, "error": str(exc)})
                 continue
@@ -158,8 +194,9 @@ class Worker:
                 changed += 1
         return changed
 
-    def _settle(self, job: Job, exc: BaseException, reason: str, recoverable: bool) -> None:
-        extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt}
+    def _settle(self, job: Job, exc: BaseException, recoverable: bool) -> None:
+        extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt, "error": str(exc)}
+        reason = public_reason(exc)
         try:
             if recoverable and job.attempt < self.settings.max_attempts:
                 delay = backoff(self.settings, job.attempt)

@@ -109,6 +109,10 @@ class SearchIndex(Protocol):
         """A project's access entry, or None."""
         ...
 
+    def projects_of(self, gitlab_id: int) -> list[ProjectEntry]:
+        """The indexed projects (slugs) one GitLab project has had."""
+        ...
+
     def projects(self) -> list[ProjectEntry]:
         """Every indexed project."""
         ...

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS projects (
     slug TEXT PRIMARY KEY, iri TEXT NOT NULL, graph TEXT NOT NULL, visibility TEXT NOT NULL,
     namespace TEXT NOT NULL, gitlab_id INTEGER
 );
+CREATE INDEX IF NOT EXISTS projects_by_gitlab_id ON projects (gitlab_id);
 CREATE TABLE IF NOT EXISTS members (
     slug TEXT NOT NULL, user TEXT NOT NULL, level INTEGER NOT NULL, PRIMARY KEY (slug, user)
 );
@@ -189,6 +190,10 @@ class SqliteIndex:
     def project(self, slug: str) -> ProjectEntry | None:
         row = self._db().execute("SELECT * FROM projects WHERE slug = ?", (slug,)).fetchone()
         return None if row is None else self._entry(row)
+
+    def projects_of(self, gitlab_id: int) -> list[ProjectEntry]:
+        rows = self._db().execute("SELECT * FROM projects WHERE gitlab_id = ?", (gitlab_id,)).fetchall()
+        return self._entries(rows)
 
     def projects(self) -> list[ProjectEntry]:
         """Every indexed project."""

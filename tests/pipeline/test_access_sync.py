@@ -13,6 +13,7 @@ from kg.pipeline.worker import Worker
 from kg.search import Access, SearchQuery, open_index
 from kg.sparql.engine import QueryRequest, Snapshot
 from kg.store import open_store
+from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.identity import IdentityServer
 from tests.fixtures.servers import free_port
@@ -26,23 +27,29 @@ def test_members_come_from_gitlab_and_are_refreshed(
     identity.gitlab_user("kg-admin", 1)
     identity.admins.add(1)
     identity.gitlab_project(42, "climate/rain", "private", {7: 40})
+    identity.gitlab_repository(42, repo.path)
     settings = settings.model_copy(update={"gitlab_url": identity.url, "gitlab_token": SecretStr("kg-admin")})
     events, store, index = open_event_log(settings), open_store(settings), open_index(settings)
     worker = Worker(settings, events, store, index)
-    # the push says public; GitLab, asked by the worker, says private
+    # the push says public, another path and another place; GitLab, asked by the worker,
+    # says where it is, what it is called and that it is private
     events.enqueue(
         Push(
             delivery_key="k",
             project_id=42,
-            path="climate/rain",
-            clone_url=str(repo.path),
+            path="somebody/else",
+            clone_url="http://127.0.0.1:9/elsewhere.git",
             commit=None,
             visibility="public",
         )
     )
     assert worker.run_once()
     (record,) = store.projects()
-    assert (record.visibility, record.members) == ("private", (("7", 40),))
+    assert (record.slug, record.visibility, record.members) == ("climate/rain", "private", (("7", 40),))
+    # fetched from GitLab's own URL for the project, with kg's token
+    assert identity.git_seen and all(
+        path.startswith("/climate/rain.git/") and token == "kg-admin" for path, token in identity.git_seen
+    )
     entry = index.project("climate/rain")
     assert entry is not None and entry.readable_by(Access("7")) and not entry.readable_by(Access("8"))
     assert index.search(SearchQuery(text="rain"), Access("8")).total == 0
@@ -74,13 +81,18 @@ def commits_seen(settings: Settings, access: Access) -> int:
     return int(answer.body.decode().split()[1])
 
 
-def test_gitlab_down_keeps_the_recorded_members(
-    settings: Settings, git_repo: Callable[[str], GitRepo]
+def test_gitlab_down_publishes_nothing_on_the_payloads_word(
+    settings: Settings, git_repo: Callable[[str], GitRepo], git_http: GitHttpServer
 ) -> None:
     repo = git_repo("rain")
     repo.commit({"a.txt": "1"}, "first")
+    url = git_http.publish(repo.path, "rain.git")
     settings = settings.model_copy(
-        update={"gitlab_url": f"http://127.0.0.1:{free_port()}", "gitlab_token": SecretStr("kg-admin")}
+        update={
+            "gitlab_url": f"http://127.0.0.1:{free_port()}",
+            "gitlab_token": SecretStr("kg-admin"),
+            "git_allowed_origins": git_http.origin,
+        }
     )
     events, store, index = open_event_log(settings), open_store(settings), open_index(settings)
     events.enqueue(
@@ -88,13 +100,14 @@ def test_gitlab_down_keeps_the_recorded_members(
             delivery_key="k",
             project_id=42,
             path="climate/rain",
-            clone_url=str(repo.path),
+            clone_url=url,
             commit=None,
-            visibility="internal",
+            visibility="public",
         )
     )
     assert Worker(settings, events, store, index).run_once()
     status = events.status(42)
-    assert status is not None and status.state == "idle"
-    assert any("[gitlab] members not refreshed" in w for w in status.warnings)
-    assert store.projects()[0].visibility == "internal"
+    assert status is not None and status.state == "pending"  # retried later
+    assert "GitLab could not be asked" in status.message
+    assert store.projects() == []
+    assert git_http.seen == []  # nothing fetched from where the payload said

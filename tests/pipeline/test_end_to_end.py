@@ -1,4 +1,4 @@
-"""Webhook → clone over git:// → graph → SPARQL, against a real `kg serve` process."""
+"""Webhook → clone over HTTP (git http-backend) → graph → SPARQL, against a real `kg serve`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo
-from tests.fixtures.servers import GitDaemon, KgServer, kg_env
+from tests.fixtures.servers import KgServer, kg_env
 from webhooks.tokens import hook_token
 
 COMMITS = (
@@ -25,19 +26,11 @@ COMMITS = (
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[KgServer]:
-    s = KgServer(tmp_path / "kg", {"KG_MAX_ATTEMPTS": "2", "KG_SPARQL_WORKERS": "1"})
+def server(tmp_path: Path, git_http: GitHttpServer) -> Iterator[KgServer]:
+    env = {"KG_MAX_ATTEMPTS": "2", "KG_SPARQL_WORKERS": "1", "KG_GIT_ALLOWED_ORIGINS": git_http.origin}
+    s = KgServer(tmp_path / "kg", env)
     yield s
     s.stop()
-
-
-def publish(work: GitRepo, daemon: GitDaemon, name: str, *, force: bool = False) -> str:
-    """Push the work repository's main to the bare repository the daemon serves."""
-    bare = daemon.root / name
-    if not bare.exists():
-        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
-    work.git("push", "-q", *(["--force"] if force else []), str(bare), "main")
-    return daemon.url(name)
 
 
 def push_hook(
@@ -79,14 +72,14 @@ def commits_in_graph(server: KgServer) -> int:
 
 def test_push_to_graph_to_sparql(
     server: KgServer,
-    git_daemon: GitDaemon,
+    git_http: GitHttpServer,
     git_repo: Callable[[str], GitRepo],
     gitlab_payload: Callable[[str], dict[str, Any]],
 ) -> None:
     work = git_repo("work")
     for i in range(5):
         work.commit({f"f{i}.txt": f"{i}\n", "shared.txt": f"v{i}\n"}, f"commit {i}")
-    url = publish(work, git_daemon, "p1.git")
+    url = git_http.publish(work.path, "p1.git")
     payload = gitlab_payload("push_event")
 
     assert push_hook(server, payload, 1, url, work.head(), "d1").status_code == 202
@@ -97,7 +90,7 @@ def test_push_to_graph_to_sparql(
     # An incremental push: only the new commits are extracted.
     for i in range(3):
         work.commit({"shared.txt": f"w{i}\n"}, f"more {i}")
-    publish(work, git_daemon, "p1.git")
+    git_http.publish(work.path, "p1.git")
     assert push_hook(server, payload, 1, url, work.head(), "d2").status_code == 202
     status = wait_status(server, 1, "success")
     assert status["progress"] == {"done": 2, "total": 2, "percentage": 100.0}
@@ -107,7 +100,7 @@ def test_push_to_graph_to_sparql(
     # History rewritten by a force-push: the graph is rebuilt without the dropped commits.
     work.git("reset", "-q", "--hard", "HEAD~4")
     work.commit({"new.txt": "n\n"}, "rewritten")
-    publish(work, git_daemon, "p1.git", force=True)
+    git_http.publish(work.path, "p1.git")
     assert push_hook(server, payload, 1, url, work.head(), "d3").status_code == 202
     wait_status(server, 1, "success")
     assert commits_in_graph(server) == 5
@@ -115,16 +108,17 @@ def test_push_to_graph_to_sparql(
 
 def test_fifty_pushes_are_ingested_as_one_job(
     tmp_path: Path,
-    git_daemon: GitDaemon,
+    git_http: GitHttpServer,
     git_repo: Callable[[str], GitRepo],
     gitlab_payload: Callable[[str], dict[str, Any]],
 ) -> None:
     work = git_repo("many")
     shas = [work.commit({"a.txt": f"{i}\n"}, f"c{i}") for i in range(3)]
-    url = publish(work, git_daemon, "p2.git")
+    url = git_http.publish(work.path, "p2.git")
     data = tmp_path / "kg50"
     # The API alone first: all 50 pushes are stored before any worker runs.
-    api = KgServer(data, {"KG_WORKER_ENABLED": "false", "KG_SPARQL_WORKERS": "1"})
+    allowed = {"KG_GIT_ALLOWED_ORIGINS": git_http.origin}
+    api = KgServer(data, {"KG_WORKER_ENABLED": "false", "KG_SPARQL_WORKERS": "1", **allowed})
     try:
         payload = gitlab_payload("push_event")
         for i in range(49):
@@ -134,7 +128,7 @@ def test_fifty_pushes_are_ingested_as_one_job(
         with log.open("wb") as out:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "kg", "worker"],
-                env=kg_env(data),
+                env=kg_env(data, **allowed),
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -154,21 +148,23 @@ def test_fifty_pushes_are_ingested_as_one_job(
 
 def test_failures_are_recorded_and_the_service_stays_up(
     server: KgServer,
-    git_daemon: GitDaemon,
+    git_http: GitHttpServer,
     git_repo: Callable[[str], GitRepo],
     gitlab_payload: Callable[[str], dict[str, Any]],
 ) -> None:
     payload = gitlab_payload("push_event")
-    missing = git_daemon.url("does-not-exist.git")
+    missing = git_http.url("does-not-exist.git")
     assert push_hook(server, payload, 3, missing, "a" * 40, "m1").status_code == 202
     status = wait_status(server, 3, "failure")
-    assert "not exported" in status["details"]["message"] or "not found" in status["details"]["message"]
+    assert status["details"]["message"] == (
+        "fetching the repository failed: the forge has no such repository (or not for kg)"
+    )
 
     # A repository whose objects are corrupt on the server side.
     work = git_repo("corrupt")
     work.commit({"a.txt": "hello\n" * 100}, "one")
-    url = publish(work, git_daemon, "corrupt.git")
-    objects = git_daemon.root / "corrupt.git" / "objects"
+    url = git_http.publish(work.path, "corrupt.git")
+    objects = git_http.root / "corrupt.git" / "objects"
     for obj in objects.glob("??/*"):
         obj.chmod(0o644)
         obj.write_bytes(b"garbage")
@@ -178,4 +174,4 @@ def test_failures_are_recorded_and_the_service_stays_up(
 
     with server.client() as client:
         assert client.get("/health").json()["status"] == "ok"
-    shutil.rmtree(git_daemon.root / "corrupt.git")
+    shutil.rmtree(git_http.root / "corrupt.git")

@@ -10,10 +10,13 @@ from kg.pipeline.worker import Worker
 from kg.search import open_index
 from kg.status import status_document
 from kg.store import open_store
+from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo
 
 
-def test_warnings_reach_the_status(settings: Settings, git_repo: Callable[[str], GitRepo]) -> None:
+def test_warnings_reach_the_status(
+    settings: Settings, git_repo: Callable[[str], GitRepo], git_http: GitHttpServer
+) -> None:
     repo = git_repo("broken")
     repo.commit(
         {"dvc.lock": "stages: [", "ro-crate-metadata.json": "{", "ok.txt": "fine"},
@@ -21,11 +24,11 @@ def test_warnings_reach_the_status(settings: Settings, git_repo: Callable[[str],
     )
     bad = repo.head()
     repo.commit({"more.txt": "x"}, "more")
+    settings = settings.model_copy(update={"git_allowed_origins": git_http.origin})
     events = open_event_log(settings)
     store = open_store(settings)
-    events.enqueue(
-        Push(delivery_key="k", project_id=5, path="g/broken", clone_url=str(repo.path), commit=None)
-    )
+    url = git_http.publish(repo.path, "broken.git")
+    events.enqueue(Push(delivery_key="k", project_id=5, path="g/broken", clone_url=url, commit=None))
     assert Worker(settings, events, store, open_index(settings)).run_once()
     document = status_document(events.status(5))
     assert document["details"]["status"] == "success"

@@ -19,6 +19,7 @@ from kg.events.sqlite import SqliteEventLog
 from kg.iri import Minter
 from kg.pipeline.ingest import ProjectInfo, ingest_repository
 from kg.store import open_store
+from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.servers import kg_env
 from tests.fixtures.synthetic import synthetic_repo
 
@@ -54,15 +55,16 @@ def project_triples(data: Path) -> tuple[str | None, set[ox.Triple]]:
     return record.ingested_commit, {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
 
 
-def test_sigkill_mid_ingest(tmp_path: Path) -> None:
-    small = synthetic_repo(tmp_path / "small.git", 20, seed=1)
-    big = synthetic_repo(tmp_path / "big.git", 6000, seed=2)  # another history: a full rebuild
+def test_sigkill_mid_ingest(tmp_path: Path, git_http: GitHttpServer) -> None:
+    small = synthetic_repo(git_http.root / "small.git", 20, seed=1)
+    big = synthetic_repo(git_http.root / "big.git", 6000, seed=2)  # another history: a full rebuild
     data = tmp_path / "kg"
     events = SqliteEventLog(data / "events.sqlite")
     log = (tmp_path / "worker.log").open("ab")
 
-    def push(key: str, url: Path) -> None:
-        events.enqueue(Push(delivery_key=key, project_id=9, path=SLUG, clone_url=str(url), commit=None))
+    def push(key: str, repo: Path) -> None:
+        url = git_http.url(repo.name)
+        events.enqueue(Push(delivery_key=key, project_id=9, path=SLUG, clone_url=url, commit=None))
 
     def state() -> str:
         status = events.status(9)
@@ -70,7 +72,7 @@ def test_sigkill_mid_ingest(tmp_path: Path) -> None:
 
     # 1. A first, complete ingest.
     push("first", small)
-    worker = run_worker(data, log)
+    worker = run_worker(data, log, KG_GIT_ALLOWED_ORIGINS=git_http.origin)
     wait_for(lambda: state() == "idle")
     worker.terminate()
     assert worker.wait(20) == 0
@@ -78,7 +80,7 @@ def test_sigkill_mid_ingest(tmp_path: Path) -> None:
 
     # 2. A second push; the worker is killed while it extracts and loads.
     push("second", big)
-    worker = run_worker(data, log, KG_WORKER_LEASE_SECONDS="3")
+    worker = run_worker(data, log, KG_WORKER_LEASE_SECONDS="3", KG_GIT_ALLOWED_ORIGINS=git_http.origin)
     work = data / "tmp"
     wait_for(lambda: any(p.stat().st_size > 0 for p in work.glob("*.nt")) if work.exists() else False)
     os.kill(worker.pid, signal.SIGKILL)
@@ -88,7 +90,7 @@ def test_sigkill_mid_ingest(tmp_path: Path) -> None:
 
     # 3. A new worker cannot take the job until the lease expires, then finishes it.
     killed_at = time.monotonic()
-    worker = run_worker(data, log, KG_WORKER_LEASE_SECONDS="3")
+    worker = run_worker(data, log, KG_WORKER_LEASE_SECONDS="3", KG_GIT_ALLOWED_ORIGINS=git_http.origin)
     wait_for(lambda: state() == "idle")
     assert time.monotonic() - killed_at > 1.5
     worker.terminate()

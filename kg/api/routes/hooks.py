@@ -20,6 +20,7 @@ from kg.config import Settings
 from kg.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from kg.events import EventLog, Push
 from kg.forge import GitLab
+from kg.pipeline.location import forge_clone_url
 from kg.search import Access
 from webhooks.tokens import hook_token
 
@@ -67,12 +68,12 @@ async def create_hook(
         Push(
             delivery_key=f"activation:{project_id}:{time.time_ns()}",
             project_id=project_id,
-            path=project["path"],
-            clone_url=project["clone_url"],
+            path=project.path,
+            clone_url=forge_clone_url(config.gitlab_url, project.path),
             commit=None,
             kind="activation",
-            default_branch=project["default_branch"],
-            visibility=project["visibility"],
+            default_branch=project.default_branch,
+            visibility=project.visibility,
         )
     )
     message = "Hook created" if created else "Hook already existed"
