@@ -6,6 +6,7 @@
     │   └── BodyTooLarge       a request body over its size limit
     ├── Unauthorized           missing or wrong credentials
     ├── Forbidden              allowed to know, not allowed to do (e.g. SPARQL update)
+    ├── TooManyRequests        a caller is over its share; retry after a while
     ├── LeaseLost              a worker's claim on a job was taken over by another worker
     ├── StoreBusy              the embedded store is open read-write by another process
     ├── CommandFailed          an external command (git) failed: command, exit code, stderr
@@ -60,6 +61,16 @@ class Unauthorized(KgError):
 
 class Forbidden(KgError):
     """The caller may not do this."""
+
+
+class TooManyRequests(KgError):
+    """The caller is over its share (of queries, of token checks); `retry_after` seconds."""
+
+    recoverable = True
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class LeaseLost(KgError):

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from kg import __version__
 from kg.api import problems
+from kg.api.limits import ParameterLimit
 from kg.api.routes import (
     datasets,
     entities,
@@ -29,6 +30,7 @@ from kg.events import open_event_log
 from kg.pipeline.supervisor import WorkerProcess
 from kg.scheduler import start_scheduler
 from kg.search import open_index
+from kg.sparql.admission import Admission
 from kg.sparql.pool import QueryPool
 from webhooks import receiver
 
@@ -40,7 +42,13 @@ def make_callers(settings: Settings) -> Callers:
         if settings.oidc_issuer
         else None
     )
-    gitlab = GitLabUsers(settings.gitlab_url, settings.auth_cache_seconds) if settings.gitlab_url else None
+    gitlab = (
+        GitLabUsers(
+            settings.gitlab_url, settings.auth_cache_seconds, per_minute=settings.auth_lookups_per_minute
+        )
+        if settings.gitlab_url
+        else None
+    )
     return Callers(oidc, gitlab)
 
 
@@ -61,6 +69,12 @@ def create_app(settings: Settings) -> FastAPI:
             size=settings.sparql_workers,
             timeout=settings.sparql_timeout_seconds,
             max_bytes=settings.sparql_max_result_bytes,
+            memory_bytes=settings.sparql_max_memory_mb << 20,
+        )
+        app.state.admission = Admission(
+            per_caller=settings.sparql_per_caller,
+            anonymous=settings.anonymous_query_slots,
+            timeout=settings.sparql_timeout_seconds,
         )
         worker = WorkerProcess(settings) if settings.worker_enabled else None
         app.state.worker = worker
@@ -85,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         openapi_url="/spec.json",
     )
+    app.add_middleware(ParameterLimit)
     problems.install(app)
     problems.document(app)
     app.include_router(ops.router)

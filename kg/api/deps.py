@@ -9,6 +9,8 @@ from kg.auth.callers import Callers
 from kg.config import Settings
 from kg.events import EventLog
 from kg.search import Access, SearchIndex
+from kg.sparql.admission import Admission, Caller
+from kg.sparql.engine import Answer, LineageRequest, QueryRequest
 from kg.sparql.pool import QueryPool
 
 
@@ -30,6 +32,15 @@ async def query_pool(request: Request) -> QueryPool:
     return value
 
 
+async def run_query(request: Request, pool: QueryPool, query: QueryRequest | LineageRequest) -> Answer:
+    """Answer a query in a query process, charged to the caller's share (see `Admission`)."""
+    admission: Admission = request.app.state.admission
+    address = request.client.host if request.client else None
+    # `caller` (a dependency of every route that queries) put the user there
+    async with admission.slot(Caller.of(getattr(request.state, "user", None), address)):
+        return await run_in_threadpool(pool.execute, query)
+
+
 async def search_index(request: Request) -> SearchIndex:
     """The app's search index."""
     value: SearchIndex = request.app.state.index
@@ -39,8 +50,11 @@ async def search_index(request: Request) -> SearchIndex:
 async def caller(request: Request) -> Access:
     """Who is calling (anonymous without a token); an invalid token is 401."""
     callers: Callers = request.app.state.callers
+    address = request.client.host if request.client else None
     # GitLab may be asked: off the event loop.
-    return await run_in_threadpool(callers.identify, dict(request.headers))
+    access = await run_in_threadpool(callers.identify, dict(request.headers), address)
+    request.state.user = access.user
+    return access
 
 
 def gitlab_token(request: Request) -> tuple[str, bool] | None:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from kg import errors
+from kg.pipeline.failures import public_reason
 from kg.sparql.negotiation import NotAcceptable
 
 log = logging.getLogger("kg.api")
@@ -23,6 +24,7 @@ STATUS: list[tuple[type[errors.KgError], int]] = [
     (errors.InvalidInput, 400),
     (errors.Unauthorized, 401),
     (errors.Forbidden, 403),
+    (errors.TooManyRequests, 429),
     (errors.QuerySyntaxError, 400),
     (errors.QueryTooLarge, 422),
     (errors.QueryTimeout, 503),
@@ -53,12 +55,25 @@ async def _kg_error(request: Request, exc: Exception) -> JSONResponse:
     title = type(exc).__name__
     if isinstance(exc, errors.Unauthorized):
         return problem(401, "Unauthorized")  # never say why
+    if isinstance(exc, errors.TooManyRequests):
+        response = problem(429, "TooManyRequests", str(exc))
+        response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        return response
     if status >= 500:
         log.warning("request failed", extra={"path": request.url.path, "error": str(exc)})
     extra: dict[str, object] = {}
     if isinstance(exc, errors.InvalidInput) and exc.field:
         extra["parameter"] = exc.field
-    return problem(status, title, str(exc), **extra)
+    return problem(status, title, _detail(exc), **extra)
+
+
+def _detail(exc: errors.KgError) -> str:
+    """What the caller is told: kg's own words, never what a remote said or a server path."""
+    if isinstance(exc, errors.CommandFailed):
+        return public_reason(exc)
+    if isinstance(exc, errors.StoreBusy):
+        return "the store is busy; try again shortly"
+    return str(exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

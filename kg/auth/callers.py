@@ -21,8 +21,8 @@ class Callers:
         self.oidc = oidc
         self.gitlab = gitlab
 
-    def identify(self, headers: Mapping[str, str]) -> Access:
-        """The caller of a request with these headers."""
+    def identify(self, headers: Mapping[str, str], source: str | None = None) -> Access:
+        """The caller of a request with these headers, from the client address `source`."""
         authorization = headers.get("authorization", "")
         private = headers.get("private-token", "")
         if authorization:
@@ -33,10 +33,10 @@ class Callers:
             if _looks_like_jwt(token) and self.oidc is not None:
                 return Access(self.oidc.user(token))
             if self.gitlab is not None:
-                return Access(self.gitlab.user(token, bearer=True))
+                return Access(self.gitlab.user(token, bearer=True, source=source))
             raise Unauthorized()
         if private:
             if self.gitlab is None:
                 raise Unauthorized()
-            return Access(self.gitlab.user(private.strip(), bearer=False))
+            return Access(self.gitlab.user(private.strip(), bearer=False, source=source))
         return Access()

@@ -21,6 +21,7 @@ from kg.errors import Unauthorized
 # A token with an unknown key id refetches the JWKS at most this often: rotation is seen
 # quickly, and a flood of made-up key ids cannot make us hammer the issuer.
 REFETCH_INTERVAL = 10.0
+MAX_TOKEN = 16 * 1024
 
 
 class OidcVerifier:
@@ -63,11 +64,16 @@ class OidcVerifier:
 
     def user(self, token: str) -> str:
         """The token's user id; raises `Unauthorized` for anything not valid now."""
+        if len(token) > MAX_TOKEN:
+            raise Unauthorized()
         try:
             header = jws.extract_compact(token.encode()).protected
         except (JoseError, ValueError) as exc:
             raise Unauthorized() from exc
-        if self._keys is None or header.get("kid") not in self._key_ids():
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise Unauthorized()  # a key id is a string; anything else is not Keycloak's
+        if self._keys is None or kid not in self._key_ids():
             try:
                 self._refresh()
             except (httpx.HTTPError, KeyError, ValueError) as exc:

@@ -13,10 +13,10 @@ from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
-from kg.errors import Forbidden, QuerySyntaxError, QueryTooLarge
+from kg.errors import QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
 from kg.search import Access
-from kg.sparql.dataset import Dataset, scan
+from kg.sparql.dataset import Dataset, read_only
 from kg.sparql.negotiation import choose, parse_accept
 from kg.sparql.readable import Readable, readable
 from kg.store import ProjectRecord
@@ -156,9 +156,7 @@ class Snapshot:
 
     def execute(self, request: QueryRequest) -> Answer:
         """Run the query and serialize its result as negotiated."""
-        is_update, named_in_query = scan(request.query)
-        if is_update:
-            raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
+        named_in_query = read_only(request.query)
         for attempt in range(_RETRIES):
             try:
                 return self._execute(request, named_in_query)

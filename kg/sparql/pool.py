@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from kg.confined import confine, last_words_file, out_of_memory, read_last_words
 from kg.errors import (
     Forbidden,
     InvalidInput,
@@ -35,13 +36,17 @@ from kg.sparql.negotiation import NotAcceptable
 
 log = logging.getLogger("kg.sparql")
 
+_OUT_OF_MEMORY = "the query needed more than {} MB of memory (KG_SPARQL_MAX_MEMORY_MB); narrow it down"
 _ERRORS: dict[str, type[KgError]] = {
     cls.__name__: cls
     for cls in (QuerySyntaxError, QueryTooLarge, Forbidden, InvalidInput, NotAcceptable, QueryError)
 }
 
 
-def _serve(conn: Connection, path: str, base_iri: str, max_bytes: int) -> None:
+def _serve(
+    conn: Connection, path: str, base_iri: str, max_bytes: int, memory_bytes: int, last_words: str
+) -> None:
+    confine(memory_bytes, Path(last_words))
     snapshot = Snapshot(Path(path), Minter(base_iri), max_bytes)
     while True:
         try:
@@ -57,26 +62,44 @@ def _serve(conn: Connection, path: str, base_iri: str, max_bytes: int) -> None:
             conn.send(("notfound", exc.kind, exc.key))
         except KgError as exc:
             conn.send(("error", type(exc).__name__, str(exc)))
+        except MemoryError:
+            conn.send(("error", "QueryTooLarge", _OUT_OF_MEMORY.format(memory_bytes >> 20)))
+        except OSError:  # its text names files of the server
+            log.exception("query failed reading the store")
+            conn.send(("error", "QueryError", "the store could not be read; try again"))
         except Exception as exc:  # report, and keep serving: the next query may be fine
-            conn.send(("error", "QueryError", f"{type(exc).__name__}: {exc}"))
+            log.exception("query failed")
+            conn.send(("error", "QueryError", f"the query failed ({type(exc).__name__})"))
 
 
 @dataclass(eq=False)
 class _QueryProcess:
     process: BaseProcess
     conn: Connection
+    last_words: Path
 
     def kill(self) -> None:
         self.process.kill()
         self.process.join(5)
         self.conn.close()
+        self.last_words.unlink(missing_ok=True)
 
 
 class QueryPool:
     """A fixed number of query processes over the embedded store at `path`."""
 
-    def __init__(self, path: Path, base_iri: str, *, size: int, timeout: float, max_bytes: int) -> None:
-        self._args = (str(path), base_iri, max_bytes)
+    def __init__(
+        self,
+        path: Path,
+        base_iri: str,
+        *,
+        size: int,
+        timeout: float,
+        max_bytes: int,
+        memory_bytes: int = 1 << 30,
+    ) -> None:
+        self._args = (str(path), base_iri, max_bytes, memory_bytes)
+        self.memory_bytes = memory_bytes
         self.timeout = timeout
         self._context = mp.get_context("spawn")
         self._idle: queue.Queue[_QueryProcess] = queue.Queue()
@@ -87,12 +110,13 @@ class QueryPool:
 
     def _start(self) -> _QueryProcess:
         parent, child = self._context.Pipe()
+        last_words = last_words_file()
         process = self._context.Process(
-            target=_serve, args=(child, *self._args), name="kg-query", daemon=True
+            target=_serve, args=(child, *self._args, str(last_words)), name="kg-query", daemon=True
         )
         process.start()
         child.close()
-        worker = _QueryProcess(process, parent)
+        worker = _QueryProcess(process, parent, last_words)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -120,7 +144,12 @@ class QueryPool:
             try:
                 reply = worker.conn.recv()
             except (EOFError, OSError):
-                log.error("query process died", extra={"exitcode": worker.process.exitcode})
+                worker.process.join(5)
+                exitcode = worker.process.exitcode
+                words = read_last_words(worker.last_words)
+                log.error("query process died", extra={"exitcode": exitcode, "said": words[-500:]})
+                if out_of_memory(exitcode, words):
+                    raise QueryTooLarge(_OUT_OF_MEMORY.format(self.memory_bytes >> 20)) from None
                 raise QueryCrashed("the query engine crashed on this query") from None
             healthy = True
         finally:

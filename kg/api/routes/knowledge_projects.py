@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg import queries
-from kg.api.deps import caller, query_pool, search_index
+from kg.api.deps import caller, query_pool, run_query, search_index
 from kg.api.routes.datasets import dataset_links, initial_identifier
 from kg.api.routes.entities import item, paging_headers
 from kg.errors import InvalidInput, NotFound
@@ -48,6 +48,7 @@ def readable_slugs(index: SearchIndex, access: Access) -> frozenset[str] | None:
 async def file_lineage(
     slug: str,
     location: str,
+    http: Request,
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
     pool: Annotated[QueryPool, Depends(query_pool)],
@@ -58,7 +59,7 @@ async def file_lineage(
     entry = await run_in_threadpool(readable, index, slug, access)
     visible = await run_in_threadpool(readable_slugs, index, access)
     request = LineageRequest(entry.slug, location, direction, depth, visible)
-    answer = await run_in_threadpool(pool.execute, request)
+    answer = await run_query(http, pool, request)
     return Response(answer.body, media_type="application/json")
 
 
@@ -87,7 +88,7 @@ async def project_graph(
         default_graphs=(entry.graph,),
         visible=frozenset({entry.graph}),
     )
-    answer = await run_in_threadpool(pool.execute, query)
+    answer = await run_query(request, pool, query)
     if trig:  # N-Triples lines are valid TriG inside the graph's block
         body = f"<{entry.graph}> {{\n".encode() + answer.body + b"}\n"
         return Response(body, media_type="application/trig")
@@ -98,6 +99,7 @@ async def project_graph(
 async def file_history(
     slug: str,
     location: str,
+    http: Request,
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
     pool: Annotated[QueryPool, Depends(query_pool)],
@@ -111,7 +113,7 @@ async def file_history(
         visible=frozenset({entry.graph}),
         bindings=(("path", location),),
     )
-    answer = await run_in_threadpool(pool.execute, query)
+    answer = await run_query(http, pool, query)
     rows = json.loads(answer.body)["results"]["bindings"]
     if not rows:
         raise NotFound("file", f"{entry.slug}:{location}")

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from kg.api.deps import caller, query_pool
+from kg.api.deps import caller, query_pool, run_query
+from kg.api.limits import too_many
 from kg.errors import Forbidden, InvalidInput
 from kg.search import Access
+from kg.sparql.dataset import read_only
 from kg.sparql.engine import QueryRequest
 from kg.sparql.pool import QueryPool
 
@@ -53,6 +54,9 @@ async def _request(request: Request) -> QueryRequest:
                 "POST needs Content-Type application/sparql-query or application/x-www-form-urlencoded",
                 field="Content-Type",
             )
+    why = too_many(sum(len(values) for values in params.values()))
+    if why:
+        raise InvalidInput(why, field="query")
     query = _one(params, "query")
     if not query or not query.strip():
         raise InvalidInput("missing query parameter", field="query")
@@ -67,7 +71,8 @@ async def _request(request: Request) -> QueryRequest:
 
 async def _answer(request: Request, pool: QueryPool, access: Access) -> Response:
     query = replace(await _request(request), access=access)
-    answer = await run_in_threadpool(pool.execute, query)
+    read_only(query.query)  # refused here, before any query process sees it
+    answer = await run_query(request, pool, query)
     media = answer.media_type
     if media.startswith("text/") or media.endswith(("+json", "+xml", "/n-triples", "/n-quads")):
         media += "; charset=utf-8"

@@ -1,0 +1,81 @@
+"""Child processes that cannot outgrow their memory, outlive their parent, or hang a request.
+
+Query processes and the extraction process run untrusted work (a caller's SPARQL, a
+repository's files). Each calls `confine` first thing: its data segment is capped with
+`RLIMIT_DATA` (heap and anonymous mappings; the store's memory-mapped files do not count),
+so an allocation past the cap fails inside that process alone — Rust aborts, Python raises
+`MemoryError` — and it exits when its parent dies, however the parent died, so a killed
+`kg serve` never leaves a worker holding the store's lock.
+
+Rust aborts on a panic too, so the exit code alone cannot say why a child died: what the
+Rust runtime prints (fd 2) goes to a file the parent reads after the death (`last_words`),
+while Python's own logging keeps writing to the original stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+def last_words_file() -> Path:
+    """A fresh file for a child's native stderr (see `confine`)."""
+    fd, name = tempfile.mkstemp(prefix="kg-child-", suffix=".stderr")
+    os.close(fd)
+    return Path(name)
+
+
+def confine(memory_bytes: int | None, last_words: Path | None = None) -> None:
+    """Cap this process's data segment at `memory_bytes`, send what native code prints to
+    `last_words`, and exit when the parent dies."""
+    # A Rust panic or allocation failure prints one line, not a page of backtrace.
+    os.environ["RUST_BACKTRACE"] = "0"
+    if last_words is not None:
+        sys.stderr.flush()
+        python_stderr = os.dup(2)
+        native = os.open(last_words, os.O_WRONLY | os.O_APPEND)
+        os.dup2(native, 2)
+        os.close(native)
+        sys.stderr = os.fdopen(python_stderr, "w", buffering=1)
+    if memory_bytes is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    watch_parent(os.getppid())
+
+
+def watch_parent(parent: int) -> None:
+    """Exit this process as soon as `parent` is no longer its parent (it died: re-parented)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(70)  # no cleanup to run: whatever this process held, the kernel releases
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def read_last_words(last_words: Path) -> str:
+    """What the child's native code printed (the tail), emptying the file for the next child."""
+    try:
+        with last_words.open("rb") as f:
+            f.seek(max(0, last_words.stat().st_size - 4096))
+            text = f.read().decode("utf-8", "replace")
+        last_words.write_bytes(b"")
+    except OSError:
+        return ""
+    return text.strip()
+
+
+def out_of_memory(exitcode: int | None, words: str) -> bool:
+    """Whether a confined child died because an allocation failed: Rust aborts saying
+    "memory allocation of N bytes failed" (Python raises `MemoryError` instead, caught there)."""
+    return exitcode == -signal.SIGABRT and "memory allocation of" in words
