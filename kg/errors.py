@@ -9,6 +9,7 @@
     ├── TooManyRequests        a caller is over its share; retry after a while
     ├── LeaseLost              a worker's claim on a job was taken over by another worker
     ├── StoreBusy              the embedded store is open read-write by another process
+    ├── Unavailable            kg cannot take this now (e.g. its disk is full); retry later
     ├── CommandFailed          an external command (git) failed: command, exit code, stderr
     │   └── FetchFailed        fetching a repository failed
     └── QueryError             a SPARQL query could not be answered
@@ -81,6 +82,12 @@ class LeaseLost(KgError):
 
 class StoreBusy(KgError):
     """The embedded store is locked read-write by another process (e.g. `kg serve`)."""
+
+
+class Unavailable(KgError):
+    """kg cannot do this now (a full disk, an unwritable event log); retrying later may work."""
+
+    recoverable = True
 
 
 class CommandFailed(KgError):

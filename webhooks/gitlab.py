@@ -19,7 +19,7 @@ TAG_PUSH_HOOK = "Tag Push Hook"
 _VISIBILITY = {0: "private", 10: "internal", 20: "public"}
 # In JSON an unescaped `"project_id"` followed by a colon can only be a key.
 _PATH_SHAPE = r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$"
-_PROJECT_ID = re.compile(rb'"project_id"\s*:\s*(\d{1,18})\b')
+_PROJECT_ID = re.compile(rb'"project_id"\s*:\s*(\d{1,19})\b')
 
 
 def _gitlab_path(value: str) -> str:
@@ -34,7 +34,7 @@ class Project(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: int = Field(ge=1)
+    id: int = Field(ge=1, le=2**63 - 1)
     path_with_namespace: Annotated[
         str, Field(max_length=1024, pattern=_PATH_SHAPE), AfterValidator(_gitlab_path)
     ]
@@ -61,7 +61,7 @@ class PushEvent(BaseModel):
     before: str | None = None
     after: str = Field(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
     checkout_sha: str | None = None
-    project_id: int = Field(ge=1)
+    project_id: int = Field(ge=1, le=2**63 - 1)
     project: Project
     commits: list[Commit] = []
     total_commits_count: int = 0

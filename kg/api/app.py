@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from kg import __version__
+from kg import __version__, health
 from kg.api import problems
 from kg.api.limits import ParameterLimit
 from kg.api.routes import (
@@ -80,6 +80,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.worker = worker
         if worker is not None:
             worker.start()
+        app.state.probes = health.Probes(
+            {
+                "worker": lambda: health.worker(worker, settings.data_dir, settings.job_timeout_seconds),
+                "eventLog": lambda: health.event_log(app.state.events),
+                "store": lambda: health.store(settings.store_path),
+            }
+        )
         scheduler = start_scheduler(worker)
         try:
             yield

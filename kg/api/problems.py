@@ -30,6 +30,7 @@ STATUS: list[tuple[type[errors.KgError], int]] = [
     (errors.QueryTimeout, 503),
     (errors.QueryCrashed, 500),
     (errors.StoreBusy, 503),
+    (errors.Unavailable, 503),
     (errors.LeaseLost, 409),
     (errors.CommandFailed, 502),
 ]
@@ -58,6 +59,11 @@ async def _kg_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, errors.TooManyRequests):
         response = problem(429, "TooManyRequests", str(exc))
         response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        return response
+    if isinstance(exc, errors.Unavailable):
+        log.error("unavailable", extra={"path": request.url.path, "error": str(exc)})
+        response = problem(503, "Unavailable", str(exc))
+        response.headers["Retry-After"] = "30"
         return response
     if status >= 500:
         log.warning("request failed", extra={"path": request.url.path, "error": str(exc)})

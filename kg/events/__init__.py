@@ -12,4 +12,8 @@ def open_event_log(settings: Settings) -> EventLog:
     """The event log `KG_EVENT_LOG_URL` names (today: SQLite)."""
     from kg.events.sqlite import SqliteEventLog
 
-    return SqliteEventLog(settings.event_log_path, coalesce_seconds=settings.coalesce_seconds)
+    return SqliteEventLog(
+        settings.event_log_path,
+        coalesce_seconds=settings.coalesce_seconds,
+        max_attempts=settings.max_attempts,
+    )

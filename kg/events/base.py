@@ -102,6 +102,10 @@ class EventLog(Protocol):
         """Every known project's sync state."""
         ...
 
+    def probe(self) -> None:
+        """Raise `kg.errors.Unavailable` unless the log can be read and written now."""
+        ...
+
     def close(self) -> None:
         """Release the log."""
         ...

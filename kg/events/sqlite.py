@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kg.errors import LeaseLost
+from kg.errors import LeaseLost, Unavailable
 from kg.events.base import Job, JobState, ProjectStatus, Push
 from kg.events.batch import GroupCommit
 
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS events (
 )
 """
 _EVENTS_INDEX = "CREATE INDEX IF NOT EXISTS events_by_project ON events (project_id, state, id)"
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _PROJECTS = """
 CREATE TABLE IF NOT EXISTS projects (
     project_id INTEGER PRIMARY KEY,
@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS projects (
 )
 """
 _PROJECTS_INDEX = "CREATE INDEX IF NOT EXISTS projects_due ON projects (state, available_at)"
+_PROBES = "CREATE TABLE IF NOT EXISTS probes (id INTEGER PRIMARY KEY, at REAL NOT NULL)"
 
 _ENQUEUE_PROJECT = """
 INSERT INTO projects (project_id, path, clone_url, default_branch, visibility, target_commit,
@@ -84,7 +85,7 @@ ON CONFLICT (project_id) DO UPDATE SET
 """
 
 _DUE = """
-SELECT project_id FROM projects
+SELECT project_id, state, attempts FROM projects
 WHERE (state = 'pending' AND available_at <= :now)
    OR (state = 'running' AND lease_until < :now)
 ORDER BY available_at LIMIT 1
@@ -94,10 +95,11 @@ ORDER BY available_at LIMIT 1
 class SqliteEventLog:
     """`EventLog` in one SQLite file. Safe to share between threads and processes."""
 
-    def __init__(self, path: Path, *, coalesce_seconds: float = 0.0) -> None:
+    def __init__(self, path: Path, *, coalesce_seconds: float = 0.0, max_attempts: int = 0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.coalesce_seconds = coalesce_seconds
+        self.max_attempts = max_attempts
         self._local = threading.local()
         self._batcher = GroupCommit(self._enqueue_batch)
         self._migrate()
@@ -105,10 +107,13 @@ class SqliteEventLog:
     def _migrate(self) -> None:
         """Create the tables, or bring a log written by an older kg up to date, in place."""
         with self._tx() as db:
-            if db.execute("PRAGMA user_version").fetchone()[0] >= _SCHEMA_VERSION:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version >= _SCHEMA_VERSION:
                 return
-            old = db.execute("SELECT sql FROM sqlite_master WHERE name = 'events'").fetchone()
-            if old is not None:  # version 0: delivery keys unique across projects
+            # version 0: delivery keys unique across projects; version 1: no probes table
+            old = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone()
+            old = old if version == 0 else None
+            if old is not None:
                 db.execute("DROP INDEX IF EXISTS events_by_project")
                 db.execute("ALTER TABLE events RENAME TO events_v0")
             db.execute(_EVENTS)
@@ -118,6 +123,7 @@ class SqliteEventLog:
             db.execute(_EVENTS_INDEX)
             db.execute(_PROJECTS)
             db.execute(_PROJECTS_INDEX)
+            db.execute(_PROBES)
             db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def _db(self) -> sqlite3.Connection:
@@ -150,8 +156,11 @@ class SqliteEventLog:
 
     def _enqueue_batch(self, pushes: list[Push]) -> list[bool]:
         """Store many pushes in one transaction: one fsync acknowledges them all."""
-        with self._tx() as db:
-            return [self._enqueue_one(db, push) for push in pushes]
+        try:
+            with self._tx() as db:
+                return [self._enqueue_one(db, push) for push in pushes]
+        except sqlite3.OperationalError as exc:  # disk full, file unwritable: nothing stored
+            raise Unavailable(f"the event log cannot be written ({exc}); nothing was stored") from exc
 
     def _enqueue_one(self, db: sqlite3.Connection, push: Push) -> bool:
         now = time.time()
@@ -181,9 +190,12 @@ class SqliteEventLog:
     def claim(self, worker: str, lease_seconds: float) -> Job | None:
         now = time.time()
         with self._tx() as db:
-            row = db.execute(_DUE, {"now": now}).fetchone()
-            if row is None:
-                return None
+            while True:
+                row = db.execute(_DUE, {"now": now}).fetchone()
+                if row is None:
+                    return None
+                if not self._poison(db, row, now):
+                    break
             db.execute(
                 "UPDATE projects SET state = 'running', lease_owner = ?, lease_until = ?,"
                 " claimed_event_id = last_event_id, attempts = attempts + 1, updated_at = ?"
@@ -202,6 +214,25 @@ class SqliteEventLog:
             lease_owner=worker,
             last_event_id=job["claimed_event_id"],
         )
+
+    def _poison(self, db: sqlite3.Connection, row: sqlite3.Row, now: float) -> bool:
+        """Fail a job whose last `max_attempts` claims all ended with their worker gone
+        (killed or crashed mid-job): handing it out again would take the next worker down."""
+        if not self.max_attempts or row["state"] != "running" or row["attempts"] < self.max_attempts:
+            return False
+        reason = f"the job stopped its worker {row['attempts']} times (crashed or killed); giving up"
+        db.execute(
+            "UPDATE events SET state = 'failed' WHERE project_id = ? AND state = 'pending'"
+            " AND id <= (SELECT claimed_event_id FROM projects WHERE project_id = ?)",
+            (row["project_id"], row["project_id"]),
+        )
+        db.execute(
+            "UPDATE projects SET state = CASE WHEN last_event_id > claimed_event_id THEN 'pending'"
+            " ELSE 'failed' END, attempts = 0, lease_owner = NULL, lease_until = NULL,"
+            " available_at = ?, message = ?, updated_at = ? WHERE project_id = ?",
+            (now, reason, now, row["project_id"]),
+        )
+        return True
 
     def _check_lease(self, db: sqlite3.Connection, job: Job) -> None:
         row = db.execute(
@@ -299,6 +330,14 @@ class SqliteEventLog:
         db = self._db()
         rows = db.execute("SELECT * FROM projects ORDER BY path").fetchall()
         return [self._status(db, row) for row in rows]
+
+    def probe(self) -> None:
+        try:
+            with self._tx() as db:
+                db.execute("SELECT count(*) FROM projects").fetchone()
+                db.execute("INSERT OR REPLACE INTO probes (id, at) VALUES (1, ?)", (time.time(),))
+        except sqlite3.Error as exc:
+            raise Unavailable(f"the event log cannot be read or written ({exc})") from exc
 
     def event_count(self) -> int:
         """How many distinct events were ever stored (for checks and benchmarks)."""

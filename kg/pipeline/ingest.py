@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 import time
@@ -11,10 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 from kg.errors import CommandFailed, InvalidInput
-from kg.extract.context import BlobReader, Context
-from kg.extract.tools import tool_extractors
-from kg.extract.walk import walk
 from kg.iri import Minter
+from kg.pipeline.extraction import Extracted, Extraction, extract
 from kg.store import ProjectRecord, Store
 
 # Bump when extractors change what they emit: projects ingested by another version are
@@ -114,11 +113,15 @@ def ingest_repository(
     extractors: str = "all",
     on_start: Callable[[int], None] | None = None,
     on_commit: Callable[[int], None] | None = None,
+    run: Callable[[Extraction], Extracted] | None = None,
+    max_triples: int = 20_000_000,
 ) -> IngestResult:
     """Bring the project's graph up to `commit` (or the branch head) of `repo`.
 
     Only commits not ingested yet are extracted; if the previously ingested commit is no
     longer an ancestor (history was rewritten) or extractors changed, the graph is rebuilt.
+    `run` walks the history (the worker: in a confined process); by default here, reporting
+    progress to `on_commit`.
     """
     started = time.monotonic()
     head = resolve_head(repo, commit, branch)
@@ -154,29 +157,31 @@ def ingest_repository(
         on_start(count_commits(repo, revisions) if revisions else 0)
 
     workdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", suffix=".nt", dir=workdir, buffering=1 << 20
-    ) as out:
-        ctx = Context(minter, iri, repo, out, BlobReader(repo))
-        try:
-            if revisions:
-                walk(ctx, revisions, tool_extractors(extractors), on_commit=on_commit)
-        finally:
-            ctx.blobs.close()
-        out.flush()
-        warnings = [str(w) for w in ctx.warnings]
-        if mode == "full":
-            record = record.evolve(triples=ctx.stats.triples, warnings=len(warnings))
-            published = store.replace_project_graph(record, Path(out.name))
+    fd, name = tempfile.mkstemp(suffix=".nt", dir=workdir)
+    os.close(fd)
+    out = Path(name)
+    try:
+        job = Extraction(repo, iri, minter.base, tuple(revisions), extractors, out, max_triples)
+        if not revisions:
+            found = Extracted(0, 0, [])
+        elif run is not None:
+            found = run(job)
         else:
-            total = (previous.triples if previous else 0) + ctx.stats.triples
-            record = record.evolve(triples=total, warnings=len(warnings))
-            published = store.extend_project_graph(record, Path(out.name))
+            found = extract(job, on_commit)
+        if mode == "full":
+            record = record.evolve(triples=found.triples, warnings=len(found.warnings))
+            published = store.replace_project_graph(record, out)
+        else:
+            total = (previous.triples if previous else 0) + found.triples
+            record = record.evolve(triples=total, warnings=len(found.warnings))
+            published = store.extend_project_graph(record, out)
+    finally:
+        out.unlink(missing_ok=True)
     return IngestResult(
         record=published,
         mode=mode,
-        commits=ctx.stats.commits,
-        triples=ctx.stats.triples,
+        commits=found.commits,
+        triples=found.triples,
         seconds=time.monotonic() - started,
-        warnings=warnings,
+        warnings=found.warnings,
     )

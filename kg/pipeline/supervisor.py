@@ -7,16 +7,19 @@ import multiprocessing as mp
 import os
 import signal
 import threading
+import time
 from multiprocessing.process import BaseProcess
 
 from kg import logs
 from kg.config import Settings
+from kg.confined import confine
 from kg.pipeline.worker import run_worker
 
 log = logging.getLogger("kg.worker")
 
 
 def _main(settings: Settings) -> None:
+    confine(None)  # dies with kg serve: an orphan must not keep holding the store
     logs.configure(settings.log_level, settings.log_format)
     # Ingest is background work: webhook acknowledgements and queries come first.
     os.nice(10)
@@ -34,6 +37,7 @@ class WorkerProcess:
         self._context = mp.get_context("spawn")
         self._process: BaseProcess | None = None
         self._lock = threading.Lock()
+        self.started_at = time.monotonic()
 
     def start(self) -> None:
         """Start the process (again, if it died)."""
@@ -46,6 +50,7 @@ class WorkerProcess:
                 target=_main, args=(self.settings,), name="kg-worker", daemon=False
             )
             self._process.start()
+            self.started_at = time.monotonic()
 
     def alive(self) -> bool:
         """Whether the process is running."""

@@ -6,6 +6,7 @@ import errno
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -14,13 +15,15 @@ from dataclasses import dataclass
 
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
-from kg.errors import KgError, LeaseLost, NotFound
+from kg.errors import KgError, LeaseLost, NotFound, StoreBusy
 from kg.events import EventLog, Job, open_event_log
 from kg.forge import GitLab, ProjectAccess
 from kg.iri import Minter
+from kg.pipeline.extraction import ExtractionProcess
 from kg.pipeline.failures import public_reason
 from kg.pipeline.fetch import Mirrors
 from kg.pipeline.ingest import ProjectInfo, check_binding, ingest_repository
+from kg.pipeline.liveness import Liveness
 from kg.pipeline.location import LocationRefused, check_clone_url, forge_clone_url
 from kg.search import SearchIndex, open_index
 from kg.search.documents import index_project
@@ -28,6 +31,8 @@ from kg.slug import check_slug
 from kg.store import Store, open_store
 
 log = logging.getLogger("kg.worker")
+_TROUBLE_PAUSE = 5.0
+_STORE_WAIT = 30.0
 _TRANSIENT_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOMEM, errno.EMFILE, errno.ENFILE}
 
 
@@ -76,6 +81,10 @@ class Worker:
             timeout=settings.git_timeout_seconds,
         )
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.extraction = ExtractionProcess(
+            memory_bytes=settings.job_max_memory_mb << 20, timeout=settings.job_timeout_seconds
+        )
+        self.liveness: Liveness | None = None
 
     @contextmanager
     def _heartbeat(self, job: Job) -> Iterator[None]:
@@ -119,6 +128,8 @@ class Worker:
                     branch=target.default_branch,
                     workdir=self.settings.data_dir / "tmp",
                     extractors=self.settings.extractors,
+                    run=self.extraction.run,
+                    max_triples=self.settings.job_max_triples,
                 )
             index_project(self.index, self.store, result.record)
             self.events.complete(job, commit=result.record.ingested_commit or "", warnings=result.warnings)
@@ -213,7 +224,13 @@ class Worker:
         job = self.events.claim(self.name, self.settings.worker_lease_seconds)
         if job is None:
             return False
-        self.process(job)
+        if self.liveness is not None:
+            self.liveness.working_on(job.project_id)
+        try:
+            self.process(job)
+        finally:
+            if self.liveness is not None:
+                self.liveness.working_on(None)
         dropped = self.store.collect_garbage()
         if dropped:
             log.info("dropped stale graphs", extra={"graphs": dropped})
@@ -230,24 +247,51 @@ class Worker:
         if merged:
             log.info("merged projects into their audience graphs", extra={"projects": merged})
         refreshed = time.monotonic()
-        while not stop.is_set():
-            if time.monotonic() - refreshed > self.settings.access_refresh_seconds:
-                refreshed = time.monotonic()
-                log.info("access refreshed", extra={"changed": self.refresh_access()})
-            if not self.run_once():
-                stop.wait(self.settings.worker_poll_seconds)
+        self.liveness = Liveness(self.settings.data_dir)
+        self.liveness.start()
+        try:
+            while not stop.is_set():
+                if time.monotonic() - refreshed > self.settings.access_refresh_seconds:
+                    refreshed = time.monotonic()
+                    log.info("access refreshed", extra={"changed": self.refresh_access()})
+                try:
+                    busy = self.run_once()
+                except (KgError, OSError, sqlite3.Error) as exc:
+                    # the event log or the disk is failing (full, say): wait, do not die
+                    log.error("worker loop failed; waiting", extra={"error": str(exc)})
+                    stop.wait(_TROUBLE_PAUSE)
+                    continue
+                if not busy:
+                    stop.wait(self.settings.worker_poll_seconds)
+        finally:
+            self.liveness.stop()
+            self.extraction.close()
 
 
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     """Entry point of a worker process: open the event log and the store, then work."""
+    stop = stop or threading.Event()
     events = open_event_log(settings)
-    store = open_store(settings)
+    store = _open_store(settings, stop)
     index = open_index(settings)
     vault = open_vault(settings)
     try:
-        Worker(settings, events, store, index, vault).run(stop or threading.Event())
+        Worker(settings, events, store, index, vault).run(stop)
     finally:
         store.close()
         events.close()
         index.close()
         vault.close()
+
+
+def _open_store(settings: Settings, stop: threading.Event) -> Store:
+    """The store, once whoever holds it lets go: a worker orphaned by a killed `kg serve`
+    exits within a second (it watches its parent), so a restarted one waits for it."""
+    deadline = time.monotonic() + _STORE_WAIT
+    while True:
+        try:
+            return open_store(settings)
+        except StoreBusy:
+            if time.monotonic() > deadline or stop.is_set():
+                raise
+            stop.wait(0.5)

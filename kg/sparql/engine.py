@@ -7,22 +7,24 @@ pyoxigraph cannot interrupt a query and some queries abort the whole process.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
-from kg.errors import QuerySyntaxError, QueryTooLarge
+from kg.errors import QueryError, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
 from kg.search import Access
 from kg.sparql.dataset import Dataset, read_only
 from kg.sparql.negotiation import choose, parse_accept
 from kg.sparql.readable import Readable, readable
 from kg.store import ProjectRecord
-from kg.store.checkpoints import newest_snapshot, read_records
+from kg.store.checkpoints import newest_snapshot, read_records, snapshots_newest_first
 from kg.store.oxigraph import open_oxigraph, records
 
+log = logging.getLogger("kg.sparql")
 _RETRIES = 3
 _READABLE_CACHE = 1024
 
@@ -97,25 +99,40 @@ class Snapshot:
         self.max_bytes = max_bytes
         self._store: ox.Store | None = None
         self._opened: Path | None = None
+        self._wanted: Path | None = None
         self.projects: list[ProjectRecord] = []
         self.graphs: dict[str, str] = {}
         self.runs_cache: dict[str, Any] = {}
         self._readable: dict[Access | None, Readable] = {}
 
     def store(self) -> ox.Store:
-        """The newest published checkpoint, reopened when a newer one appears."""
+        """The newest published checkpoint that opens, reopened when a newer one appears."""
         snapshot = newest_snapshot(self.path)
-        if self._store is not None and snapshot == self._opened:
+        if self._store is not None and snapshot in (self._opened, self._wanted):
             return self._store
-        # Nothing published yet: an empty store answers every query.
-        store = open_oxigraph(snapshot, read_only=True) if snapshot is not None else ox.Store()
-        known = read_records(snapshot) if snapshot is not None else None
+        self._wanted = snapshot
+        store, opened = self._open_newest()
+        known = read_records(opened) if opened is not None else None
         self.projects = known if known is not None else records(store, self.minter)
         self.graphs = {r.slug: r.graph for r in self.projects if r.graph}
         self.runs_cache = {}
         self._readable = {}
-        self._store, self._opened = store, snapshot
+        self._store, self._opened = store, opened
         return store
+
+    def _open_newest(self) -> tuple[ox.Store, Path | None]:
+        """The newest checkpoint that opens (a deleted or damaged one is skipped)."""
+        candidates = snapshots_newest_first(self.path)
+        if not candidates:
+            return ox.Store(), None  # nothing published yet: an empty store answers every query
+        for candidate in candidates:
+            try:
+                return open_oxigraph(candidate, read_only=True), candidate
+            except OSError:
+                log.warning(
+                    "checkpoint does not open; trying an older one", extra={"checkpoint": candidate.name}
+                )
+        raise QueryError("no checkpoint of the store can be opened")
 
     def readable(self, access: Access | None) -> Readable:
         """What `access` may read in the newest snapshot (cached until the next one)."""

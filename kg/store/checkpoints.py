@@ -46,6 +46,17 @@ def newest_snapshot(path: Path) -> Path | None:
     return snapshots_dir(path) / name if name else None
 
 
+def snapshots_newest_first(path: Path) -> list[Path]:
+    """Every checkpoint of the store at `path`, the one the version file names first."""
+    named = newest_snapshot(path)
+    root = snapshots_dir(path)
+    try:
+        found = sorted((p for p in root.iterdir() if p.name.isdigit()), key=lambda p: -int(p.name))
+    except FileNotFoundError:
+        found = []
+    return ([named] if named else []) + [p for p in found if p != named]
+
+
 def records_file(snapshot: Path) -> Path:
     """The project records of a checkpoint, as JSON, written beside it."""
     return snapshot.with_name(snapshot.name + ".records.json")

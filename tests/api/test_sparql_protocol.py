@@ -168,7 +168,10 @@ def test_a_runaway_query_is_stopped_with_503(client: httpx.Client) -> None:
 
 
 def test_ops_endpoints(client: httpx.Client) -> None:
-    assert client.get("/health").json() == {"status": "ok", "worker": True}
+    health = client.get("/health").json()
+    assert (health["status"], health["worker"]) == ("ok", True), health
+    assert set(health["checks"]) == {"worker", "eventLog", "store"}
+    assert client.get("/ready").status_code == 200
     assert client.get("/version").json()["name"] == "kg"
     assert "/sparql" in client.get("/spec.json").json()["paths"]
     assert client.get("/metrics").status_code == 200

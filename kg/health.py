@@ -1,0 +1,87 @@
+"""Whether this kg can do its work: a worker alive and moving, an event log it can read and
+write, and a checkpoint of the store that readers can open. `/health` reports each;
+`/ready` fails when any does not hold."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import KgError
+from kg.events import EventLog
+from kg.pipeline.liveness import read_beat, trouble
+from kg.pipeline.supervisor import WorkerProcess
+from kg.store.checkpoints import snapshots_newest_first
+from kg.store.oxigraph import open_oxigraph
+
+REMEMBER_SECONDS = 5.0
+"""A probe's answer is reused this long: `/health` in a loop costs no more than one probe."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing kg needs, and whether it has it."""
+
+    ok: bool
+    detail: str = ""
+
+
+def worker(process: WorkerProcess | None, data_dir: Path, job_timeout: float) -> Check:
+    """The worker process runs and is not stuck on one job or frozen."""
+    if process is None:
+        return Check(True, "not run by this process (KG_WORKER_ENABLED=false)")
+    if not process.alive():
+        return Check(False, "the worker process is not running")
+    why = trouble(read_beat(data_dir), job_timeout)
+    if why and time.monotonic() - process.started_at < 60:
+        return Check(True, "starting")
+    return Check(not why, why)
+
+
+def event_log(events: EventLog) -> Check:
+    """The event log answers a read and takes a write."""
+    try:
+        events.probe()
+    except KgError as exc:
+        return Check(False, str(exc))
+    return Check(True)
+
+
+def store(path: Path) -> Check:
+    """Some checkpoint of the store opens read-only (or nothing was published yet)."""
+    candidates = snapshots_newest_first(path)
+    if not candidates:
+        return Check(True, "nothing published yet")
+    for candidate in candidates:
+        try:
+            opened = open_oxigraph(candidate, read_only=True)
+        except OSError:
+            continue
+        del opened
+        newest = candidate == candidates[0]
+        return Check(True, "" if newest else "the newest checkpoint does not open; readers use an older one")
+    return Check(False, "no checkpoint of the store opens")
+
+
+class Probes:
+    """The checks of one kg process, each remembered for `REMEMBER_SECONDS`."""
+
+    def __init__(self, checks: dict[str, Callable[[], Check]]) -> None:
+        self._checks = checks
+        self._seen: dict[str, tuple[float, Check]] = {}
+        self._lock = threading.Lock()
+
+    def run(self) -> dict[str, Check]:
+        """Every check's current answer."""
+        now = time.monotonic()
+        out = {}
+        with self._lock:
+            for name, check in self._checks.items():
+                seen = self._seen.get(name)
+                if seen is None or now - seen[0] > REMEMBER_SECONDS:
+                    seen = self._seen[name] = (now, check())
+                out[name] = seen[1]
+        return out
