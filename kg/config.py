@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(30.0, ge=0)
     retry_max_seconds: float = Field(3600.0, ge=0)
     max_attempts: int = Field(6, ge=1)
+    worker_stale_seconds: float = Field(30.0, gt=0)
+    """A worker silent this long (frozen, or never got going) is reported by /health."""
     job_timeout_seconds: float = Field(3600.0, gt=0)
     """Wall-clock limit of one job's extraction; past it the job fails for good."""
     job_max_memory_mb: int = Field(4096, ge=256)

@@ -29,15 +29,14 @@ class Check:
     detail: str = ""
 
 
-def worker(process: WorkerProcess | None, data_dir: Path, job_timeout: float) -> Check:
-    """The worker process runs and is not stuck on one job or frozen."""
+def worker(process: WorkerProcess | None, data_dir: Path, stale: float, job_timeout: float) -> Check:
+    """The worker process runs, beats, and is not stuck on one job."""
     if process is None:
         return Check(True, "not run by this process (KG_WORKER_ENABLED=false)")
-    if not process.alive():
+    pid = process.pid()
+    if pid is None:
         return Check(False, "the worker process is not running")
-    why = trouble(read_beat(data_dir), job_timeout)
-    if why and time.monotonic() - process.started_at < 60:
-        return Check(True, "starting")
+    why = trouble(read_beat(data_dir), pid, process.started_at, stale, job_timeout)
     return Check(not why, why)
 
 

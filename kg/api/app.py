@@ -82,7 +82,9 @@ def create_app(settings: Settings) -> FastAPI:
             worker.start()
         app.state.probes = health.Probes(
             {
-                "worker": lambda: health.worker(worker, settings.data_dir, settings.job_timeout_seconds),
+                "worker": lambda: health.worker(
+                    worker, settings.data_dir, settings.worker_stale_seconds, settings.job_timeout_seconds
+                ),
                 "eventLog": lambda: health.event_log(app.state.events),
                 "store": lambda: health.store(settings.store_path),
             }

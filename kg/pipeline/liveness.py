@@ -13,9 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-BEAT_SECONDS = 2.0
-STALE_SECONDS = 30.0
-"""A beat older than this: the worker is frozen (or gone)."""
+BEAT_SECONDS = 1.0
 JOB_GRACE_SECONDS = 600.0
 """Loading a job's triples after its extraction may take this much past the job limit."""
 
@@ -82,12 +80,14 @@ def read_beat(data_dir: Path) -> Beat | None:
         return None
 
 
-def trouble(beat: Beat | None, job_timeout: float, now: float | None = None) -> str:
-    """Why the worker looks stuck ('' if it does not)."""
-    now = time.time() if now is None else now
-    if beat is None:
-        return "the worker has not reported yet"
-    if now - beat.at > STALE_SECONDS:
+def trouble(beat: Beat | None, pid: int | None, since: float, stale: float, job_timeout: float) -> str:
+    """Why the worker with process id `pid`, started at `since` (epoch seconds), looks down or
+    stuck ('' if it does not): silent for `stale` seconds, or on one job far past its limit."""
+    now = time.time()
+    if beat is None or beat.pid != pid:
+        # not beating yet: opening the store (or waiting for whoever holds it)
+        return f"the worker has not started working in {now - since:.0f} s" if now - since > stale else ""
+    if now - beat.at > stale:
         return f"the worker has not reported for {now - beat.at:.0f} s"
     if beat.job_since is not None and now - beat.job_since > job_timeout + JOB_GRACE_SECONDS:
         return f"the worker has been on project {beat.project_id} for {now - beat.job_since:.0f} s"

@@ -37,7 +37,7 @@ class WorkerProcess:
         self._context = mp.get_context("spawn")
         self._process: BaseProcess | None = None
         self._lock = threading.Lock()
-        self.started_at = time.monotonic()
+        self.started_at = time.time()
 
     def start(self) -> None:
         """Start the process (again, if it died)."""
@@ -50,11 +50,16 @@ class WorkerProcess:
                 target=_main, args=(self.settings,), name="kg-worker", daemon=False
             )
             self._process.start()
-            self.started_at = time.monotonic()
+            self.started_at = time.time()
 
     def alive(self) -> bool:
         """Whether the process is running."""
         return self._process is not None and self._process.is_alive()
+
+    def pid(self) -> int | None:
+        """The running process's id, or None."""
+        process = self._process
+        return process.pid if process is not None and process.is_alive() else None
 
     def stop(self, grace: float = 10.0) -> None:
         """Ask the process to stop after its current job; kill it after `grace` seconds."""

@@ -239,17 +239,11 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Process jobs until `stop` is set."""
         log.info("worker started", extra={"worker": self.name})
-        # Left by a worker killed mid-job; this data dir has one worker at a time.
-        for stale in (self.settings.data_dir / "tmp").glob("*.nt"):
-            stale.unlink(missing_ok=True)
-        self.store.collect_garbage()
-        merged = self.store.merge_audiences()
-        if merged:
-            log.info("merged projects into their audience graphs", extra={"projects": merged})
-        refreshed = time.monotonic()
         self.liveness = Liveness(self.settings.data_dir)
         self.liveness.start()
         try:
+            self._tidy()
+            refreshed = time.monotonic()
             while not stop.is_set():
                 if time.monotonic() - refreshed > self.settings.access_refresh_seconds:
                     refreshed = time.monotonic()
@@ -266,6 +260,15 @@ class Worker:
         finally:
             self.liveness.stop()
             self.extraction.close()
+
+    def _tidy(self) -> None:
+        """Repair what a worker killed mid-job may have left (one worker per data dir)."""
+        for stale in (self.settings.data_dir / "tmp").glob("*.nt"):
+            stale.unlink(missing_ok=True)
+        self.store.collect_garbage()
+        merged = self.store.merge_audiences()
+        if merged:
+            log.info("merged projects into their audience graphs", extra={"projects": merged})
 
 
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
