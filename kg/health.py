@@ -17,7 +17,7 @@ from kg.pipeline.supervisor import WorkerProcess
 from kg.store.checkpoints import snapshots_newest_first
 from kg.store.oxigraph import open_oxigraph
 
-REMEMBER_SECONDS = 5.0
+REMEMBER_SECONDS = 1.0
 """A probe's answer is reused this long: `/health` in a loop costs no more than one probe."""
 
 

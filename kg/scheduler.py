@@ -14,7 +14,7 @@ def start_scheduler(worker: WorkerProcess | None) -> BackgroundScheduler:
         scheduler.add_job(
             worker.start,
             "interval",
-            seconds=5,
+            seconds=2,
             id="worker-watchdog",
             max_instances=1,
             coalesce=True,

@@ -332,12 +332,25 @@ class SqliteEventLog:
         return [self._status(db, row) for row in rows]
 
     def probe(self) -> None:
+        # Connections (in WAL mode, with the shared index) trust the pages they can find in
+        # the WAL, so a damaged file goes unnoticed until a checkpoint: look at it directly.
         try:
-            with self._tx() as db:
-                db.execute("SELECT count(*) FROM projects").fetchone()
-                db.execute("INSERT OR REPLACE INTO probes (id, at) VALUES (1, ?)", (time.time(),))
+            with self.path.open("rb") as f:
+                header = f.read(16)
+        except OSError as exc:
+            raise Unavailable(f"the event log cannot be read ({exc.strerror})") from exc
+        if header != b"SQLite format 3\x00":
+            raise Unavailable("the event log file is damaged: it is not a database")
+        db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("SELECT count(*) FROM projects").fetchone()
+            db.execute("INSERT OR REPLACE INTO probes (id, at) VALUES (1, ?)", (time.time(),))
+            db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise Unavailable(f"the event log cannot be read or written ({exc})") from exc
+        finally:
+            db.close()
 
     def event_count(self) -> int:
         """How many distinct events were ever stored (for checks and benchmarks)."""

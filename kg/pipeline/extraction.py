@@ -25,6 +25,7 @@ from kg.extract.walk import walk
 from kg.iri import Minter
 
 log = logging.getLogger("kg.extract")
+_START_SECONDS = 60
 
 
 class JobLimitExceeded(KgError):
@@ -75,6 +76,7 @@ def extract(job: Extraction, on_commit: Callable[[int], None] | None = None) -> 
 
 def _serve(conn: Connection, memory_bytes: int, last_words: str) -> None:
     confine(memory_bytes, Path(last_words))
+    conn.send(("ready",))  # imports done: a job's time limit counts its own work only
     while True:
         try:
             job = conn.recv()
@@ -125,7 +127,11 @@ class ExtractionProcess:
         )
         process.start()
         child.close()
-        return _Child(process, parent, last_words)
+        started = _Child(process, parent, last_words)
+        if not parent.poll(_START_SECONDS) or parent.recv() != ("ready",):
+            started.kill()
+            raise JobLimitExceeded(f"the extraction process did not start within {_START_SECONDS} s")
+        return started
 
     def run(self, job: Extraction) -> Extracted:
         """Walk `job` in the child; `JobLimitExceeded` past its time or memory."""

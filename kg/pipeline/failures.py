@@ -17,6 +17,16 @@ _CORRUPT = re.compile(r"bad object|corrupt|broken link|missing blob|did not send
 _REDIRECT = re.compile(r"redirect", re.I)
 
 
+def out_of_space(exc: BaseException) -> bool:
+    """Whether `exc` says the server's disk is full: the server's trouble, not the project's,
+    so the job waits for space however many attempts that takes."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, CommandFailed):
+        return "no space left on device" in exc.stderr.lower()
+    return False
+
+
 def public_reason(exc: BaseException) -> str:
     """One line for the project's status explaining `exc`, safe for anyone to read.
 
@@ -25,6 +35,8 @@ def public_reason(exc: BaseException) -> str:
     >>> public_reason(OSError(errno.ENOSPC, "No space left on device", "/srv/kg/tmp/x.nt"))
     'no space left on the server: will retry'
     """
+    if out_of_space(exc):
+        return "no space left on the server: will retry"
     if isinstance(exc, FetchFailed):
         return "fetching the repository failed: " + _fetch_reason(exc)
     if isinstance(exc, CommandFailed):
@@ -34,7 +46,7 @@ def public_reason(exc: BaseException) -> str:
         return f"`{exc.command[0] if exc.command else '?'}` failed (exit {exc.returncode})"
     if isinstance(exc, KgError):
         return str(exc)  # kg's own words, about the project
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+    if out_of_space(exc):
         return "no space left on the server: will retry"
     if isinstance(exc, OSError):
         return f"the server could not read or write a file ({errno.errorcode.get(exc.errno or 0, 'I/O')})"

@@ -20,7 +20,7 @@ from kg.events import EventLog, Job, open_event_log
 from kg.forge import GitLab, ProjectAccess
 from kg.iri import Minter
 from kg.pipeline.extraction import ExtractionProcess
-from kg.pipeline.failures import public_reason
+from kg.pipeline.failures import out_of_space, public_reason
 from kg.pipeline.fetch import Mirrors
 from kg.pipeline.ingest import ProjectInfo, check_binding, ingest_repository
 from kg.pipeline.liveness import Liveness
@@ -209,7 +209,7 @@ class Worker:
         extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt, "error": str(exc)}
         reason = public_reason(exc)
         try:
-            if recoverable and job.attempt < self.settings.max_attempts:
+            if out_of_space(exc) or (recoverable and job.attempt < self.settings.max_attempts):
                 delay = backoff(self.settings, job.attempt)
                 log.warning("job failed, will retry", extra={**extra, "reason": reason, "delay": delay})
                 self.events.retry_later(job, reason, delay)

@@ -1,0 +1,141 @@
+"""Strangers are cheap: a body is capped before it is read, the token is checked before JSON
+is decoded, bad tokens and JWTs are 401s (never 500s), GitLab token checks are rate-limited
+per address, and no request may carry hundreds of parameters."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.identity import IdentityServer
+from tests.fixtures.processes import peak_memory
+from tests.fixtures.servers import KgServer
+from tests.security.conftest import push_body, send_hook
+from webhooks.tokens import hook_token
+
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("strangers")
+    identity = IdentityServer()
+    env = {
+        "KG_GITLAB_URL": identity.url,
+        "KG_OIDC_ISSUER": identity.issuer,
+        "KG_OIDC_AUDIENCE": "kg",
+        "KG_AUTH_LOOKUPS_PER_MINUTE": "10",
+        "KG_WORKER_ENABLED": "false",
+    }
+    kg = KgServer(root / "kg", env)
+    yield {"kg": kg, "identity": identity}
+    kg.stop()
+    identity.stop()
+
+
+def hook(kg: KgServer, content: bytes, token: str, **headers: str) -> httpx.Response:
+    return httpx.post(
+        f"{kg.url}/webhooks/events",
+        content=content,
+        headers={"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": token, **headers},
+        timeout=60,
+    )
+
+
+def test_a_huge_body_is_never_read_whole(world: dict[str, Any]) -> None:
+    kg: KgServer = world["kg"]
+    body = b'{"object_kind": "push", "project_id": 5, "commits": [' + b'{"id": "x"},' * (4 * MB) + b"{}]}"
+    assert len(body) > 40 * MB
+    with peak_memory(kg.process.pid) as peak:
+        started = time.monotonic()
+        wrong = hook(kg, body, "not-the-token")
+        refused = hook(kg, b'{"x": "' + b"y" * (8 * MB) + b'"}', "not-the-token")
+        took = time.monotonic() - started
+    assert wrong.status_code == 401  # its first MB names project 5, whose token this is not
+    assert refused.status_code == 413  # no project_id in what was read: nothing to check it against
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert peak.growth < 30 * MB, peak
+    assert took < 10
+
+
+def test_the_token_is_checked_before_the_json_is_decoded(world: dict[str, Any]) -> None:
+    kg: KgServer = world["kg"]
+    deep = b'{"project_id": 5, "x": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    assert hook(kg, deep, "not-the-token").status_code == 401
+    # with the right token the body is decoded, within bounds: a 400, not a 500
+    response = hook(kg, deep, hook_token("test-hook-secret", 5))
+    assert response.status_code == 400
+    assert "nested deeper than 32" in response.json()["detail"]
+    # a body whose two project ids disagree is the token holder's mistake, not a way in
+    body = push_body(5, "g/p5", "http://127.0.0.1:9/p.git", "a" * 40)
+    body["project"]["id"] = 6
+    assert send_hook(kg, body, 5).status_code == 400
+    assert send_hook(kg, body, 6).status_code == 401
+
+
+def test_gitlab_token_checks_are_rate_limited_per_address(world: dict[str, Any]) -> None:
+    kg: KgServer = world["kg"]
+    identity: IdentityServer = world["identity"]
+    before = identity.hits.get("/api/v4/user", 0)
+    codes = []
+    for _ in range(30):
+        response = httpx.get(
+            f"{kg.url}/knowledge-graph/entities", headers={"PRIVATE-TOKEN": secrets.token_hex(8)}, timeout=30
+        )
+        codes.append(response.status_code)
+        if response.status_code == 429:
+            assert int(response.headers["Retry-After"]) >= 1
+    asked = identity.hits.get("/api/v4/user", 0) - before
+    assert asked <= 11  # the budget (10 a minute), plus at most one refilled meanwhile
+    assert codes.count(401) == asked and codes.count(429) == 30 - asked
+    # a token GitLab knows still works once cached, and anonymous callers were never limited
+    assert httpx.get(f"{kg.url}/knowledge-graph/entities", timeout=30).status_code == 200
+
+
+def b64(data: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [{"alg": "RS256", "kid": {"nested": 1}}, {"alg": "RS256", "kid": ["key-1"]}, {"alg": 5}, {"alg": "none"}],
+)
+def test_a_malformed_jwt_is_a_401(world: dict[str, Any], header: dict[str, Any]) -> None:
+    kg: KgServer = world["kg"]
+    token = f"{b64(header)}.{b64({'sub': '7', 'exp': 9999999999})}.c2ln"
+    assert token.startswith("eyJ")
+    response = httpx.get(f"{kg.url}/sparql?query=ASK{{}}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json() == {"type": "about:blank", "title": "Unauthorized", "status": 401}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "form"),
+    [
+        ("GET", "/knowledge-graph/entities?" + "&".join(["type=project"] * 300), None),
+        ("GET", "/sparql?query=ASK{}&" + "&".join(["default-graph-uri=urn:x"] * 300), None),
+        ("POST", "/sparql", "query=ASK%7B%7D&" + "&".join(["named-graph-uri=urn:x"] * 300)),
+    ],
+)
+def test_hundreds_of_parameters_are_a_400(
+    world: dict[str, Any], method: str, path: str, form: str | None
+) -> None:
+    kg: KgServer = world["kg"]
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if form else {}
+    response = httpx.request(method, f"{kg.url}{path}", content=form, headers=headers, timeout=30)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "at most 100 are accepted" in response.json()["detail"]
+
+
+def test_none_of_it_cost_a_500(world: dict[str, Any]) -> None:
+    log = Path(world["kg"].log).read_text()
+    assert "unhandled error" not in log and "Traceback" not in log
