@@ -175,7 +175,8 @@ _YAML_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
 def check_yaml(text: str, bounds: Bounds = DOCUMENT, *, what: str = "YAML") -> None:
-    """Raise `Exceeded` if `text`, with every alias expanded, is over the depth or value bound.
+    """Raise `Exceeded` if `text`, with every alias expanded, is over the depth, value or size
+    bound (scalars' characters count against `max_bytes`).
 
     One pass over the parser's events, which libyaml produces without recursion (its
     composer recurses per nesting level and crashes the process near depth 100,000). An
@@ -191,37 +192,38 @@ def check_yaml(text: str, bounds: Bounds = DOCUMENT, *, what: str = "YAML") -> N
     ...
     kg.bounded.Exceeded: YAML nested deeper than 3
     """
-    total = 0  # values so far, aliases expanded
-    anchors: dict[str, tuple[int, int]] = {}  # anchor: (expanded values, height)
-    open_: list[tuple[str | None, int, list[int]]] = []  # anchor, total at start, [tallest child]
+    values = chars = 0  # so far, aliases expanded
+    anchors: dict[str, tuple[int, int, int]] = {}  # anchor: (values, characters, height)
+    open_: list[tuple[str | None, int, int, list[int]]] = []  # anchor, values and chars before it, [tallest]
     try:
         for event in yaml.parse(text, Loader=_YAML_LOADER):
             if isinstance(event, _YAML_OPEN):
-                open_.append((event.anchor, total, [0]))
-                size, height = 1, 0
+                open_.append((event.anchor, values, chars, [0]))
+                added = (1, 0, 0)
             elif isinstance(event, _YAML_CLOSE):
-                anchor, start, tallest = open_.pop()
+                anchor, values_before, chars_before, tallest = open_.pop()
+                added = (0, 0, tallest[0] + 1)
                 if anchor is not None:
-                    anchors[anchor] = (total - start, tallest[0] + 1)
-                size, height = 0, tallest[0] + 1
+                    anchors[anchor] = (values - values_before, chars - chars_before, added[2])
             elif isinstance(event, yaml.ScalarEvent):
-                size, height = 1, 0
+                added = (1, len(event.value), 0)
                 if event.anchor is not None:
-                    anchors[event.anchor] = (1, 0)
+                    anchors[event.anchor] = added
             elif isinstance(event, yaml.AliasEvent):
-                if event.anchor not in anchors and any(a == event.anchor for a, _, _ in open_):
+                if event.anchor not in anchors and any(a == event.anchor for a, *_ in open_):
                     raise Exceeded(f"{what} expands without end (an alias inside its own anchor)")
-                size, height = anchors.get(event.anchor or "", (1, 0))  # undefined: the loader says so
+                added = anchors.get(event.anchor or "", (1, 0, 0))  # undefined: the loader says so
             else:
                 continue  # stream and document boundaries
-            total += size
-            if total > bounds.max_nodes:
+            values, chars, height = values + added[0], chars + added[1], added[2]
+            if values > bounds.max_nodes:
                 raise Exceeded(f"{what} expands to more than {bounds.max_nodes} values")
-            depth = len(open_) + height  # open collections around it, and its own height
-            if depth > bounds.max_depth:
+            if chars > bounds.max_bytes:  # one long string, repeated by aliases
+                raise Exceeded(f"{what} expands to more than {bounds.max_bytes} characters")
+            if len(open_) + height > bounds.max_depth:  # open collections around it, its own height
                 raise Exceeded(f"{what} nested deeper than {bounds.max_depth}")
             if open_ and not isinstance(event, _YAML_OPEN):
-                tallest = open_[-1][2]
+                tallest = open_[-1][3]
                 tallest[0] = max(tallest[0], height)
     except yaml.YAMLError as exc:
         raise InvalidInput(f"not {what}: {str(exc).splitlines()[0]}") from None

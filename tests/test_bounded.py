@@ -72,7 +72,7 @@ def test_billion_laughs_yaml_is_refused_in_milliseconds() -> None:
     assert time.monotonic() - started < 1
     # the same shape, small enough, loads with the aliases shared
     data = loads_yaml(yaml_laughs(levels=3))
-    assert len(data["stages"]["train"]["deps"]) == 10
+    assert len(data["stages"]["train"]["params"]["params.yaml"]["lr"]) == 10
     assert data["l1"][0] is data["l0"]
 
 
@@ -84,6 +84,7 @@ def test_billion_laughs_yaml_is_refused_in_milliseconds() -> None:
         ("a: &a [1, *a]", DOCUMENT, "without end"),
         ("a: &a {k: v}\nb: {<<: *a, c: [*a, *a]}", Bounds(max_nodes=10), "more than 10 values"),
         ("a: &x [[[1]]]\nb: [*x]", Bounds(max_depth=4), "nested deeper than 4"),
+        ("s: &s " + "x" * 1000 + "\nl: [" + "*s, " * 100 + "]", Bounds(max_bytes=50_000), "50000 characters"),
     ],
 )
 def test_yaml_depth_and_expansion(text: str, bounds: Bounds, refusal: str) -> None:
