@@ -5,13 +5,37 @@ Everything the extractors emit passes through these helpers, so escaping lives h
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
+import pyoxigraph as ox
+
 _ECHAR = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+# What N-Triples forbids in an IRI, and what no IRI may hold (space, controls)
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')
+MAX_IRI_CHARS = 8192
+"""Longer IRIs are refused: nothing legitimate needs them, and each is stored per use."""
+
+
+def valid_iri(value: str) -> bool:
+    """Whether `value` is an absolute IRI that `iri` may write as it is.
+
+    >>> [valid_iri(v) for v in ("https://x.org/a%20b", "mailto:ann@x.org", "urn:uuid:1")]
+    [True, True, True]
+    >>> [valid_iri(v) for v in ("https://x.org/a b", "x> <p> <o", "relative/path", "http://x/%zz")]
+    [False, False, False, False]
+    """
+    if len(value) > MAX_IRI_CHARS or _NOT_IN_IRI.search(value):
+        return False
+    try:
+        ox.NamedNode(value)
+    except ValueError:  # also UnicodeEncodeError, for lone surrogates
+        return False
+    return True
 
 
 def iri(value: str) -> str:
-    """An IRI term. The value must already be a valid IRI (see `path_segment`).
+    """An IRI term. The value must already be a valid IRI (see `path_segment`, `valid_iri`).
 
     >>> iri("https://kg.local/projects/a/b")
     '<https://kg.local/projects/a/b>'
