@@ -190,7 +190,7 @@ def test_sidecars_chains_globs_and_broken_records(git_repo: Callable[[str], GitR
         {"junk": b"x"},
     )
     store, warnings = extract(repo.path)
-    assert [(w.commit, "not valid JSON" in w.reason) for w in warnings] == [(broken, True)]
+    assert [(w.commit, "not JSON" in w.reason) for w in warnings] == [(broken, True)]
     assert pairs(store, first) == {("in/a.csv", "out.csv"), ("in/b.csv", "out.csv")}
     chained = rows(store, f"SELECT ?x WHERE {{ ?r kg:inCommit/kg:sha '{second}' ; prov:wasInformedBy ?x }}")
     assert [r["x"] for r in chained] == [f"https://kg.test/projects/group/project/-/runs/datalad/{first}"]
