@@ -167,7 +167,28 @@ def test_broken_lock_files_warn_and_the_rest_is_ingested(
     repo.commit({"README": "still here"}, "after")
     store, warnings = extract(repo.path)
     reasons = {(w.commit, w.path): w.reason for w in warnings}
-    assert "unreadable YAML" in reasons[(bad, "dvc.lock")]
+    assert "not YAML" in reasons[(bad, "dvc.lock")]
     assert "not a YAML mapping" in reasons[(bad, "sub/dvc.lock")]
     assert len(runs(store, good)) == 1
     assert rows(store, "SELECT ?c WHERE { ?c kg:message 'after' }")
+
+
+def test_templates_that_expand_too_far_are_skipped_alone(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("templates")
+    items = ", ".join(str(i) for i in range(1001))
+    big = "x" * 1_000_000
+    pipeline = (
+        "stages:\n"
+        f"  many:\n    foreach: [{items}]\n    do:\n      cmd: echo ${{item}}\n"
+        f"  long:\n    foreach: [&big {big}, {', '.join(['*big'] * 9)}]\n"
+        "    do:\n      cmd: echo" + " ${item}" * 10 + "\n"
+        "  ok:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item}\n"
+    )
+    sha = repo.commit({"dvc.yaml": pipeline}, "templates")
+    store, warnings = extract(repo.path)
+    assert sorted((w.commit, w.path, w.reason) for w in warnings) == [
+        (sha, "dvc.yaml", "stage 'long' skipped: substitutions write more than 67108864 characters"),
+        (sha, "dvc.yaml", "stage 'many' skipped: expands to 1001 stages, more than 1000"),
+    ]
+    plans = rows(store, "SELECT ?name WHERE { ?p a prov:Plan ; kg:tool 'dvc' ; schema:name ?name }")
+    assert sorted(r["name"] for r in plans) == ["ok@a", "ok@b"]
