@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
+from kg.bounded import Exceeded
+from kg.extract import rdfdoc
 from tests.extract.helpers import PROJECT, copy_tree, extract, rows
+from tests.fixtures.bombs import deep_jsonld
 from tests.fixtures.gitrepo import GitRepo
 
 BAG = "cwlprov/test/revsort-cwlprov-0.4.0"
@@ -80,3 +84,43 @@ def test_prov_json_alone_is_read_and_provn_alone_is_reported(
     ]
     runs = rows(store, f"SELECT ?r WHERE {{ ?r a kg:Run ; kg:tool 'prov' ; kg:inCommit/kg:sha '{sha}' }}")
     assert len(runs) == 3
+
+
+ONTOLOGY = b"""<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [
+    <!ENTITY owl "http://www.w3.org/2002/07/owl#" >
+    <!ENTITY prov "http://www.w3.org/ns/prov#" >
+    <!ENTITY rdf "http://www.w3.org/1999/02/22-rdf-syntax-ns#" >
+]>
+<rdf:RDF xmlns="urn:x:onto#" xml:base="urn:x:onto" xmlns:rdf="&rdf;" xmlns:owl="&owl;" xmlns:prov="&prov;">
+    <owl:Ontology rdf:about="urn:x:onto"/>
+    <!-- as Protege writes it -->
+    <rdf:Description rdf:about="urn:x:onto#run">
+        <rdf:type rdf:resource="&prov;Activity"/>
+        <prov:used rdf:resource="urn:x:onto#input"/>
+    </rdf:Description>
+</rdf:RDF>
+"""
+
+
+def test_rdf_xml_declaring_namespace_entities_still_loads(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("owl")
+    repo.commit({"onto.owl": ONTOLOGY}, "ontology")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    assert rows(store, "SELECT ?e WHERE { <urn:x:onto#run> a kg:Run ; prov:used ?e }") == [
+        {"e": "urn:x:onto#input"}
+    ]
+
+
+def test_deep_json_ld_never_reaches_pyoxigraph(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyoxigraph would overflow its stack and kill the process: refused on the bytes first."""
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pyoxigraph saw the document")
+
+    monkeypatch.setattr(rdfdoc.ox, "parse", crash)
+    with pytest.raises(Exceeded, match="JSON-LD nested deeper than 128"):
+        rdfdoc.parse(deep_jsonld(), ox.RdfFormat.JSON_LD, f"{PROJECT}/-/prov/")
+    with pytest.raises(AssertionError, match="saw"):  # the guard above is what stopped it
+        rdfdoc.parse(deep_jsonld(depth=10), ox.RdfFormat.JSON_LD, f"{PROJECT}/-/prov/")
