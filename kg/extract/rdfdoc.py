@@ -1,7 +1,8 @@
 """Ingesting RDF documents found in a repository (Renku 0.x metadata, PROV files, CWLProv).
 
 The document is parsed within `kg.bounded`'s bounds, its blank nodes are canonicalized
-(RDFC-1.0) and turned into IRIs named after the graph's own content, so the same graph (in any
+(RDFC-1.0, or colour refinement where that would search permutations: `kg.extract.bnodes`)
+and turned into IRIs named after the graph's own content, so the same graph (in any
 serialization, committed again, or ingested again) always gives the same triples. Foreign
 IRIs are rebased by the caller's function (which mints them under the project); the others
 pass `Context.document_iri`. kg's own project record vocabulary is never taken from a
@@ -18,6 +19,7 @@ import pyoxigraph as ox
 
 from kg import queries
 from kg.bounded import check_json, plain_xml
+from kg.extract.bnodes import canonical, in_document_order
 from kg.extract.context import Context
 from kg.vocab import KG, PROV, RDF_TYPE
 
@@ -68,7 +70,7 @@ def parse(data: bytes, fmt: ox.RdfFormat, base: str) -> ox.Dataset:
     elif fmt == ox.RdfFormat.RDF_XML:
         data = plain_xml(data, what="RDF/XML")
     quads = [ox.Quad(q.subject, q.predicate, q.object) for q in ox.parse(data, fmt, base_iri=base)]
-    return ox.Dataset(quads)
+    return ox.Dataset(in_document_order(quads))
 
 
 def normalize(ctx: Context, dataset: ox.Dataset, genid_base: str, rebase: Rebase) -> list[ox.Triple]:
@@ -77,7 +79,7 @@ def normalize(ctx: Context, dataset: ox.Dataset, genid_base: str, rebase: Rebase
     IRIs `rebase` leaves as they are pass `ctx.document_iri` (a triple with an invalid one
     is dropped); triples of kg's project record vocabulary are dropped; both are noted.
     """
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    dataset = canonical(dataset)
     content = "".join(sorted(str(q) + "\n" for q in dataset)).encode()
     genid = f"{genid_base}/{hashlib.sha1(content).hexdigest()[:16]}/"
     iris: dict[str, ox.NamedNode | None] = {}  # each IRI checked once
