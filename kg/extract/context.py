@@ -11,9 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
-
-import yaml
+from typing import IO
 
 from kg.errors import InvalidInput
 from kg.extract import ExtractStats, ExtractWarning
@@ -24,14 +22,6 @@ from kg.rdf import valid_iri
 __all__ = ["BlobReader", "Context", "TreeEntry", "short_hash", "tree"]
 
 log = logging.getLogger("kg.extract")
-
-# libyaml's loader where PyYAML has it: ten times faster on lock files than pure Python.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def load_yaml(raw: bytes) -> Any:
-    """Parse YAML safely; raises UnicodeDecodeError or yaml.YAMLError on bad input."""
-    return yaml.load(raw.decode("utf-8"), Loader=_YAML_LOADER)
 
 
 @dataclass
