@@ -15,6 +15,22 @@ _ECHAR = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')
 MAX_IRI_CHARS = 8192
 """Longer IRIs are refused: nothing legitimate needs them, and each is stored per use."""
+MAX_LITERAL_CHARS = 1 << 20
+"""Longer literal values are cut, ending in `CUT_MARK`: pyoxigraph's N-Triples parser refuses
+a line over 16 MB, which would fail the load of a project's whole graph (escaped and
+UTF-8-encoded, a million characters stay under 4 MB)."""
+CUT_MARK = " [cut by kg]"
+
+
+def cut(value: str) -> str:
+    """`value`, or its first `MAX_LITERAL_CHARS` characters and `CUT_MARK`.
+
+    >>> cut("short")
+    'short'
+    >>> cut("x" * (MAX_LITERAL_CHARS + 1)).endswith(CUT_MARK)
+    True
+    """
+    return value if len(value) <= MAX_LITERAL_CHARS else value[:MAX_LITERAL_CHARS] + CUT_MARK
 
 
 def valid_iri(value: str) -> bool:
@@ -44,7 +60,7 @@ def iri(value: str) -> str:
 
 
 def literal(value: str, datatype: str | None = None) -> str:
-    """A literal term, escaped for N-Triples.
+    """A literal term, escaped for N-Triples, its value `cut` to `MAX_LITERAL_CHARS`.
 
     >>> literal('say "hi"\\n')
     '"say \\\\"hi\\\\"\\\\n"'
@@ -52,7 +68,7 @@ def literal(value: str, datatype: str | None = None) -> str:
     '"2020-01-01T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
     """
     # Lone surrogates (from undecodable bytes) are not valid in RDF: replace them.
-    text = value.translate(_ECHAR)
+    text = cut(value).translate(_ECHAR)
     if not text.isascii():
         text = text.encode("utf-8", "replace").decode("utf-8")
     if datatype is None:

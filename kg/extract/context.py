@@ -23,6 +23,11 @@ __all__ = ["BlobReader", "Context", "TreeEntry", "short_hash", "tree"]
 
 log = logging.getLogger("kg.extract")
 
+MAX_LINE_CHARS = 3 * 1024 * 1024
+"""pyoxigraph's N-Triples loader refuses a line over 16 MB, and with it the load of the
+project's whole graph; 3M characters stay under that in UTF-8. Literals are cut well below
+(`kg.rdf.MAX_LITERAL_CHARS`); this catches IRIs built from a document's long strings."""
+
 
 @dataclass
 class _Reading:
@@ -53,7 +58,12 @@ class Context:
     _reading: _Reading | None = field(default=None, init=False, repr=False)
 
     def emit(self, lines: list[str]) -> None:
-        """Write N-Triples lines."""
+        """Write N-Triples lines; one longer than `MAX_LINE_CHARS` is dropped (noted)."""
+        if any(len(line) > MAX_LINE_CHARS for line in lines):
+            for line in lines:
+                if len(line) > MAX_LINE_CHARS:
+                    self.note("triple too long for the store dropped", line)
+            lines = [line for line in lines if len(line) <= MAX_LINE_CHARS]
         self.out.write("".join(lines))
         self.stats.triples += len(lines)
 

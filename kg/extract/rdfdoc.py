@@ -18,10 +18,11 @@ from collections.abc import Callable
 import pyoxigraph as ox
 
 from kg import queries
-from kg.bounded import check_json, plain_xml
+from kg.bounded import Exceeded, check_json, plain_xml
 from kg.extract.bnodes import canonical, in_document_order
 from kg.extract.context import Context
-from kg.vocab import KG, PROV, RDF_TYPE
+from kg.rdf import MAX_LITERAL_CHARS, cut
+from kg.vocab import KG, PROV, RDF_TYPE, XSD
 
 Rebase = Callable[[str], str]
 
@@ -69,8 +70,26 @@ def parse(data: bytes, fmt: ox.RdfFormat, base: str) -> ox.Dataset:
         check_json(data, what="JSON-LD")
     elif fmt == ox.RdfFormat.RDF_XML:
         data = plain_xml(data, what="RDF/XML")
-    quads = [ox.Quad(q.subject, q.predicate, q.object) for q in ox.parse(data, fmt, base_iri=base)]
+    try:
+        quads = [ox.Quad(q.subject, q.predicate, q.object) for q in ox.parse(data, fmt, base_iri=base)]
+    except MemoryError as exc:  # pyoxigraph's own bound on one token, not the process's memory
+        if "buffer maximal size" not in str(exc):
+            raise
+        raise Exceeded("a term longer than pyoxigraph's parser takes (16 MB)") from None
     return ox.Dataset(in_document_order(quads))
+
+
+def _cut(ctx: Context, t: ox.Literal) -> ox.Literal | None:
+    """A literal too long for the store's N-Triples loader: text is cut, anything else
+    (a number, a date) dropped."""
+    if t.language:
+        ctx.note("long literal cut", t.value[:40])
+        return ox.Literal(cut(t.value), language=t.language)
+    if t.datatype.value == XSD + "string":
+        ctx.note("long literal cut", t.value[:40])
+        return ox.Literal(cut(t.value))
+    ctx.note("long literal dropped", t.value[:40])
+    return None
 
 
 def normalize(ctx: Context, dataset: ox.Dataset, genid_base: str, rebase: Rebase) -> list[ox.Triple]:
@@ -94,7 +113,7 @@ def normalize(ctx: Context, dataset: ox.Dataset, genid_base: str, rebase: Rebase
                 iris[t.value] = None if checked is None else ox.NamedNode(checked)
             return iris[t.value]
         if isinstance(t, ox.Literal):
-            return t
+            return t if len(t.value) <= MAX_LITERAL_CHARS else _cut(ctx, t)
         raise ValueError("RDF-star triples are not supported")
 
     kept = []

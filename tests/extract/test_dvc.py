@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kg.rdf import CUT_MARK, MAX_LITERAL_CHARS
 from tests.extract.helpers import extract, replace_tree, rows
 from tests.fixtures.gitrepo import GitRepo
 
@@ -192,3 +193,14 @@ def test_templates_that_expand_too_far_are_skipped_alone(git_repo: Callable[[str
     ]
     plans = rows(store, "SELECT ?name WHERE { ?p a prov:Plan ; kg:tool 'dvc' ; schema:name ?name }")
     assert sorted(r["name"] for r in plans) == ["ok@a", "ok@b"]
+
+
+def test_a_value_too_long_for_the_store_is_cut_not_fatal(git_repo: Callable[[str], GitRepo]) -> None:
+    """pyoxigraph's N-Triples loader refuses lines over 16 MB: one would fail the project."""
+    repo = git_repo("long")
+    long_cmd = "echo " + "x" * (17 * 1024 * 1024)
+    repo.commit({"dvc.lock": f"schema: '2.0'\nstages:\n  a:\n    cmd: {long_cmd}\n"})
+    store, warnings = extract(repo.path)  # loads the output as ingest does
+    assert warnings == []
+    (found,) = rows(store, "SELECT ?cmd WHERE { ?p a prov:Plan ; kg:command ?cmd }")
+    assert found["cmd"] == long_cmd[:MAX_LITERAL_CHARS] + CUT_MARK

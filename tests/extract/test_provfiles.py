@@ -10,6 +10,7 @@ import pytest
 
 from kg.bounded import Exceeded
 from kg.extract import rdfdoc
+from kg.rdf import CUT_MARK, MAX_LITERAL_CHARS
 from tests.extract.helpers import PROJECT, copy_tree, extract, rows
 from tests.fixtures.bombs import deep_jsonld
 from tests.fixtures.gitrepo import GitRepo
@@ -124,3 +125,24 @@ def test_deep_json_ld_never_reaches_pyoxigraph(monkeypatch: pytest.MonkeyPatch) 
         rdfdoc.parse(deep_jsonld(), ox.RdfFormat.JSON_LD, f"{PROJECT}/-/prov/")
     with pytest.raises(AssertionError, match="saw"):  # the guard above is what stopped it
         rdfdoc.parse(deep_jsonld(depth=10), ox.RdfFormat.JSON_LD, f"{PROJECT}/-/prov/")
+
+
+def test_literals_too_long_for_the_store_are_cut_or_dropped(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("long")
+    text, digits = "t" * (2 * MAX_LITERAL_CHARS), "9" * (MAX_LITERAL_CHARS + 1)
+    ttl = (
+        "@prefix prov: <http://www.w3.org/ns/prov#> .\n"
+        f'<urn:x:run> a prov:Activity ; prov:label "{text}"@en ; prov:value {digits} ; prov:atLocation "here" .\n'
+    )
+    huge = f'<urn:x:other> <urn:x:p> "{"h" * (17 * 1024 * 1024)}" .\n<urn:x:other> a <http://www.w3.org/ns/prov#Entity> .'
+    repo.commit({"prov/long.ttl": ttl, "prov/huge.nt": huge})
+    store, warnings = extract(repo.path)
+    assert sorted((w.path, w.reason.split(":")[0]) for w in warnings) == [
+        ("prov/huge.nt", "a term longer than pyoxigraph's parser takes (16 MB)"),
+        ("prov/long.ttl", "long literal cut"),
+        ("prov/long.ttl", "long literal dropped"),
+    ]
+    (label,) = rows(store, "SELECT ?l WHERE { <urn:x:run> prov:label ?l }")
+    assert label["l"] == text[:MAX_LITERAL_CHARS] + CUT_MARK
+    assert rows(store, "SELECT ?v WHERE { <urn:x:run> prov:value ?v }") == []
+    assert rows(store, "SELECT ?v WHERE { <urn:x:run> prov:atLocation ?v }") == [{"v": "here"}]
