@@ -15,6 +15,7 @@ import pytest
 
 from kg.extract import ExtractWarning
 from kg.extract.renku_db import oid_path
+from kg.rdf import CUT_MARK, MAX_LITERAL_CHARS
 from tests.extract.helpers import PREFIXES, PROJECT, Measured, extract_in_child, rows
 from tests.fixtures.bombs import INJECTED_ID, OTHER_PROJECT, PATHOLOGICAL_GLOB, build
 from tests.fixtures.gitrepo import GitRepo
@@ -198,3 +199,11 @@ def test_alike_blank_nodes_are_named_without_a_permutation_search(git_repo: Call
     )
     assert len(links) == 90 and len({r["a"] for r in links}) == 10
     assert ask(done, GOOD_TTL_RUN)
+
+
+def test_a_commit_message_is_cut_at_the_field_bound(git_repo: Callable[[str], GitRepo]) -> None:
+    done = ingest("git_message", git_repo)
+    (message,) = rows(done.store(), "SELECT ?m WHERE { ?c kg:message ?m FILTER(STRSTARTS(?m, 'run ')) }")
+    # cut to 4 MB when read from git, then to a million characters when written
+    assert len(message["m"]) == MAX_LITERAL_CHARS + len(CUT_MARK) and message["m"].endswith(CUT_MARK)
+    assert ask(done, GOOD_LOCK_RUN), "the commit's files"
