@@ -24,6 +24,10 @@ from tests.fixtures.bombs import SCENARIOS, build  # noqa: E402
 from tests.fixtures.gitrepo import make_repo  # noqa: E402
 
 
+def _short(path: str | None) -> str:
+    return "(commit)" if path is None else path if len(path) <= 40 else path[:18] + "..." + path[-18:]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kg-root", type=Path, default=ROOT)
@@ -47,7 +51,7 @@ def main() -> None:
             ended = f"signal {-m.returncode}"
         else:
             ended = "MemoryError" if "MemoryError" in m.stderr else f"exit {m.returncode}"
-        notes = "; ".join(str(w)[:110] for w in m.warnings) or "-"
+        notes = "; ".join(f"[{w.source}] {_short(w.path)}: {w.reason[:90]}" for w in m.warnings) or "-"
         print(f"{name:18} {ended:>14} {m.seconds:8.2f} {m.peak_mb:8.0f}  {notes}", flush=True)
 
 
