@@ -8,7 +8,9 @@ IRIs never collide with another project nested below it.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from kg.rdf import path_segment
 
@@ -87,3 +89,33 @@ def path_key(name: str) -> str:
     'train.seed%2Fx%20y'
     """
     return path_segment(name).replace("/", "%2F")
+
+
+def owned(project_iri: str, base: str, value: str) -> str:
+    """What a project's own documents may call `value`: the project's IRIs (itself and below
+    `<project>/-/`) and IRIs outside kg's `base` as they are; any other IRI under the base
+    moved below `<project>/-/foreign/`, so no document speaks for kg or another project.
+
+    >>> owned("https://kg.local/projects/a/b", "https://kg.local/", "https://kg.local/projects/c/d#x")
+    'https://kg.local/projects/a/b/-/foreign/projects/c/d#x'
+    >>> owned("https://kg.local/projects/a/b", "https://kg.local/", "https://kg.local/projects/a/b/-/x")
+    'https://kg.local/projects/a/b/-/x'
+    >>> owned("https://kg.local/projects/a/b", "https://kg.local/", "https://orcid.org/0000-0001")
+    'https://orcid.org/0000-0001'
+
+    Dot segments would walk out of any prefix once a client resolves them: such IRIs are
+    replaced by a hash.
+
+    >>> owned("https://kg.local/projects/a/b", "https://kg.local/", "https://kg.local/projects/a/b/-/../../c")
+    'https://kg.local/projects/a/b/-/foreign/8a1e1c61a6d1effb'
+    """
+    if value[: len(base)].lower() != base.lower():  # scheme and host compare case-insensitively
+        return value
+    rest, own = value[len(base) :], project_iri[len(base) :]
+    dotted = any(unquote(s) in (".", "..") for s in re.split(r"[?#]", rest, maxsplit=1)[0].split("/"))
+    if dotted:
+        digest = hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        return f"{project_iri}/-/foreign/{digest}"
+    if rest == own or rest.startswith(own + "/-/"):
+        return value
+    return f"{project_iri}/-/foreign/{rest}"

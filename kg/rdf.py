@@ -5,13 +5,53 @@ Everything the extractors emit passes through these helpers, so escaping lives h
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
+import pyoxigraph as ox
+
 _ECHAR = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+# What N-Triples forbids in an IRI, and what no IRI may hold (space, controls)
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f-\x9f]')
+MAX_IRI_CHARS = 8192
+"""Longer IRIs are refused: nothing legitimate needs them, and each is stored per use."""
+MAX_LITERAL_CHARS = 1 << 20
+"""Longer literal values are cut, ending in `CUT_MARK`: pyoxigraph's N-Triples parser refuses
+a line over 16 MB, which would fail the load of a project's whole graph (escaped and
+UTF-8-encoded, a million characters stay under 4 MB)."""
+CUT_MARK = " [cut by kg]"
+
+
+def cut(value: str) -> str:
+    """`value`, or its first `MAX_LITERAL_CHARS` characters and `CUT_MARK`.
+
+    >>> cut("short")
+    'short'
+    >>> cut("x" * (MAX_LITERAL_CHARS + 1)).endswith(CUT_MARK)
+    True
+    """
+    return value if len(value) <= MAX_LITERAL_CHARS else value[:MAX_LITERAL_CHARS] + CUT_MARK
+
+
+def valid_iri(value: str) -> bool:
+    """Whether `value` is an absolute IRI that `iri` may write as it is.
+
+    >>> [valid_iri(v) for v in ("https://x.org/a%20b", "mailto:ann@x.org", "urn:uuid:1")]
+    [True, True, True]
+    >>> [valid_iri(v) for v in ("https://x.org/a b", "x> <p> <o", "relative/path", "http://x/%zz")]
+    [False, False, False, False]
+    """
+    if len(value) > MAX_IRI_CHARS or _NOT_IN_IRI.search(value):
+        return False
+    try:
+        ox.NamedNode(value)
+    except ValueError:  # also UnicodeEncodeError, for lone surrogates
+        return False
+    return True
 
 
 def iri(value: str) -> str:
-    """An IRI term. The value must already be a valid IRI (see `path_segment`).
+    """An IRI term. The value must already be a valid IRI (see `path_segment`, `valid_iri`).
 
     >>> iri("https://kg.local/projects/a/b")
     '<https://kg.local/projects/a/b>'
@@ -20,7 +60,7 @@ def iri(value: str) -> str:
 
 
 def literal(value: str, datatype: str | None = None) -> str:
-    """A literal term, escaped for N-Triples.
+    """A literal term, escaped for N-Triples, its value `cut` to `MAX_LITERAL_CHARS`.
 
     >>> literal('say "hi"\\n')
     '"say \\\\"hi\\\\"\\\\n"'
@@ -28,7 +68,7 @@ def literal(value: str, datatype: str | None = None) -> str:
     '"2020-01-01T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime>'
     """
     # Lone surrogates (from undecodable bytes) are not valid in RDF: replace them.
-    text = value.translate(_ECHAR)
+    text = cut(value).translate(_ECHAR)
     if not text.isascii():
         text = text.encode("utf-8", "replace").decode("utf-8")
     if datatype is None:

@@ -1,114 +1,47 @@
-"""What every extractor gets: the repository's objects, a sink for triples, a place for warnings."""
+"""What every extractor gets: the repository's objects, a sink for triples, a place for
+warnings, a guard around each file it reads, and the check every IRI a document names
+passes through.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import subprocess
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-import yaml
-
+from kg.errors import InvalidInput
 from kg.extract import ExtractStats, ExtractWarning
-from kg.iri import Minter
+from kg.extract.blobs import BlobReader, TreeEntry, tree
+from kg.iri import Minter, owned
+from kg.rdf import valid_iri
 
-# libyaml's loader where PyYAML has it: ten times faster on lock files than pure Python.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+__all__ = ["BlobReader", "Context", "TreeEntry", "short_hash", "tree"]
 
+log = logging.getLogger("kg.extract")
 
-def load_yaml(raw: bytes) -> Any:
-    """Parse YAML safely; raises UnicodeDecodeError or yaml.YAMLError on bad input."""
-    return yaml.load(raw.decode("utf-8"), Loader=_YAML_LOADER)
-
-
-class BlobReader:
-    """Reads objects from a repository through one long-running `git cat-file --batch-command`.
-
-    `read("<commit>:<path>")` and `read("<blob id>")` both work; missing objects give None.
-    """
-
-    def __init__(self, repo: Path, *, max_size: int = 256 * 1024 * 1024) -> None:
-        self.repo = repo
-        self.max_size = max_size
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def _proc(self) -> subprocess.Popen[bytes]:
-        if self._process is None:
-            self._process = subprocess.Popen(
-                ["git", "-C", str(self.repo), "cat-file", "--batch-command"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        return self._process
-
-    def _ask(self, command: bytes, spec: str) -> list[bytes] | None:
-        """Send one batch command; the header's fields, or None for "missing"/"ambiguous"."""
-        if "\n" in spec:
-            return None
-        proc = self._proc()
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(command + b" " + spec.encode("utf-8", "surrogateescape") + b"\n")
-        proc.stdin.flush()
-        header = proc.stdout.readline().split()
-        return header if len(header) == 3 else None
-
-    def read(self, spec: str) -> bytes | None:
-        """The content of a blob, or None if there is no such blob (or it is too large)."""
-        header = self._ask(b"contents", spec)
-        if header is None:
-            return None
-        _, kind, size_text = header
-        size = int(size_text)
-        assert self._process is not None and self._process.stdout is not None
-        data = self._process.stdout.read(size + 1)[:-1]
-        if kind != b"blob" or size > self.max_size:
-            return None
-        return data
-
-    def info(self, spec: str) -> tuple[str, str, int] | None:
-        """(object id, type, size) of `spec` (type "blob", "tree", "commit"), or None if missing."""
-        header = self._ask(b"info", spec)
-        return None if header is None else (header[0].decode(), header[1].decode(), int(header[2]))
-
-    def close(self) -> None:
-        """Stop the git process."""
-        if self._process is not None:
-            assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.close()
-            self._process.wait()
-            self._process.stdout.close()
-            self._process = None
+MAX_LINE_CHARS = 3 * 1024 * 1024
+"""pyoxigraph's N-Triples loader refuses a line over 16 MB, and with it the load of the
+project's whole graph; 3M characters stay under that in UTF-8. Literals are cut well below
+(`kg.rdf.MAX_LITERAL_CHARS`); this catches IRIs built from a document's long strings."""
 
 
-@dataclass(frozen=True)
-class TreeEntry:
-    """One file of a commit's tree."""
+@dataclass
+class _Reading:
+    """The file being read, and what `note` collected about it."""
 
-    mode: str
-    blob: str
-    size: int | None = None
+    source: str
+    commit: str | None
+    path: str | None
+    notes: dict[str, tuple[int, str]] = field(default_factory=dict)  # reason: (count, first value)
 
 
-@lru_cache(maxsize=8)
-def tree(repo: Path, commit: str) -> dict[str, TreeEntry]:
-    """Every file of a commit's tree by path (for resolving globs); empty if unknown."""
-    done = subprocess.run(
-        ["git", "-C", str(repo), "ls-tree", "-r", "-z", "--full-tree", commit],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        return {}
-    out = {}
-    for record in done.stdout.split(b"\0"):
-        meta, _, path = record.partition(b"\t")
-        if path:
-            mode, _, blob = meta.decode().split(" ")
-            out[path.decode("utf-8", "replace")] = TreeEntry(mode, blob)
-    return out
+def _shown(value: str) -> str:
+    """A document's value, short and escaped, for a warning."""
+    return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
 @dataclass
@@ -122,9 +55,15 @@ class Context:
     blobs: BlobReader
     stats: ExtractStats = field(default_factory=ExtractStats)
     warnings: list[ExtractWarning] = field(default_factory=list)
+    _reading: _Reading | None = field(default=None, init=False, repr=False)
 
     def emit(self, lines: list[str]) -> None:
-        """Write N-Triples lines."""
+        """Write N-Triples lines; one longer than `MAX_LINE_CHARS` is dropped (noted)."""
+        if any(len(line) > MAX_LINE_CHARS for line in lines):
+            for line in lines:
+                if len(line) > MAX_LINE_CHARS:
+                    self.note("triple too long for the store dropped", line)
+            lines = [line for line in lines if len(line) <= MAX_LINE_CHARS]
         self.out.write("".join(lines))
         self.stats.triples += len(lines)
 
@@ -137,6 +76,54 @@ class Context:
         from kg.rdf import path_segment
 
         return f"{self.project}/-/" + "/".join(path_segment(p) for p in parts)
+
+    @contextmanager
+    def reading(self, source: str, commit: str | None, path: str | None = None) -> Iterator[None]:
+        """Guard the reading of one file (or one run record): whatever goes wrong costs a
+        warning for that file, and the extractor goes on with the next.
+
+        kg's own refusals (`InvalidInput`: a bound exceeded, a malformed document) keep their
+        message; anything else is a bug or an input nobody foresaw: logged with its traceback,
+        and warned by its type only, since a library's message may hold server paths.
+        What `note` collected meanwhile becomes one warning per reason.
+        """
+        outer, self._reading = self._reading, _Reading(source, commit, path)
+        try:
+            yield
+        except InvalidInput as exc:
+            self.warn(source, str(exc), commit, path)
+        except Exception as exc:
+            log.exception("extractor failed on a file", extra={"extractor": source, "commit": commit})
+            self.warn(source, f"extractor error ({type(exc).__name__})", commit, path)
+        finally:
+            done, self._reading = self._reading, outer
+            for reason, (count, value) in done.notes.items():
+                times = f" ({count} times)" if count > 1 else ""
+                self.warn(source, f"{reason}: {_shown(value)}{times}", commit, path)
+
+    def note(self, reason: str, value: str) -> None:
+        """Something about the file being read, warned once per reason when it is done."""
+        if self._reading is None:
+            self.warn("extract", f"{reason}: {_shown(value)}")
+            return
+        count, first = self._reading.notes.get(reason, (0, value))
+        self._reading.notes[reason] = (count + 1, first)
+
+    def document_iri(self, value: str) -> str | None:
+        """The IRI to write for an IRI a repository document names, or None to drop it.
+
+        Invalid IRIs (that N-Triples or pyoxigraph refuse) are dropped; IRIs under kg's base
+        that are not the project's own are moved into the project (`kg.iri.owned`): a
+        project's documents may only speak about that project, or outside kg's base.
+        Both are noted for the file being read.
+        """
+        if not valid_iri(value):
+            self.note("invalid IRI dropped", value)
+            return None
+        mine = owned(self.project, self.minter.base, value)
+        if mine != value:
+            self.note("IRI under kg's base moved into the project", value)
+        return mine
 
 
 def short_hash(*parts: str) -> str:

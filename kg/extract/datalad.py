@@ -5,17 +5,23 @@ The record is the JSON block between DataLad's markers in the commit message, or
 Inputs are globs relative to `pwd`, resolved against the parent commit's tree; what a run
 generated is the commit's actual diff (declared outputs may be directories, globs or paths
 inside subdatasets). Annexed files carry their annex key's hash.
+
+The record and its sidecar are decoded within `kg.bounded`'s bounds; paths must stay inside
+the repository; globs are matched in linear time (`kg.extract.glob`), within a budget of
+path tests per record.
 """
 
 from __future__ import annotations
 
-import json
-import lzma
 import posixpath
 import re
 from typing import Any
 
+from kg.bounded import Exceeded, decompress_xz, loads_json
+from kg.errors import InvalidInput
+from kg.extract.blobs import repo_path
 from kg.extract.context import Context, TreeEntry, short_hash, tree
+from kg.extract.glob import Glob, has_magic
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.runs import Agent, Entity, Plan, Run, git_entity, write_run
 
@@ -25,26 +31,12 @@ _ANNEX_KEY = re.compile(r"(?P<backend>[A-Z0-9]+?)E?(?:-s\d+)?(?:-[mSC]\d+)*--(?P
 _ALGORITHMS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "SHA512": "sha512"}
 _DEFAULT_RECORD_DIR = ".datalad/runinfo"
 
+_MAX_LINK = 4096  # PATH_MAX: a symlink's target
+_MAX_POINTER = 511  # an unlocked annexed file's pointer is one short line
 
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A shell glob as a regex over repository paths (`*` stays within a directory).
-
-    >>> bool(glob_regex("first/sub-*/*_seg.nii.gz").match("first/sub-01/a_seg.nii.gz"))
-    True
-    >>> bool(glob_regex("a/*.png").match("a/b/c.png"))
-    False
-    """
-    out = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        out.append({"*": "[^/]*", "?": "[^/]"}.get(c, re.escape(c)))
-        i += 1
-    return re.compile("".join(out) + "(/.*)?$")
+MAX_GLOB_TESTS = 1_000_000
+"""Path tests (glob x file of the tree) one record may cost, ~10 s at worst; beyond it the
+remaining globs are kept as declared. Ten globs over a 100,000-file tree fit."""
 
 
 def annex_hashes(link_target: str) -> dict[str, str]:
@@ -83,20 +75,25 @@ class DataLad:
 
     def _record(self, ctx: Context, commit: Commit, text: str) -> dict[str, Any] | None:
         try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            ctx.warn("datalad", f"run record is not valid JSON: {exc}", commit.sha)
+            record = loads_json(text)
+        except InvalidInput as exc:
+            ctx.warn("datalad", f"unreadable run record: {exc}", commit.sha)
             return None
         if isinstance(record, str):  # a sidecar id
-            path = f"{_DEFAULT_RECORD_DIR}/{record}"
+            path = repo_path(f"{_DEFAULT_RECORD_DIR}/{record}")
+            if path is None:
+                ctx.warn("datalad", f"run record sidecar outside the repository: {record[:80]!r}", commit.sha)
+                return None
             raw = ctx.blobs.read(f"{commit.sha}:{path}")
             if raw is None:
                 ctx.warn("datalad", "run record sidecar missing", commit.sha, path)
                 return None
-            try:
-                record = json.loads(lzma.decompress(raw).decode("utf-8").splitlines()[0])
-            except (lzma.LZMAError, UnicodeDecodeError, json.JSONDecodeError, IndexError) as exc:
-                ctx.warn("datalad", f"unreadable run record sidecar: {exc}", commit.sha, path)
+            decoded = False
+            with ctx.reading("datalad", commit.sha, path):  # the sidecar's own warning, if any
+                lines = decompress_xz(raw, what="xz sidecar").decode("utf-8").splitlines()
+                record = loads_json(lines[0] if lines else "", what="JSON sidecar")
+                decoded = True
+            if not decoded:
                 return None
         if not isinstance(record, dict) or not isinstance(record.get("cmd"), (str, list)):
             ctx.warn("datalad", "run record has no command", commit.sha)
@@ -105,49 +102,55 @@ class DataLad:
 
     def _entity(self, ctx: Context, path: str, entry: TreeEntry) -> Entity:
         entity = git_entity(ctx, path, entry.blob)
-        if entry.mode in ("120000", "100644"):  # an annexed file is a symlink to its key
-            target = ctx.blobs.read(entry.blob) if entry.mode == "120000" else self._small(ctx, entry)
+        # An annexed file is a symlink to its key, or (unlocked) a tiny pointer file naming
+        # it: a larger blob is data, and is never read.
+        limit = {"120000": _MAX_LINK, "100644": _MAX_POINTER}.get(entry.mode)
+        if limit is not None:
+            try:
+                target = ctx.blobs.read(entry.blob, limit=limit)
+            except Exceeded:
+                target = None
             if target is not None:
                 entity.hashes.update(annex_hashes(target.decode("utf-8", "replace")))
         return entity
 
-    @staticmethod
-    def _small(ctx: Context, entry: TreeEntry) -> bytes | None:
-        # A regular file is an annex pointer (an unlocked annexed file) only if it is tiny:
-        # ask its size first rather than read a data file whole.
-        size = entry.size
-        if size is None:
-            found = ctx.blobs.info(entry.blob)
-            size = found[2] if found else None
-        if size is None or size >= 512:
-            return None
-        content = ctx.blobs.read(entry.blob)
-        return content if content is not None and b"/annex/objects/" in content else None
-
     def _inputs(self, ctx: Context, parent: str | None, patterns: list[str]) -> list[Entity]:
         out: list[Entity] = []
+        budget = [MAX_GLOB_TESTS]
         for pattern in patterns:
-            matched = self._resolve(ctx, parent, pattern.rstrip("/")) if parent else {}
+            matched = self._resolve(ctx, parent, pattern.rstrip("/"), budget) if parent else {}
             if not matched:  # e.g. inside a subdataset: keep the declared path
                 out.append(Entity(ctx.iri("entities", "path", pattern), pattern))
             out += [self._entity(ctx, path, entry) for path, entry in sorted(matched.items())]
         return out
 
-    def _resolve(self, ctx: Context, commit: str, pattern: str) -> dict[str, TreeEntry]:
+    def _resolve(self, ctx: Context, commit: str, pattern: str, budget: list[int]) -> dict[str, TreeEntry]:
         """Files of `commit` a pattern names: a glob, a directory, or one file."""
-        if not any(c in pattern for c in "*?["):
+        if not has_magic(pattern):
             found = ctx.blobs.info(f"{commit}:{pattern}")
             if found is None:
                 return {}
             if found[1] == "blob":  # the mode matters only for annex links, read below
                 return {pattern: TreeEntry("100644", found[0], found[2])}
-        regex = glob_regex(pattern)
-        return {path: e for path, e in tree(ctx.repo, commit).items() if regex.match(path)}
+        try:
+            glob = Glob(pattern)
+        except Exceeded as exc:
+            ctx.note(f"input not resolved: {exc}", pattern)
+            return {}
+        files = tree(ctx.repo, commit)
+        budget[0] -= len(files)
+        if budget[0] < 0:
+            ctx.note(f"input not resolved: globs need more than {MAX_GLOB_TESTS} path tests", pattern)
+            return {}
+        return {path: e for path, e in files.items() if glob.match(path)}
 
     def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
         text = _record_text(commit.message)
-        if text is None:
-            return
+        if text is not None:
+            with ctx.reading("datalad", commit.sha):
+                self._run(ctx, commit, changes, text)
+
+    def _run(self, ctx: Context, commit: Commit, changes: list[Change], text: str) -> None:
         record = self._record(ctx, commit, text)
         if record is None:
             return
@@ -155,7 +158,14 @@ class DataLad:
 
         def rooted(paths: Any) -> list[str]:
             values = paths if isinstance(paths, list) else [paths] if isinstance(paths, str) else []
-            return [posixpath.normpath(posixpath.join(pwd, str(v))) for v in values]
+            out = []
+            for value in map(str, values):
+                path = repo_path(value, pwd)
+                if path is None:
+                    ctx.note("path outside the repository skipped", value)
+                else:
+                    out.append(path)
+            return out
 
         command = record["cmd"] if isinstance(record["cmd"], str) else " ".join(map(str, record["cmd"]))
         inputs = rooted(record.get("inputs")) + rooted(record.get("extra_inputs"))

@@ -4,18 +4,23 @@ Reads every era: per-stage `*.dvc` files (DVC 0.x), `dvc.lock` without `schema` 
 `schema: '2.0'` with and without `hash: md5` (2.x, 3.x), `dvc.yaml` stages with
 `foreach`/`matrix`, and `dvc add` / `dvc import` files. DVC records no run times: a run
 takes the time and author of the commit that changed its lock entry.
+
+YAML is read within `kg.bounded`'s bounds, paths must stay inside the repository, and a
+stage template standing for more than `MAX_EXPANDED_STAGES` stages is skipped.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import posixpath
 import re
 from typing import Any
 
-import yaml
-
-from kg.extract.context import Context, load_yaml, short_hash
+from kg.bounded import DOCUMENT, Exceeded, loads_yaml
+from kg.errors import InvalidInput
+from kg.extract.blobs import repo_path
+from kg.extract.context import Context, short_hash
 from kg.extract.hashes import git_version_with
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.runs import (
@@ -35,19 +40,21 @@ from kg.vocab import PROV
 
 _TEMPLATE = re.compile(r"\$\{\s*(item|key)(?:\.([\w.]+))?\s*\}")
 
+MAX_EXPANDED_STAGES = 1000
+"""Stages one `foreach`/`matrix` definition may stand for. Generated sweeps of a few hundred
+runs exist; beyond a thousand, a definition is a product of axes nobody runs (10 axes of 10
+values are 10**10 stages), and each stage costs a plan of ~10 triples plus a copy of its body."""
+
 
 def _load(ctx: Context, blob: str, commit: str, path: str) -> Any:
+    """The YAML of a blob; None if there is none. Raises `InvalidInput` if it is not readable."""
     if is_zero(blob):
         return None
     raw = ctx.blobs.read(blob)
     if raw is None:
         ctx.warn("dvc", "blob not readable", commit, path)
         return None
-    try:
-        return load_yaml(raw)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        ctx.warn("dvc", f"unreadable YAML: {str(exc).splitlines()[0]}", commit, path)
-        return None
+    return loads_yaml(raw)
 
 
 def _command(value: Any) -> str:
@@ -56,8 +63,12 @@ def _command(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _join(base: str, path: str) -> str:
-    return posixpath.normpath(posixpath.join(base, path)) if base else posixpath.normpath(path)
+def _join(ctx: Context, base: str, path: str) -> str | None:
+    """A path the file declares, relative to `base`; None (noted) if outside the repository."""
+    found = repo_path(path, base)
+    if found is None:
+        ctx.note("path outside the repository skipped", path)
+    return found
 
 
 def _flat_params(params: Any) -> dict[str, str]:
@@ -83,26 +94,33 @@ class Dvc:
 
     def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
         for ch in changes:
-            path = ch.text
-            name = posixpath.basename(path)
-            new = _load(ctx, ch.after, commit.sha, path)
-            if new is None:
-                continue
-            if not isinstance(new, dict):
-                ctx.warn("dvc", "not a YAML mapping", commit.sha, path)
-                continue
+            with ctx.reading("dvc", commit.sha, ch.text):
+                self._file(ctx, commit, ch)
+
+    def _file(self, ctx: Context, commit: Commit, ch: Change) -> None:
+        path = ch.text
+        name = posixpath.basename(path)
+        new = _load(ctx, ch.after, commit.sha, path)
+        if new is None:
+            return
+        if not isinstance(new, dict):
+            ctx.warn("dvc", "not a YAML mapping", commit.sha, path)
+            return
+        try:
             old = _load(ctx, ch.before[0], commit.sha, path) if ch.before else None
-            old = old if isinstance(old, dict) else {}
-            if name == "dvc.lock":
-                self._lock(ctx, commit, path, new, old)
-            elif name == "dvc.yaml":
-                self._pipeline(ctx, commit, path, new)
-            elif "cmd" in new:  # a DVC 0.x stage file
-                stage = name.removesuffix(".dvc")
-                if new != old:
-                    self._run(ctx, commit, path, stage, new, posixpath.dirname(path))
-            else:
-                self._tracked(ctx, commit, path, new)
+        except InvalidInput:  # warned when its own commit was read
+            old = None
+        old = old if isinstance(old, dict) else {}
+        if name == "dvc.lock":
+            self._lock(ctx, commit, path, new, old)
+        elif name == "dvc.yaml":
+            self._pipeline(ctx, commit, path, new)
+        elif "cmd" in new:  # a DVC 0.x stage file
+            stage = name.removesuffix(".dvc")
+            if new != old:
+                self._run(ctx, commit, path, stage, new, posixpath.dirname(path))
+        else:
+            self._tracked(ctx, commit, path, new)
 
     def finish(self, ctx: Context) -> None:
         """Nothing spans commits."""
@@ -128,7 +146,9 @@ class Dvc:
         for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict) or "path" not in item:
                 continue
-            path = _join(base, str(item["path"]))
+            path = _join(ctx, base, str(item["path"]))
+            if path is None:
+                continue
             md5 = item.get("md5") or item.get("checksum")
             if not md5:
                 out.append(Entity(ctx.iri("entities", "path", path), path))
@@ -145,7 +165,11 @@ class Dvc:
         self, ctx: Context, commit: Commit, file: str, stage: str, entry: dict[str, Any], base: str
     ) -> None:
         wdir = entry.get("wdir")
-        base = _join(base, str(wdir)) if isinstance(wdir, str) and wdir not in ("", ".") else base
+        if isinstance(wdir, str) and wdir not in ("", "."):
+            moved = _join(ctx, base, wdir)
+            if moved is None:
+                return
+            base = moved
         base = "" if base == "." else base
         command = _command(entry.get("cmd"))
         used = self._entities(ctx, commit, entry.get("deps"), base)
@@ -197,8 +221,10 @@ class Dvc:
                 if isinstance(repo, dict) and isinstance(repo.get("url"), str):
                     source = f"{repo['url']}@{repo.get('rev_lock', '')}:{dep.get('path', '')}"
                     lines.append(triple(s, p("kg:importedFrom"), literal(source)))
-                    if repo["url"].startswith(("http://", "https://")) and " " not in repo["url"]:
-                        lines.append(triple(s, iri(PROV + "hadPrimarySource"), iri(repo["url"])))
+                    web = repo["url"].startswith(("http://", "https://"))
+                    source_iri = ctx.document_iri(repo["url"]) if web else None
+                    if source_iri is not None:
+                        lines.append(triple(s, iri(PROV + "hadPrimarySource"), iri(source_iri)))
                 elif isinstance(dep, dict) and isinstance(dep.get("path"), str) and "://" in dep["path"]:
                     lines.append(triple(s, p("kg:importedFrom"), literal(dep["path"])))
         ctx.emit(lines)
@@ -211,7 +237,12 @@ class Dvc:
         for name, stage in stages.items() if isinstance(stages, dict) else []:
             if not isinstance(stage, dict):
                 continue
-            for expanded, definition in _expand(str(name), stage):
+            try:
+                expansions = _expand(str(name), stage)
+            except Exceeded as exc:  # this definition only: the other stages are read
+                ctx.warn("dvc", f"stage {str(name)!r} skipped: {exc}", commit.sha, path)
+                continue
+            for expanded, definition in expansions:
                 command = _command(definition.get("cmd"))
                 desc = definition.get("desc")
                 plan = Plan(
@@ -219,9 +250,11 @@ class Dvc:
                     name=expanded,
                     tool="dvc",
                     command=command,
-                    inputs=_declared(definition, "deps", base),
+                    inputs=_declared(ctx, definition, "deps", base),
                     outputs=[
-                        x for key in ("outs", "metrics", "plots") for x in _declared(definition, key, base)
+                        x
+                        for key in ("outs", "metrics", "plots")
+                        for x in _declared(ctx, definition, key, base)
                     ],
                     description=desc if isinstance(desc, str) else None,
                 )
@@ -230,12 +263,15 @@ class Dvc:
         for name, artifact in artifacts.items() if isinstance(artifacts, dict) else []:
             if not isinstance(artifact, dict) or not isinstance(artifact.get("path"), str):
                 continue
+            location = _join(ctx, base, artifact["path"])
+            if location is None:
+                continue
             a = iri(ctx.iri("artifacts", "dvc", str(name)))
             kind = "schema:Dataset" if artifact.get("type") == "dataset" else "kg:Model"
             lines += [
                 triple(a, A, p(kind)),
                 triple(a, p("schema:name"), literal(str(name))),
-                triple(a, p("prov:atLocation"), literal(_join(base, artifact["path"]))),
+                triple(a, p("prov:atLocation"), literal(location)),
             ]
             if isinstance(artifact.get("desc"), str):
                 lines.append(triple(a, p("schema:description"), literal(artifact["desc"])))
@@ -244,34 +280,77 @@ class Dvc:
         ctx.emit(lines)
 
 
-def _declared(definition: dict[str, Any], key: str, base: str) -> list[str]:
+def _declared(ctx: Context, definition: dict[str, Any], key: str, base: str) -> list[str]:
     """Paths a stage declares under `key` (entries are paths or `{path: options}`)."""
-    return [
-        _join(base, str(next(iter(x)) if isinstance(x, dict) else x))
+    paths = [
+        _join(ctx, base, str(next(iter(x)) if isinstance(x, dict) else x))
         for x in (definition.get(key) or [])
         if isinstance(x, (str, dict)) and x
     ]
+    return [x for x in paths if x is not None]
 
 
-def _substitute(value: Any, key: str, item: Any) -> Any:
-    if isinstance(value, str):
+class _Substitution:
+    """`${item...}` and `${key}` filled in, within a budget of characters written: a short
+    template repeated over long items must not grow without bound."""
 
-        def repl(m: re.Match[str]) -> str:
-            target: Any = key if m.group(1) == "key" else item
-            for part in (m.group(2) or "").split(".") if m.group(2) else []:
-                target = target.get(part, "") if isinstance(target, dict) else ""
-            return str(target)
+    def __init__(self, budget: int = DOCUMENT.max_bytes) -> None:
+        self.left = budget
 
-        return _TEMPLATE.sub(repl, value)
-    if isinstance(value, list):
-        return [_substitute(v, key, item) for v in value]
-    if isinstance(value, dict):
-        return {k: _substitute(v, key, item) for k, v in value.items()}
-    return value
+    def __call__(self, value: Any, key: str, item: Any) -> Any:
+        if isinstance(value, str):
+
+            def repl(m: re.Match[str]) -> str:
+                target: Any = key if m.group(1) == "key" else item
+                for part in (m.group(2) or "").split(".") if m.group(2) else []:
+                    target = target.get(part, "") if isinstance(target, dict) else ""
+                text = str(target)
+                self.left -= len(text)
+                if self.left < 0:
+                    raise Exceeded(f"substitutions write more than {DOCUMENT.max_bytes} characters")
+                return text
+
+            return _TEMPLATE.sub(repl, value)
+        if isinstance(value, list):
+            return [self(v, key, item) for v in value]
+        if isinstance(value, dict):
+            return {k: self(v, key, item) for k, v in value.items()}
+        return value
+
+
+def _values(value: Any, limit: int) -> int:
+    """How many values `value` holds (counting stops past `limit`)."""
+    count, todo = 0, [value]
+    while todo and count <= limit:
+        x = todo.pop()
+        count += 1
+        if isinstance(x, dict):
+            todo += x.values()
+        elif isinstance(x, list):
+            todo += x
+    return count
+
+
+def _check_expansion(stages: int, values_each: int) -> None:
+    if stages > MAX_EXPANDED_STAGES:
+        raise Exceeded(f"expands to {stages} stages, more than {MAX_EXPANDED_STAGES}")
+    if stages * values_each > DOCUMENT.max_nodes:
+        raise Exceeded(f"expands to more than {DOCUMENT.max_nodes} values")
 
 
 def _expand(name: str, stage: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """A stage, or the stages a `foreach`/`do` or `matrix` template stands for (`name@key`)."""
+    """A stage, or the stages a `foreach`/`do` or `matrix` template stands for (`name@key`).
+
+    Raises `Exceeded` past `MAX_EXPANDED_STAGES` stages, or if the copies of the template
+    would hold more values than a document may.
+
+    >>> [n for n, _ in _expand("s", {"matrix": {"a": [1, 2], "b": ["x", "y"]}, "cmd": "c"})]
+    ['s@1-x', 's@1-y', 's@2-x', 's@2-y']
+    >>> _expand("s", {"matrix": {f"a{i}": list(range(10)) for i in range(10)}})
+    Traceback (most recent call last):
+    ...
+    kg.bounded.Exceeded: expands to 10000000000 stages, more than 1000
+    """
     if "foreach" in stage and isinstance(stage.get("do"), dict):
         items = stage["foreach"]
         if isinstance(items, dict):
@@ -280,9 +359,12 @@ def _expand(name: str, stage: dict[str, Any]) -> list[tuple[str, dict[str, Any]]
             pairs = [(str(v) if not isinstance(v, (dict, list)) else str(i), v) for i, v in enumerate(items)]
         else:
             return [(name, stage)]
-        return [(f"{name}@{k}", _substitute(stage["do"], k, v)) for k, v in pairs]
+        _check_expansion(len(pairs), _values(stage["do"], DOCUMENT.max_nodes))
+        substitute = _Substitution()
+        return [(f"{name}@{k}", substitute(stage["do"], k, v)) for k, v in pairs]
     if isinstance(stage.get("matrix"), dict):
         axes = [(k, v if isinstance(v, list) else [v]) for k, v in stage["matrix"].items()]
+        _check_expansion(math.prod(len(values) for _, values in axes), 1)
         out = []
         for combo in itertools.product(*(values for _, values in axes)):
             key = "-".join(str(v) for v in combo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from kg import iri as mint
+from kg.bounded import Exceeded
 from kg.extract.context import Context
 
 # Above this, recomputing a tool's hash from the git blob costs more than the link is worth.
@@ -22,8 +23,11 @@ def git_blob_id(content: bytes) -> str:
 
 def git_version_with(ctx: Context, commit: str, path: str, algorithm: str, digest: str) -> str | None:
     """The git file version at `commit:path` if its content has `digest`, else None."""
-    content = ctx.blobs.read(f"{commit}:{path}")
-    if content is None or len(content) > MAX_LINK_BYTES:
+    try:
+        content = ctx.blobs.read(f"{commit}:{path}", limit=MAX_LINK_BYTES)
+    except Exceeded:  # too large to hash for a link: no link, and nothing wrong
+        return None
+    if content is None:
         return None
     if hashlib.new(algorithm, content).hexdigest() != digest.lower():
         return None

@@ -84,14 +84,38 @@ def log_command(repo: Path, revisions: Sequence[str]) -> list[str]:
     ]
 
 
-def _tokens(stream: IO[bytes], chunk_size: int = 1 << 20) -> Iterator[bytes]:
-    rest = b""
+MAX_FIELD_BYTES = 4 * 1024 * 1024
+"""A field (a commit message, a name, a path) is cut after this many bytes, marked with
+`CUT`. git keeps a commit object zlib-compressed: a 200 KB object can hold a 200 MB message.
+(A message becomes a literal, cut further by `kg.rdf.literal`; 4 MB leaves room for a
+DataLad run record of tens of thousands of inputs.)"""
+CUT = b"\n[cut by kg]"
+
+
+def _tokens(stream: IO[bytes], chunk_size: int = 1 << 20, limit: int = MAX_FIELD_BYTES) -> Iterator[bytes]:
+    """The NUL-separated fields of `stream`, each at most `limit` bytes (then `CUT`).
+
+    A field's pieces are kept in a list, not concatenated per chunk, so a long one costs
+    linear time.
+
+    >>> import io
+    >>> list(_tokens(io.BytesIO(b"ab\\0\\0cdefg\\0h"), chunk_size=2, limit=3))
+    [b'ab', b'', b'cde\\n[cut by kg]', b'h']
+    """
+    pieces: list[bytes] = []
+    size = 0
+    cut = False
     while chunk := stream.read(chunk_size):
-        parts = (rest + chunk).split(b"\0")
-        rest = parts.pop()
-        yield from parts
-    if rest:
-        yield rest
+        for i, piece in enumerate(chunk.split(b"\0")):
+            if i:  # a NUL ended the field before this piece
+                yield b"".join(pieces) + (CUT if cut else b"")
+                pieces, size, cut = [], 0, False
+            if size + len(piece) > limit:
+                piece, cut = piece[: limit - size], True
+            pieces.append(piece)
+            size += len(piece)
+    if size or cut:
+        yield b"".join(pieces) + (CUT if cut else b"")
 
 
 def _text(raw: bytes) -> str:

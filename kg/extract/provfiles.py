@@ -4,12 +4,12 @@ RDF serializations (Turtle, N-Triples, JSON-LD, RDF/XML) are parsed by pyoxigrap
 PROV-JSON and PROV-XML by the `prov` package, which converts them to RDF. PROV-N has no
 maintained reader; a PROV-N file is skipped silently when an RDF sibling carries the same
 graph (as in CWLProv bags) and reported otherwise. `arcp://uuid,<id>/` IRIs (CWLProv's
-research objects) are rebased under the project.
+research objects) are rebased under the project. Every decoder is bounded (`kg.bounded`):
+PROV-XML reaches the `prov` package without its DTD, as RDF/XML reaches pyoxigraph.
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 import warnings
@@ -18,12 +18,14 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import iri as mint
+from kg.bounded import Exceeded, loads_json, plain_xml
+from kg.extract.blobs import METADATA_BYTES
 from kg.extract.context import Context, tree
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
 
 PROV_NS = b"http://www.w3.org/ns/prov#"
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = METADATA_BYTES
 _RDF = {
     ".ttl": ox.RdfFormat.TURTLE,
     ".nt": ox.RdfFormat.N_TRIPLES,
@@ -32,6 +34,7 @@ _RDF = {
     ".owl": ox.RdfFormat.RDF_XML,
 }
 _OTHER = (".json", ".xml", ".provn", ".provx")
+_USUALLY_DATA = (".json", ".xml")  # a large one is skipped without a warning
 _ARCP = re.compile(r"^arcp://uuid,([0-9a-fA-F-]+)/(.*)$")
 
 
@@ -58,20 +61,25 @@ class ProvFiles:
 
     def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
         for ch in changes:
-            if is_zero(ch.after):
-                continue
-            raw = ctx.blobs.read(ch.after)
-            if raw is None or not self._looks_like_prov(ch.text, raw):
-                continue  # not a PROV document: most .json and .ttl files are not
-            if len(raw) > MAX_BYTES:
-                ctx.warn("prov", f"larger than {MAX_BYTES} bytes, skipped", commit.sha, ch.text)
-                continue
-            triples = self._read(ctx, commit, ch.text, raw)
-            if triples is None:
-                continue
-            commit_iri = mint.commit(ctx.project, commit.sha) if ch.status == "A" else None
-            tool = "cwlprov" if "cwlprov" in ch.text else "prov"
-            ctx.emit(ntriples(triples + names(triples) + mark_runs(triples, tool, commit_iri)))
+            if not is_zero(ch.after):
+                with ctx.reading("prov", commit.sha, ch.text):
+                    self._file(ctx, commit, ch)
+
+    def _file(self, ctx: Context, commit: Commit, ch: Change) -> None:
+        try:
+            raw = ctx.blobs.read(ch.after, limit=MAX_BYTES)
+        except Exceeded:
+            if ch.text.endswith(_USUALLY_DATA):
+                return  # far more often data than PROV
+            raise
+        if raw is None or not self._looks_like_prov(ch.text, raw):
+            return  # not a PROV document: most .json and .ttl files are not
+        triples = self._read(ctx, commit, ch.text, raw)
+        if triples is None:
+            return
+        commit_iri = mint.commit(ctx.project, commit.sha) if ch.status == "A" else None
+        tool = "cwlprov" if "cwlprov" in ch.text else "prov"
+        ctx.emit(ntriples(triples + names(triples) + mark_runs(triples, tool, commit_iri)))
 
     @staticmethod
     def _looks_like_prov(path: str, raw: bytes) -> bool:
@@ -111,16 +119,17 @@ class ProvFiles:
         except (SyntaxError, ValueError) as exc:
             ctx.warn("prov", f"unreadable PROV document: {str(exc).splitlines()[0]}", commit.sha, path)
             return None
-        return normalize(dataset, genid, lambda iri: self.rebase(ctx, iri))
+        return normalize(ctx, dataset, genid, lambda iri: self.rebase(ctx, iri))
 
     def _prov_package(self, raw: bytes, fmt: str) -> bytes | None:
+        """PROV-JSON or PROV-XML as N-Triples, through the `prov` package (which parses
+        XML with lxml's defaults: it gets the document without its DTD)."""
         if fmt == "json":
-            try:
-                data: Any = json.loads(raw)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise ValueError(f"not JSON: {exc}") from exc
+            data: Any = loads_json(raw, what="PROV-JSON")
             if not isinstance(data, dict) or not {"entity", "activity", "agent"} & set(data):
                 return None  # JSON that mentions PROV but is not PROV-JSON
+        else:
+            raw = plain_xml(raw, what="PROV-XML")
         from prov.model import ProvDocument
 
         try:
@@ -129,7 +138,7 @@ class ProvFiles:
                 document = ProvDocument.deserialize(content=raw.decode("utf-8"), format=fmt)
                 text = document.serialize(format="rdf", rdf_format="nt")
         except Exception as exc:  # the prov package raises many kinds on bad input
-            raise ValueError(f"{fmt.upper()} PROV: {type(exc).__name__}: {exc}") from exc
+            raise ValueError(f"{fmt.upper()} PROV: {type(exc).__name__}") from exc
         if text is None:
             raise ValueError(f"{fmt.upper()} PROV: conversion to RDF gave nothing")
         return text.encode() if isinstance(text, str) else bytes(text)

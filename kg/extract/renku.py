@@ -4,7 +4,8 @@ and the project.
 Object files changed by a commit are decoded (`kg.extract.renku_db`); referenced objects
 (an activity's plan, a composite plan's steps) are read from the same commit's tree. Renku's
 ids are relative (`/activities/<uuid>`) and are rebased under the project
-(`<project>/-/renku/activities/<uuid>`). Renku's checksums are git blob ids, so its
+(`<project>/-/renku/activities/<uuid>`); absolute ids (agents, imports) are the object's
+own words and pass `Context.document_iri`. Renku's checksums are git blob ids, so its
 entities are the git file versions themselves. Renku's own terms are written alongside
 PROV and schema.org, so SPARQL written for renku-graph keeps working.
 """
@@ -14,10 +15,13 @@ from __future__ import annotations
 import posixpath
 import re
 from typing import Any
+from urllib.parse import quote
 
+from kg.bounded import Exceeded
+from kg.extract.blobs import repo_path
 from kg.extract.context import Context
 from kg.extract.log import Change, Commit, is_zero
-from kg.extract.renku_db import CorruptObject, decode
+from kg.extract.renku_db import MAX_OBJECT_BYTES, CorruptObject, decode
 from kg.extract.runs import (
     A,
     Agent,
@@ -35,7 +39,10 @@ from kg.vocab import XSD
 
 RENKU = "https://swissdatasciencecenter.github.io/renku-ontology#"
 _OID = re.compile(r"^[0-9a-f]{64}$")
+_BLOB = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _DT = XSD + "dateTime"
+# what may stay as it is in a relative id's path (percent escapes included); the rest is quoted
+_ID_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 def r(local: str) -> str:
@@ -60,57 +67,67 @@ class Renku:
     def finish(self, ctx: Context) -> None:
         """Nothing spans commits."""
 
-    def rebase(self, ctx: Context, renku_id: str) -> str:
-        """Renku's relative ids under the project; absolute ones kept."""
+    def rebase(self, ctx: Context, renku_id: str) -> str | None:
+        """Renku's relative ids under the project; absolute ones as `document_iri` allows.
+        None: leave it out (noted)."""
         if renku_id.startswith("/"):
-            return f"{ctx.project}/-/renku{renku_id}"
-        return renku_id
+            return ctx.document_iri(f"{ctx.project}/-/renku{quote(renku_id, safe=_ID_SAFE)}")
+        return ctx.document_iri(renku_id)
 
-    def _load(self, ctx: Context, commit: str, oid: str) -> dict[str, Any] | None:
+    def _load(self, ctx: Context, commit: str, oid: Any) -> dict[str, Any] | None:
+        """A referenced object of the same commit (None if missing or unreadable: warned
+        about where its own file changed)."""
+        if not isinstance(oid, str) or not _OID.match(oid):
+            return None
         key = (commit, oid)
         if key not in self._cache:
-            raw = ctx.blobs.read(f"{commit}:.renku/metadata/{oid[:2]}/{oid[2:4]}/{oid}")
             try:
+                path = f"{commit}:.renku/metadata/{oid[:2]}/{oid[2:4]}/{oid}"
+                raw = ctx.blobs.read(path, limit=MAX_OBJECT_BYTES)
                 self._cache[key] = decode(raw) if raw is not None else None
-            except CorruptObject:
+            except (CorruptObject, Exceeded):
                 self._cache[key] = None
         return self._cache[key]
 
     def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
         for ch in changes:
-            if is_zero(ch.after):
-                continue
-            raw = ctx.blobs.read(ch.after)
-            if raw is None:
-                continue
-            try:
-                obj = decode(raw)
-            except CorruptObject as exc:
-                ctx.warn("renku", f"corrupt object: {exc}", commit.sha, ch.text)
-                continue
-            kind = str(obj.get("@type", "")).rsplit(".", 1)[-1]
-            handler = {
-                "Activity": self._activity,
-                "Plan": self._plan,
-                "CompositePlan": self._plan,
-                "WorkflowFilePlan": self._plan,
-                "WorkflowFileCompositePlan": self._plan,
-                "Dataset": self._dataset,
-                "DatasetTag": self._tag,
-                "Project": self._project,
-            }.get(kind)
-            if handler is None:
-                continue
-            try:
-                handler(ctx, commit, obj, first=ch.status == "A")
-            except (KeyError, TypeError, AttributeError, ValueError) as exc:
-                ctx.warn("renku", f"unexpected {kind} object: {exc!r}", commit.sha, ch.text)
+            if not is_zero(ch.after):
+                with ctx.reading("renku", commit.sha, ch.text):
+                    self._file(ctx, commit, ch)
 
-    def _agent(self, value: Any) -> Agent | None:
+    def _file(self, ctx: Context, commit: Commit, ch: Change) -> None:
+        raw = ctx.blobs.read(ch.after, limit=MAX_OBJECT_BYTES)
+        if raw is None:
+            return
+        try:
+            obj = decode(raw)
+        except CorruptObject as exc:
+            ctx.warn("renku", f"corrupt object: {exc}", commit.sha, ch.text)
+            return
+        kind = str(obj.get("@type", "")).rsplit(".", 1)[-1]
+        handler = {
+            "Activity": self._activity,
+            "Plan": self._plan,
+            "CompositePlan": self._plan,
+            "WorkflowFilePlan": self._plan,
+            "WorkflowFileCompositePlan": self._plan,
+            "Dataset": self._dataset,
+            "DatasetTag": self._tag,
+            "Project": self._project,
+        }.get(kind)
+        if handler is None:
+            return
+        try:
+            handler(ctx, commit, obj, first=ch.status == "A")
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            ctx.warn("renku", f"unexpected {kind} object: {exc!r}", commit.sha, ch.text)
+
+    def _agent(self, ctx: Context, value: Any) -> Agent | None:
         if not isinstance(value, dict):
             return None
         if str(value.get("@type", "")).endswith("SoftwareAgent"):
-            return Agent(str(value.get("name") or ""), software_iri=str(value.get("id")))
+            software = ctx.document_iri(str(value.get("id")))
+            return Agent(str(value.get("name") or ""), software_iri=software) if software else None
         email = value.get("email") or str(value.get("id", "")).removeprefix("mailto:")
         return Agent(str(value.get("name") or email), str(email or ""))
 
@@ -118,23 +135,31 @@ class Renku:
         entity = value.get("entity") if isinstance(value, dict) else None
         if not isinstance(entity, dict) or "path" not in entity:
             return None
+        path = repo_path(str(entity["path"]))
+        if path is None:
+            ctx.note("path outside the repository skipped", str(entity["path"]))
+            return None
         checksum = entity.get("checksum")
-        if checksum:
-            e = git_entity(ctx, str(entity["path"]), str(checksum))
+        if isinstance(checksum, str) and _BLOB.match(checksum):  # it names the git blob
+            e = git_entity(ctx, path, checksum)
             e.directory = str(entity.get("@type", "")).endswith("Collection")
             return e
-        return Entity(ctx.iri("entities", "path", str(entity["path"])), str(entity["path"]))
+        return Entity(ctx.iri("entities", "path", path), path)
 
     def _described(self, ctx: Context, s: str, obj: dict[str, Any], lines: list[str]) -> None:
         """Keywords and creators, as plans and datasets carry them."""
         for keyword in obj.get("keywords") or []:
             lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
         for creator in obj.get("creators") or []:
-            agent = self._agent(creator)
+            agent = self._agent(ctx, creator)
             if agent:
                 lines.append(triple(s, p("schema:creator"), agent_term(ctx, agent, lines)))
 
-    def _plan_record(self, ctx: Context, obj: dict[str, Any]) -> Plan:
+    def _plan_record(self, ctx: Context, obj: dict[str, Any]) -> Plan | None:
+        plan_iri = self.rebase(ctx, str(obj["id"]))
+        if plan_iri is None:
+            return None
+
         def defaults(key: str) -> list[str]:
             return [
                 str(x["default_value"])
@@ -142,28 +167,31 @@ class Renku:
                 if isinstance(x, dict) and x.get("default_value") not in (None, "")
             ]
 
-        derived = obj.get("derived_from")
+        derived = self.rebase(ctx, str(obj["derived_from"])) if obj.get("derived_from") else None
         return Plan(
-            iri=self.rebase(ctx, str(obj["id"])),
+            iri=plan_iri,
             name=str(obj.get("name") or obj["id"]),
             tool="renku",
             command=obj.get("command"),
             inputs=defaults("inputs"),
             outputs=defaults("outputs"),
             description=obj.get("description"),
-            derived_from=[self.rebase(ctx, str(derived))] if derived else [],
+            derived_from=[derived] if derived else [],
         )
 
     def _activity(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
         association = obj.get("association") or {}
         plan_ref = association.get("plan") if isinstance(association, dict) else None
-        plan_obj = self._load(ctx, commit.sha, plan_ref["@oid"]) if isinstance(plan_ref, dict) else None
+        plan_obj = self._load(ctx, commit.sha, plan_ref.get("@oid")) if isinstance(plan_ref, dict) else None
         plan = self._plan_record(ctx, plan_obj) if plan_obj else None
-        agents = [a for a in map(self._agent, obj.get("agents") or []) if a is not None]
+        run_iri = self.rebase(ctx, str(obj["id"]))
+        if run_iri is None:
+            return
+        agents = [a for a in (self._agent(ctx, x) for x in obj.get("agents") or []) if a is not None]
         # The person first: the association's agent in PROV is the software, listed below.
         agents.sort(key=lambda a: a.software_iri is not None)
         run = Run(
-            iri=self.rebase(ctx, str(obj["id"])),
+            iri=run_iri,
             tool="renku",
             label=f"renku run {plan.name}" if plan else "renku run",
             started=obj.get("started_at_time"),
@@ -200,6 +228,8 @@ class Renku:
 
     def _plan(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
         plan = self._plan_record(ctx, obj)
+        if plan is None:
+            return
         s = iri(plan.iri)
         lines = plan_lines(plan) + [triple(s, A, r("Plan"))]
         if plan.command is not None:
@@ -207,9 +237,10 @@ class Renku:
         if str(obj.get("@type", "")).endswith("CompositePlan"):
             lines.append(triple(s, A, r("CompositePlan")))
             for ref in obj.get("plans") or []:
-                step = self._load(ctx, commit.sha, ref["@oid"]) if isinstance(ref, dict) else None
-                if step and step.get("id"):
-                    lines.append(triple(s, p("schema:hasPart"), iri(self.rebase(ctx, str(step["id"])))))
+                step = self._load(ctx, commit.sha, ref.get("@oid")) if isinstance(ref, dict) else None
+                step_iri = self.rebase(ctx, str(step["id"])) if step and step.get("id") else None
+                if step_iri is not None:
+                    lines.append(triple(s, p("schema:hasPart"), iri(step_iri)))
         removed = obj.get("date_removed") or obj.get("invalidated_at")
         if removed:
             lines.append(triple(s, p("prov:invalidatedAtTime"), literal(str(removed), _DT)))
@@ -219,7 +250,10 @@ class Renku:
         ctx.emit(lines)
 
     def _dataset(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
-        s = iri(self.rebase(ctx, str(obj["id"])))
+        dataset_iri = self.rebase(ctx, str(obj["id"]))
+        if dataset_iri is None:
+            return
+        s = iri(dataset_iri)
         # 1.x has no slug: name is the slug, title the name (Dataset._adjust_slug_and_name)
         slug = obj.get("slug") or obj.get("name")
         title = obj.get("name") if obj.get("slug") else obj.get("title") or obj.get("name")
@@ -250,13 +284,15 @@ class Renku:
         self._described(ctx, s, obj, lines)
         for key, term in (("derived_from", "prov:wasDerivedFrom"), ("same_as", "schema:sameAs")):
             target = _url(obj.get(key))
-            if target:
-                lines.append(triple(s, p(term), iri(self.rebase(ctx, str(target)))))
+            target_iri = self.rebase(ctx, target) if target else None
+            if target_iri is not None:
+                lines.append(triple(s, p(term), iri(target_iri)))
         for file in obj.get("dataset_files") or []:
             entity = self._entity(ctx, file)
-            if entity is None or not isinstance(file, dict):
+            file_iri = self.rebase(ctx, str(file.get("id") or entity.iri)) if entity else None
+            if entity is None or file_iri is None or not isinstance(file, dict):
                 continue
-            f = iri(self.rebase(ctx, str(file.get("id") or entity.iri)))
+            f = iri(file_iri)
             e = iri(entity.iri)
             lines += [
                 triple(s, p("schema:hasPart"), f),
@@ -279,11 +315,14 @@ class Renku:
         dataset = _url(obj.get("dataset_id"))
         if not obj.get("id") or not obj.get("name") or not dataset:
             raise ValueError("a dataset tag needs an id, a name and a dataset_id")
-        s = iri(self.rebase(ctx, str(obj["id"])))
+        tag_iri, about = self.rebase(ctx, str(obj["id"])), self.rebase(ctx, dataset)
+        if tag_iri is None or about is None:
+            return
+        s = iri(tag_iri)
         lines = [
             triple(s, A, p("schema:PublicationEvent")),
             triple(s, p("schema:name"), literal(str(obj["name"]))),
-            triple(s, p("schema:about"), iri(self.rebase(ctx, dataset))),
+            triple(s, p("schema:about"), iri(about)),
             triple(s, p("kg:inCommit"), iri(f"{ctx.project}/-/commits/{commit.sha}")),
         ]
         if obj.get("description"):
@@ -303,7 +342,7 @@ class Renku:
             lines.append(triple(s, p("schema:agent"), literal(str(obj["agent_version"]))))
         for keyword in obj.get("keywords") or []:
             lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
-        creator = self._agent(obj.get("creator"))
+        creator = self._agent(ctx, obj.get("creator"))
         if creator:
             lines.append(triple(s, p("schema:creator"), agent_term(ctx, creator, lines)))
         ctx.emit(lines)

@@ -5,6 +5,7 @@ Every version in history is read, since the metadata may be gone at HEAD. Renku'
 (`https://localhost`, the deployment's host) are rebased under the project; the project
 node becomes the project itself. For a `.cwl` workflow file, renku recorded no activity:
 the commit that added it is the run (its author the agent, its other changes the outputs).
+YAML is read within `kg.bounded`'s bounds.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import re
 from typing import Any
 
 import pyoxigraph as ox
-import yaml
 
 from kg import iri as mint
-from kg.extract.context import Context, load_yaml, short_hash
+from kg.bounded import loads_yaml
+from kg.extract.blobs import repo_path
+from kg.extract.context import Context, short_hash
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
 from kg.extract.runs import Agent, Entity, Plan, Run, write_run
@@ -57,31 +59,29 @@ class RenkuLegacy:
             path = ch.text
             if is_zero(ch.after) or not path.startswith(".renku/"):
                 continue
-            if path.startswith(".renku/workflow/") and path.endswith(".cwl"):
-                if ch.status == "A":
-                    self._cwl_run(ctx, commit, ch, changes)
-            elif path.endswith((".yml", ".yaml")) and (
-                path == ".renku/metadata.yml" or path.startswith((".renku/datasets/", ".renku/workflow/"))
-            ):
-                self._jsonld(ctx, commit, ch)
+            with ctx.reading("renku", commit.sha, path):
+                if path.startswith(".renku/workflow/") and path.endswith(".cwl"):
+                    if ch.status == "A":
+                        self._cwl_run(ctx, commit, ch, changes)
+                elif path.endswith((".yml", ".yaml")) and (
+                    path == ".renku/metadata.yml" or path.startswith((".renku/datasets/", ".renku/workflow/"))
+                ):
+                    self._jsonld(ctx, commit, ch)
 
     def _jsonld(self, ctx: Context, commit: Commit, ch: Change) -> None:
         raw = ctx.blobs.read(ch.after)
         if raw is None:
             return
-        try:
-            data = load_yaml(raw)
-        except (UnicodeDecodeError, yaml.YAMLError) as exc:
-            ctx.warn("renku", f"unreadable YAML: {str(exc).splitlines()[0]}", commit.sha, ch.text)
-            return
-        if not isinstance(data, (dict, list)) or "@" not in json.dumps(data)[:4096]:
+        data = loads_yaml(raw)  # within its bounds, so the JSON written below is too
+        text = json.dumps(data, default=str)
+        if not isinstance(data, (dict, list)) or "@" not in text[:4096]:
             return  # renku >= 1.0 keeps a dummy metadata.yml: no JSON-LD in it
         try:
-            dataset = parse(json.dumps(data, default=str).encode(), ox.RdfFormat.JSON_LD, ctx.iri("renku"))
+            dataset = parse(text.encode(), ox.RdfFormat.JSON_LD, ctx.iri("renku"))
         except (SyntaxError, ValueError) as exc:
             ctx.warn("renku", f"unreadable JSON-LD: {str(exc).splitlines()[0]}", commit.sha, ch.text)
             return
-        triples = normalize(dataset, ctx.iri("renku", "genid"), lambda iri: self.rebase(ctx, iri))
+        triples = normalize(ctx, dataset, ctx.iri("renku", "genid"), lambda iri: self.rebase(ctx, iri))
         runs = mark_runs(triples, "renku", None)
         extra = []
         for activity in {t.subject for t in runs}:
@@ -98,11 +98,7 @@ class RenkuLegacy:
 
     def _cwl_run(self, ctx: Context, commit: Commit, ch: Change, changes: list[Change]) -> None:
         raw = ctx.blobs.read(ch.after)
-        try:
-            cwl: Any = load_yaml(raw) if raw is not None else None
-        except (UnicodeDecodeError, yaml.YAMLError) as exc:
-            ctx.warn("renku", f"unreadable CWL: {str(exc).splitlines()[0]}", commit.sha, ch.text)
-            return
+        cwl: Any = loads_yaml(raw, what="CWL") if raw is not None else None
         if not isinstance(cwl, dict):
             ctx.warn("renku", "CWL file is not a mapping", commit.sha, ch.text)
             return
@@ -113,8 +109,11 @@ class RenkuLegacy:
         for item in items if isinstance(items, (list, type({}.values()))) else []:
             default = item.get("default") if isinstance(item, dict) else None
             location = default.get("path") or default.get("location") if isinstance(default, dict) else None
-            if isinstance(location, str):
-                inputs.append(posixpath.normpath(posixpath.join(folder, location.removeprefix("file://"))))
+            path = repo_path(location.removeprefix("file://"), folder) if isinstance(location, str) else None
+            if path is not None:
+                inputs.append(path)
+            elif isinstance(location, str):
+                ctx.note("input outside the repository skipped", location)
         command = (
             " ".join(map(str, cwl.get("baseCommand") or []))
             if isinstance(cwl.get("baseCommand"), list)

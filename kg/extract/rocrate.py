@@ -3,17 +3,21 @@
 The crate is read as JSON (its `@graph` is flat), so no JSON-LD context has to be fetched.
 `CreateAction` and `OrganizeAction` become runs when they ran software (an `instrument`)
 or the crate conforms to a Workflow Run Crate profile; others, such as eLabFTW's
-"RO-Crate created", are skipped. Relative ids are paths relative to the crate's folder.
+"RO-Crate created", are skipped. Relative ids are paths relative to the crate's folder
+(none may leave the repository); absolute ids are the crate's own words and pass
+`Context.document_iri`. The crate is decoded within `kg.bounded`'s bounds.
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
 from typing import Any
 from urllib.parse import unquote
 
 from kg import iri as mint
+from kg.bounded import DOCUMENT, Exceeded, loads_json
+from kg.errors import InvalidInput
+from kg.extract.blobs import repo_path
 from kg.extract.context import Context, short_hash, tree
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.runs import A, Agent, Entity, Plan, Run, p, write_run
@@ -48,15 +52,22 @@ class Crate:
         self.nodes = {n["@id"]: n for n in graph if isinstance(n, dict) and isinstance(n.get("@id"), str)}
 
     def location(self, ref: str) -> str | None:
-        """The repository path of a relative id (None for absolute or crate-local ids)."""
+        """The repository path of a relative id (None for absolute or crate-local ids, and,
+        noted, for paths outside the repository)."""
         if _is_absolute(ref) or ref.startswith("#"):
             return None
-        return posixpath.normpath(posixpath.join(self.folder, unquote(ref.split("#", 1)[0])))
+        path = repo_path(unquote(ref.split("#", 1)[0]), self.folder)
+        if path is None:
+            self.ctx.note("id outside the repository skipped", ref)
+        return path
 
-    def iri_of(self, ref: str) -> str:
-        """An IRI for any id: absolute ones as they are, others under the project."""
+    def iri_of(self, ref: str) -> str | None:
+        """An IRI for an id: absolute ones as `document_iri` allows, others under the project;
+        None to leave it out."""
         if _is_absolute(ref):
-            return ref
+            return self.ctx.document_iri(ref)
+        if not ref.startswith("#") and self.location(ref) is None:
+            return None
         return self.ctx.iri("rocrate", self.path, ref)
 
     def conforms_to_run_profile(self) -> bool:
@@ -76,14 +87,15 @@ class RoCrate:
         """Nothing spans commits."""
 
     def _parse(self, ctx: Context, blob: str, commit: str, path: str, *, warn: bool) -> list[Any] | None:
-        raw = ctx.blobs.read(blob) if not is_zero(blob) else None
-        if raw is None:
-            return None
+        """The crate's `@graph`; raises `InvalidInput` if unreadable and `warn`."""
         try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raw = ctx.blobs.read(blob) if not is_zero(blob) else None
+            data = loads_json(raw) if raw is not None else None
+        except InvalidInput:
             if warn:
-                ctx.warn("rocrate", f"not JSON: {exc}", commit, path)
+                raise
+            return None  # the version before: warned about when its own commit was read
+        if data is None:
             return None
         graph = data.get("@graph") if isinstance(data, dict) else None
         if not isinstance(graph, list):
@@ -94,41 +106,54 @@ class RoCrate:
 
     def commit(self, ctx: Context, commit: Commit, changes: list[Change]) -> None:
         for ch in changes:
-            graph = self._parse(ctx, ch.after, commit.sha, ch.text, warn=True)
-            if graph is None:
-                continue
-            before = self._parse(ctx, ch.before[0], commit.sha, ch.text, warn=False) if ch.before else None
-            known = {n.get("@id") for n in before or [] if isinstance(n, dict)}
-            self._crate(ctx, commit, Crate(ctx, ch.text, graph), known)
+            with ctx.reading("rocrate", commit.sha, ch.text):
+                self._file(ctx, commit, ch)
 
-    def _entity(self, crate: Crate, commit: Commit, ref: str) -> Entity:
+    def _file(self, ctx: Context, commit: Commit, ch: Change) -> None:
+        graph = self._parse(ctx, ch.after, commit.sha, ch.text, warn=True)
+        if graph is None:
+            return
+        before = self._parse(ctx, ch.before[0], commit.sha, ch.text, warn=False) if ch.before else None
+        known = {n["@id"] for n in before or [] if isinstance(n, dict) and isinstance(n.get("@id"), str)}
+        self._crate(ctx, commit, Crate(ctx, ch.text, graph), known)
+
+    def _entity(self, crate: Crate, commit: Commit, ref: str) -> Entity | None:
         node = crate.nodes.get(ref, {})
+        entity_iri = crate.iri_of(ref)
+        if entity_iri is None:
+            return None
         path = crate.location(ref) or ref
         hashes = {k: str(node[k]) for k in ("sha1", "sha256", "md5") if isinstance(node.get(k), str)}
-        entity = Entity(crate.iri_of(ref), path, hashes, directory="Dataset" in _types(node))
+        entity = Entity(entity_iri, path, hashes, directory="Dataset" in _types(node))
         blob = tree(crate.ctx.repo, commit.sha).get(path)
         if blob is not None:
             entity.git_version = mint.file_version(crate.ctx.project, path, blob.blob)
         return entity
 
-    def _agent(self, crate: Crate, ref: str) -> Agent:
+    def _agent(self, crate: Crate, ref: str) -> Agent | None:
         node = crate.nodes.get(ref, {})
         name = str(node.get("name") or ref)
+        agent_iri = crate.iri_of(ref)
+        if agent_iri is None:
+            return None
         if _types(node) & {"SoftwareApplication", "SoftwareSourceCode"}:
-            return Agent(name, software_iri=crate.iri_of(ref))
-        return Agent(name, str(node.get("email") or ""), person_iri=crate.iri_of(ref))
+            return Agent(name, software_iri=agent_iri)
+        return Agent(name, str(node.get("email") or ""), person_iri=agent_iri)
 
     def _crate(self, ctx: Context, commit: Commit, crate: Crate, known: set[Any]) -> None:
         run_profile = crate.conforms_to_run_profile()
         informed: dict[str, list[str]] = {}
+        links = 0  # a control action named by many engine runs is walked once per run
         for node in crate.nodes.values():  # orchestration: engine run -> step and workflow runs
             if "OrganizeAction" in _types(node):
                 engine = self._run_iri(crate, node["@id"])
-                for control in _ids(node.get("object")):
-                    for step in _ids(crate.nodes.get(control, {}).get("object")):
-                        informed.setdefault(step, []).append(engine)
-                for result in _ids(node.get("result")):
-                    informed.setdefault(result, []).append(engine)
+                controls = [crate.nodes.get(c, {}) for c in _ids(node.get("object"))]
+                steps = [step for c in controls for step in _ids(c.get("object"))]
+                for step in steps + _ids(node.get("result")):
+                    informed.setdefault(step, []).append(engine)
+                links += len(steps)
+                if links > DOCUMENT.max_nodes:
+                    raise Exceeded(f"orchestration links more than {DOCUMENT.max_nodes} runs")
         lines: list[str] = []
         for node in crate.nodes.values():
             if not _types(node) & _ACTIONS:
@@ -139,7 +164,7 @@ class RoCrate:
             self._action(ctx, commit, crate, node, instruments, informed, node["@id"] not in known)
         root = crate.nodes.get("./")
         if root is not None:
-            s = iri(crate.iri_of("./"))
+            s = iri(ctx.iri("rocrate", crate.path, "./"))
             lines += [
                 triple(s, A, p("schema:Dataset")),
                 triple(s, p("prov:atLocation"), literal(crate.folder or ".")),
@@ -147,7 +172,9 @@ class RoCrate:
             name = root.get("name") if isinstance(root.get("name"), str) else crate.folder or "."
             lines.append(triple(s, p("schema:name"), literal(str(name))))
             for part in _ids(root.get("hasPart")):
-                lines.append(triple(s, p("schema:hasPart"), iri(crate.iri_of(part))))
+                part_iri = crate.iri_of(part)
+                if part_iri is not None:
+                    lines.append(triple(s, p("schema:hasPart"), iri(part_iri)))
         ctx.emit(lines)
 
     def _run_iri(self, crate: Crate, ref: str) -> str:
@@ -164,10 +191,11 @@ class RoCrate:
         new: bool,
     ) -> None:
         plan = None
-        if instruments:
+        plan_iri = crate.iri_of(instruments[0]) if instruments else None
+        if plan_iri is not None:
             tool = crate.nodes.get(instruments[0], {})
             plan = Plan(
-                iri=crate.iri_of(instruments[0]),
+                iri=plan_iri,
                 name=str(tool.get("name") or instruments[0]),
                 tool="rocrate",
                 description=tool.get("description") if isinstance(tool.get("description"), str) else None,
@@ -185,6 +213,7 @@ class RoCrate:
             for ref in _ids(node.get("result"))
             if not _types(crate.nodes.get(ref, {})) & _ACTIONS
         ]
+        agents = [self._agent(crate, a) for a in _ids(node.get("agent"))]
         start, end = node.get("startTime"), node.get("endTime")
         write_run(
             ctx,
@@ -196,9 +225,9 @@ class RoCrate:
                 ended=str(end) if end else None,
                 commit=commit.sha if new else None,
                 plan=plan,
-                agents=[self._agent(crate, a) for a in _ids(node.get("agent"))],
-                used=used,
-                generated=generated,
+                agents=[a for a in agents if a is not None],
+                used=[e for e in used if e is not None],
+                generated=[e for e in generated if e is not None],
                 parameters=parameters,
                 informed_by=informed.get(node["@id"], []),
             ),

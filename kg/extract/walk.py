@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
@@ -13,17 +12,13 @@ from kg.extract.context import Context
 from kg.extract.git import GitHistory
 from kg.extract.log import Change, Commit, log_command, parse_log
 
-log = logging.getLogger("kg.extract")
-
 
 def _dispatch(ctx: Context, tools: Sequence[Extractor], commit: Commit, changes: list[Change]) -> None:
     for tool in tools:
         wanted = [ch for ch in changes if tool.wants(ch.text)]
-        try:
+        # The last resort: extractors guard each file they read themselves.
+        with ctx.reading(tool.name, commit.sha):
             tool.commit(ctx, commit, wanted)
-        except Exception as exc:  # a bug or an input we did not foresee: warn, go on
-            log.exception("extractor failed", extra={"extractor": tool.name, "commit": commit.sha})
-            ctx.warn(tool.name, f"extractor error: {type(exc).__name__}: {exc}", commit.sha)
 
 
 def walk(
@@ -65,8 +60,5 @@ def walk(
             errors.seek(0)
             raise CommandFailed(command, proc.returncode, errors.read().decode("utf-8", "replace"))
     for tool in tools:
-        try:
+        with ctx.reading(tool.name, None):
             tool.finish(ctx)
-        except Exception as exc:
-            log.exception("extractor failed", extra={"extractor": tool.name})
-            ctx.warn(tool.name, f"extractor error: {type(exc).__name__}: {exc}")

@@ -190,9 +190,30 @@ def test_sidecars_chains_globs_and_broken_records(git_repo: Callable[[str], GitR
         {"junk": b"x"},
     )
     store, warnings = extract(repo.path)
-    assert [(w.commit, "not valid JSON" in w.reason) for w in warnings] == [(broken, True)]
+    assert [(w.commit, "not JSON" in w.reason) for w in warnings] == [(broken, True)]
     assert pairs(store, first) == {("in/a.csv", "out.csv"), ("in/b.csv", "out.csv")}
     chained = rows(store, f"SELECT ?x WHERE {{ ?r kg:inCommit/kg:sha '{second}' ; prov:wasInformedBy ?x }}")
     assert [r["x"] for r in chained] == [f"https://kg.test/projects/group/project/-/runs/datalad/{first}"]
     exits = rows(store, "SELECT ?e WHERE { ?r kg:tool 'datalad' ; kg:exitCode ?e } ORDER BY ?e")
     assert [r["e"] for r in exits] == ["0", "1"]
+
+
+def test_a_triple_too_long_for_the_store_is_dropped_alone(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("long")
+    record = {"cmd": "python x.py", "outputs": ["out.csv"], "chain": ["c" * 3_500_000, "abc"]}
+    message = repo.path.parent / "message.txt"  # too long for a command line
+    message.write_text(
+        "[DATALAD RUNCMD] x\n\n=== Do not change lines below ===\n"
+        + json.dumps(record)
+        + "\n^^^ Do not change lines above ^^^\n"
+    )
+    (repo.path / "out.csv").write_text("1")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-F", str(message))
+    sha = repo.head()
+    store, warnings = extract(repo.path)  # loads the output as ingest does
+    assert [(w.commit, w.reason.split(":")[0]) for w in warnings] == [
+        (sha, "triple too long for the store dropped")
+    ]
+    chained = rows(store, "SELECT ?x WHERE { ?r kg:tool 'datalad' ; prov:wasInformedBy ?x }")
+    assert [r["x"].rsplit("/", 1)[1] for r in chained] == ["abc"]

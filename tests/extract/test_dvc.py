@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kg.rdf import CUT_MARK, MAX_LITERAL_CHARS
 from tests.extract.helpers import extract, replace_tree, rows
 from tests.fixtures.gitrepo import GitRepo
 
@@ -167,7 +168,39 @@ def test_broken_lock_files_warn_and_the_rest_is_ingested(
     repo.commit({"README": "still here"}, "after")
     store, warnings = extract(repo.path)
     reasons = {(w.commit, w.path): w.reason for w in warnings}
-    assert "unreadable YAML" in reasons[(bad, "dvc.lock")]
+    assert "not YAML" in reasons[(bad, "dvc.lock")]
     assert "not a YAML mapping" in reasons[(bad, "sub/dvc.lock")]
     assert len(runs(store, good)) == 1
     assert rows(store, "SELECT ?c WHERE { ?c kg:message 'after' }")
+
+
+def test_templates_that_expand_too_far_are_skipped_alone(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("templates")
+    items = ", ".join(str(i) for i in range(1001))
+    big = "x" * 1_000_000
+    pipeline = (
+        "stages:\n"
+        f"  many:\n    foreach: [{items}]\n    do:\n      cmd: echo ${{item}}\n"
+        f"  long:\n    foreach: [&big {big}, {', '.join(['*big'] * 9)}]\n"
+        "    do:\n      cmd: echo" + " ${item}" * 10 + "\n"
+        "  ok:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item}\n"
+    )
+    sha = repo.commit({"dvc.yaml": pipeline}, "templates")
+    store, warnings = extract(repo.path)
+    assert sorted((w.commit, w.path, w.reason) for w in warnings) == [
+        (sha, "dvc.yaml", "stage 'long' skipped: substitutions write more than 67108864 characters"),
+        (sha, "dvc.yaml", "stage 'many' skipped: expands to 1001 stages, more than 1000"),
+    ]
+    plans = rows(store, "SELECT ?name WHERE { ?p a prov:Plan ; kg:tool 'dvc' ; schema:name ?name }")
+    assert sorted(r["name"] for r in plans) == ["ok@a", "ok@b"]
+
+
+def test_a_value_too_long_for_the_store_is_cut_not_fatal(git_repo: Callable[[str], GitRepo]) -> None:
+    """pyoxigraph's N-Triples loader refuses lines over 16 MB: one would fail the project."""
+    repo = git_repo("long")
+    long_cmd = "echo " + "x" * (17 * 1024 * 1024)
+    repo.commit({"dvc.lock": f"schema: '2.0'\nstages:\n  a:\n    cmd: {long_cmd}\n"})
+    store, warnings = extract(repo.path)  # loads the output as ingest does
+    assert warnings == []
+    (found,) = rows(store, "SELECT ?cmd WHERE { ?p a prov:Plan ; kg:command ?cmd }")
+    assert found["cmd"] == long_cmd[:MAX_LITERAL_CHARS] + CUT_MARK

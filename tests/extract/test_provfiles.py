@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
+from kg.bounded import Exceeded
+from kg.extract import rdfdoc
+from kg.rdf import CUT_MARK, MAX_LITERAL_CHARS
 from tests.extract.helpers import PROJECT, copy_tree, extract, rows
+from tests.fixtures.bombs import deep_jsonld
 from tests.fixtures.gitrepo import GitRepo
 
 BAG = "cwlprov/test/revsort-cwlprov-0.4.0"
@@ -80,3 +85,64 @@ def test_prov_json_alone_is_read_and_provn_alone_is_reported(
     ]
     runs = rows(store, f"SELECT ?r WHERE {{ ?r a kg:Run ; kg:tool 'prov' ; kg:inCommit/kg:sha '{sha}' }}")
     assert len(runs) == 3
+
+
+ONTOLOGY = b"""<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [
+    <!ENTITY owl "http://www.w3.org/2002/07/owl#" >
+    <!ENTITY prov "http://www.w3.org/ns/prov#" >
+    <!ENTITY rdf "http://www.w3.org/1999/02/22-rdf-syntax-ns#" >
+]>
+<rdf:RDF xmlns="urn:x:onto#" xml:base="urn:x:onto" xmlns:rdf="&rdf;" xmlns:owl="&owl;" xmlns:prov="&prov;">
+    <owl:Ontology rdf:about="urn:x:onto"/>
+    <!-- as Protege writes it -->
+    <rdf:Description rdf:about="urn:x:onto#run">
+        <rdf:type rdf:resource="&prov;Activity"/>
+        <prov:used rdf:resource="urn:x:onto#input"/>
+    </rdf:Description>
+</rdf:RDF>
+"""
+
+
+def test_rdf_xml_declaring_namespace_entities_still_loads(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("owl")
+    repo.commit({"onto.owl": ONTOLOGY}, "ontology")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    assert rows(store, "SELECT ?e WHERE { <urn:x:onto#run> a kg:Run ; prov:used ?e }") == [
+        {"e": "urn:x:onto#input"}
+    ]
+
+
+def test_deep_json_ld_never_reaches_pyoxigraph(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyoxigraph would overflow its stack and kill the process: refused on the bytes first."""
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pyoxigraph saw the document")
+
+    monkeypatch.setattr(rdfdoc.ox, "parse", crash)
+    with pytest.raises(Exceeded, match="JSON-LD nested deeper than 128"):
+        rdfdoc.parse(deep_jsonld(), ox.RdfFormat.JSON_LD, f"{PROJECT}/-/prov/")
+    with pytest.raises(AssertionError, match="saw"):  # the guard above is what stopped it
+        rdfdoc.parse(deep_jsonld(depth=10), ox.RdfFormat.JSON_LD, f"{PROJECT}/-/prov/")
+
+
+def test_literals_too_long_for_the_store_are_cut_or_dropped(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("long")
+    text, digits = "t" * (2 * MAX_LITERAL_CHARS), "9" * (MAX_LITERAL_CHARS + 1)
+    ttl = (
+        "@prefix prov: <http://www.w3.org/ns/prov#> .\n"
+        f'<urn:x:run> a prov:Activity ; prov:label "{text}"@en ; prov:value {digits} ; prov:atLocation "here" .\n'
+    )
+    huge = f'<urn:x:other> <urn:x:p> "{"h" * (17 * 1024 * 1024)}" .\n<urn:x:other> a <http://www.w3.org/ns/prov#Entity> .'
+    repo.commit({"prov/long.ttl": ttl, "prov/huge.nt": huge})
+    store, warnings = extract(repo.path)
+    assert sorted((w.path, w.reason.split(":")[0]) for w in warnings) == [
+        ("prov/huge.nt", "a term longer than pyoxigraph's parser takes (16 MB)"),
+        ("prov/long.ttl", "long literal cut"),
+        ("prov/long.ttl", "long literal dropped"),
+    ]
+    (label,) = rows(store, "SELECT ?l WHERE { <urn:x:run> prov:label ?l }")
+    assert label["l"] == text[:MAX_LITERAL_CHARS] + CUT_MARK
+    assert rows(store, "SELECT ?v WHERE { <urn:x:run> prov:value ?v }") == []
+    assert rows(store, "SELECT ?v WHERE { <urn:x:run> prov:atLocation ?v }") == [{"v": "here"}]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kg.extract.renku_db import oid_path
+from kg.extract.renku_db import CorruptObject, decode, oid_path
 from tests.extract.helpers import PROJECT, copy_tree, extract, rows
+from tests.fixtures.bombs import renku_back_references
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.renku import renku_object, tagged_rainfall
 
@@ -175,3 +178,29 @@ def test_dataset_tags_are_publication_events_about_a_version(git_repo: Callable[
     assert all(r["about"].startswith(f"{PROJECT}/-/renku/datasets/") for r in found)
     assert [w.source for w in warnings] == ["renku"]
     assert "dataset_id" in warnings[0].reason
+
+
+def _object(**fields: Any) -> bytes:
+    return json.dumps({"@renku_data_type": "renku.domain_model.dataset.Dataset", **fields}).encode()
+
+
+def test_back_references_are_counted_every_time_they_are_used() -> None:
+    with pytest.raises(CorruptObject, match="more than 2000000 values"):
+        decode(_object(id="/datasets/x", **renku_back_references(levels=60)))
+    shared = decode(_object(id="/datasets/x", **renku_back_references(levels=10)))
+    assert str(shared["keywords"][10]).count("lol") == 2**10  # within the bound: decoded as renku does
+    text = {"@renku_data_type": "builtins.object", "@renku_data_value": {"v": "x" * 100_000}}
+    ref = {"@renku_data_type": "reference", "@renku_data_value": 0}
+    with pytest.raises(CorruptObject, match="more than 67108864 characters"):
+        decode(_object(id="/datasets/x", keywords=[text] + [ref] * 700))
+
+
+def test_a_back_reference_cycle_gives_a_finite_structure() -> None:
+    loop = {
+        "@renku_data_type": "builtins.object",
+        "@renku_data_value": {"me": {"@renku_data_type": "reference", "@renku_data_value": 0}},
+    }
+    decoded = decode(_object(id="/datasets/x", keywords=[loop]))
+    assert json.loads(json.dumps(decoded))["keywords"] == [
+        {"@type": "builtins.object", "me": {"@type": "builtins.object"}}
+    ]
