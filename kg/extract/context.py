@@ -92,6 +92,8 @@ class Context:
             yield
         except InvalidInput as exc:
             self.warn(source, str(exc), commit, path)
+        except MemoryError:
+            raise  # the process's memory limit: the whole job stops (see kg.pipeline.extraction)
         except Exception as exc:
             log.exception("extractor failed on a file", extra={"extractor": source, "commit": commit})
             self.warn(source, f"extractor error ({type(exc).__name__})", commit, path)
