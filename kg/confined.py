@@ -26,11 +26,22 @@ from pathlib import Path
 PARENT_CHECK_SECONDS = 0.5
 
 
-def last_words_file() -> Path:
-    """A fresh file for a child's native stderr (see `confine`)."""
-    fd, name = tempfile.mkstemp(prefix="kg-child-", suffix=".stderr")
+LAST_WORDS = "kg-child-*.stderr"
+
+
+def last_words_file(directory: Path) -> Path:
+    """A fresh file in `directory` for a child's native stderr (see `confine`); a parent killed
+    before it could remove it leaves it there for `forget_last_words`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="kg-child-", suffix=".stderr", dir=directory)
     os.close(fd)
     return Path(name)
+
+
+def forget_last_words(directory: Path) -> None:
+    """Remove what children of an earlier, killed process left in `directory`."""
+    for stale in directory.glob(LAST_WORDS):
+        stale.unlink(missing_ok=True)
 
 
 def confine(memory_bytes: int | None, last_words: Path | None = None) -> None:

@@ -9,6 +9,7 @@ import os
 import socket
 from pathlib import Path
 
+from kg.confined import forget_last_words
 from kg.errors import KgError
 
 
@@ -60,6 +61,7 @@ def prepare_data_dir(data_dir: Path) -> DataDirLock:
         raise StartupError(f"KG_DATA_DIR={str(data_dir)!r}: not writable by this user")
     lock = DataDirLock(data_dir)
     lock.acquire()
+    forget_last_words(data_dir / "tmp")  # this data dir is ours now: what is there is stale
     return lock
 
 

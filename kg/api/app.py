@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
             timeout=settings.sparql_timeout_seconds,
             max_bytes=settings.sparql_max_result_bytes,
             memory_bytes=settings.sparql_max_memory_mb << 20,
+            scratch=settings.data_dir / "tmp",
         )
         app.state.admission = Admission(
             per_caller=settings.sparql_per_caller,

@@ -54,12 +54,14 @@ class GitLabUsers:
         client: httpx.Client | None = None,
         *,
         per_minute: int = 60,
+        cache_size: int = CACHE_SIZE,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.ttl = ttl
         self._client = client or httpx.Client(timeout=10)
         self._cache: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
         self._lookups = TokenBuckets(per_minute)
+        self.cache_size = cache_size
         self._lock = threading.Lock()
 
     def user(self, token: str, *, bearer: bool, source: str | None = None) -> str:
@@ -90,7 +92,7 @@ class GitLabUsers:
         with self._lock:
             self._cache[key] = (now, user)
             self._cache.move_to_end(key)
-            if len(self._cache) > CACHE_SIZE:
+            if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         if user is None:
             raise Unauthorized()

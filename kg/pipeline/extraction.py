@@ -113,15 +113,16 @@ class _Child:
 class ExtractionProcess:
     """One confined child that walks histories, started on first use, replaced when killed."""
 
-    def __init__(self, *, memory_bytes: int, timeout: float) -> None:
+    def __init__(self, *, memory_bytes: int, timeout: float, scratch: Path) -> None:
         self.memory_bytes = memory_bytes
         self.timeout = timeout
+        self.scratch = scratch
         self._context = mp.get_context("spawn")
         self._child: _Child | None = None
 
     def _start(self) -> _Child:
         parent, child = self._context.Pipe()
-        last_words = last_words_file()
+        last_words = last_words_file(self.scratch)
         process = self._context.Process(
             target=_serve, args=(child, self.memory_bytes, str(last_words)), name="kg-extract", daemon=True
         )

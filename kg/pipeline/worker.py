@@ -82,7 +82,9 @@ class Worker:
         )
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.extraction = ExtractionProcess(
-            memory_bytes=settings.job_max_memory_mb << 20, timeout=settings.job_timeout_seconds
+            memory_bytes=settings.job_max_memory_mb << 20,
+            timeout=settings.job_timeout_seconds,
+            scratch=settings.data_dir / "tmp",
         )
         self.liveness: Liveness | None = None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import queue
+import tempfile
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -97,9 +98,11 @@ class QueryPool:
         timeout: float,
         max_bytes: int,
         memory_bytes: int = 1 << 30,
+        scratch: Path | None = None,
     ) -> None:
         self._args = (str(path), base_iri, max_bytes, memory_bytes)
         self.memory_bytes = memory_bytes
+        self.scratch = scratch or Path(tempfile.gettempdir())
         self.timeout = timeout
         self._context = mp.get_context("spawn")
         self._idle: queue.Queue[_QueryProcess] = queue.Queue()
@@ -110,7 +113,7 @@ class QueryPool:
 
     def _start(self) -> _QueryProcess:
         parent, child = self._context.Pipe()
-        last_words = last_words_file()
+        last_words = last_words_file(self.scratch)
         process = self._context.Process(
             target=_serve, args=(child, *self._args, str(last_words)), name="kg-query", daemon=True
         )
