@@ -14,6 +14,7 @@ while Python's own logging keeps writing to the original stderr.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import resource
 import signal
@@ -21,7 +22,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 PARENT_CHECK_SECONDS = 0.5
 
@@ -90,3 +96,38 @@ def out_of_memory(exitcode: int | None, words: str) -> bool:
     """Whether a confined child died because an allocation failed: Rust aborts saying
     "memory allocation of N bytes failed" (Python raises `MemoryError` instead, caught there)."""
     return exitcode == -signal.SIGABRT and "memory allocation of" in words
+
+
+@dataclass(eq=False)
+class Child:
+    """A child process started to be confined, with the pipe to it and its last-words file.
+
+    `target(conn, *args, last_words)` runs in the child and should call `confine` first.
+    """
+
+    process: BaseProcess
+    conn: Connection
+    last_words: Path
+
+    @classmethod
+    def start(cls, target: Callable[..., None], args: tuple[Any, ...], *, name: str, scratch: Path) -> Child:
+        """Spawn `target` (a fresh interpreter: nothing of this process is inherited)."""
+        context = mp.get_context("spawn")
+        parent, child = context.Pipe()
+        last_words = last_words_file(scratch)
+        process = context.Process(target=target, args=(child, *args, str(last_words)), name=name, daemon=True)
+        process.start()
+        child.close()
+        return cls(process, parent, last_words)
+
+    def ended(self) -> tuple[int | None, str]:
+        """Once the pipe broke: the child's exit code and what its native code printed."""
+        self.process.join(5)
+        return self.process.exitcode, read_last_words(self.last_words)
+
+    def kill(self) -> None:
+        """Stop the child now and forget its files."""
+        self.process.kill()
+        self.process.join(10)
+        self.conn.close()
+        self.last_words.unlink(missing_ok=True)

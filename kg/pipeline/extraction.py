@@ -10,14 +10,12 @@ no project can pin the worker. The triples go to a file the parent loads into th
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from kg.confined import confine, last_words_file, out_of_memory, read_last_words
+from kg.confined import Child, confine, out_of_memory
 from kg.errors import CommandFailed, KgError
 from kg.extract.context import BlobReader, Context
 from kg.extract.tools import tool_extractors
@@ -97,19 +95,6 @@ def _serve(conn: Connection, memory_bytes: int, last_words: str) -> None:
             conn.send(("crash", type(exc).__name__))
 
 
-@dataclass(eq=False)
-class _Child:
-    process: BaseProcess
-    conn: Connection
-    last_words: Path
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.join(10)
-        self.conn.close()
-        self.last_words.unlink(missing_ok=True)
-
-
 class ExtractionProcess:
     """One confined child that walks histories, started on first use, replaced when killed."""
 
@@ -117,19 +102,11 @@ class ExtractionProcess:
         self.memory_bytes = memory_bytes
         self.timeout = timeout
         self.scratch = scratch
-        self._context = mp.get_context("spawn")
-        self._child: _Child | None = None
+        self._child: Child | None = None
 
-    def _start(self) -> _Child:
-        parent, child = self._context.Pipe()
-        last_words = last_words_file(self.scratch)
-        process = self._context.Process(
-            target=_serve, args=(child, self.memory_bytes, str(last_words)), name="kg-extract", daemon=True
-        )
-        process.start()
-        child.close()
-        started = _Child(process, parent, last_words)
-        if not parent.poll(_START_SECONDS) or parent.recv() != ("ready",):
+    def _start(self) -> Child:
+        started = Child.start(_serve, (self.memory_bytes,), name="kg-extract", scratch=self.scratch)
+        if not started.conn.poll(_START_SECONDS) or started.conn.recv() != ("ready",):
             started.kill()
             raise JobLimitExceeded(f"the extraction process did not start within {_START_SECONDS} s")
         return started
@@ -146,8 +123,7 @@ class ExtractionProcess:
         try:
             reply = child.conn.recv()
         except (EOFError, OSError):
-            child.process.join(10)
-            exitcode, words = child.process.exitcode, read_last_words(child.last_words)
+            exitcode, words = child.ended()
             self.close()
             log.error("extraction process died", extra={"exitcode": exitcode, "said": words[-500:]})
             if out_of_memory(exitcode, words):

@@ -10,16 +10,13 @@ one pickled request and one bytes reply over a local pipe.
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 import queue
 import tempfile
 import threading
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from kg.confined import confine, last_words_file, out_of_memory, read_last_words
+from kg.confined import Child, confine, out_of_memory
 from kg.errors import (
     Forbidden,
     InvalidInput,
@@ -73,19 +70,6 @@ def _serve(
             conn.send(("error", "QueryError", f"the query failed ({type(exc).__name__})"))
 
 
-@dataclass(eq=False)
-class _QueryProcess:
-    process: BaseProcess
-    conn: Connection
-    last_words: Path
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.join(5)
-        self.conn.close()
-        self.last_words.unlink(missing_ok=True)
-
-
 class QueryPool:
     """A fixed number of query processes over the embedded store at `path`."""
 
@@ -104,27 +88,19 @@ class QueryPool:
         self.memory_bytes = memory_bytes
         self.scratch = scratch or Path(tempfile.gettempdir())
         self.timeout = timeout
-        self._context = mp.get_context("spawn")
-        self._idle: queue.Queue[_QueryProcess] = queue.Queue()
-        self._all: set[_QueryProcess] = set()
+        self._idle: queue.Queue[Child] = queue.Queue()
+        self._all: set[Child] = set()
         self._lock = threading.Lock()
         for _ in range(size):
             self._idle.put(self._start())
 
-    def _start(self) -> _QueryProcess:
-        parent, child = self._context.Pipe()
-        last_words = last_words_file(self.scratch)
-        process = self._context.Process(
-            target=_serve, args=(child, *self._args, str(last_words)), name="kg-query", daemon=True
-        )
-        process.start()
-        child.close()
-        worker = _QueryProcess(process, parent, last_words)
+    def _start(self) -> Child:
+        worker = Child.start(_serve, self._args, name="kg-query", scratch=self.scratch)
         with self._lock:
             self._all.add(worker)
         return worker
 
-    def _replace(self, worker: _QueryProcess) -> _QueryProcess:
+    def _replace(self, worker: Child) -> Child:
         worker.kill()
         with self._lock:
             self._all.discard(worker)
@@ -147,9 +123,7 @@ class QueryPool:
             try:
                 reply = worker.conn.recv()
             except (EOFError, OSError):
-                worker.process.join(5)
-                exitcode = worker.process.exitcode
-                words = read_last_words(worker.last_words)
+                exitcode, words = worker.ended()
                 log.error("query process died", extra={"exitcode": exitcode, "said": words[-500:]})
                 if out_of_memory(exitcode, words):
                     raise QueryTooLarge(_OUT_OF_MEMORY.format(self.memory_bytes >> 20)) from None
