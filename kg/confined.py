@@ -10,10 +10,16 @@ so an allocation past the cap fails inside that process alone — Rust aborts, P
 Rust aborts on a panic too, so the exit code alone cannot say why a child died: what the
 Rust runtime prints (fd 2) goes to a file the parent reads after the death (`last_words`),
 while Python's own logging keeps writing to the original stderr.
+
+A confined child is also cut off the network (a network namespace of its own, with no
+interface up): whatever a query or a repository file asks for, nothing leaves the machine
+or reaches its loopback services. The pipe to the parent, made before, keeps working.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import multiprocessing as mp
 import os
 import resource
@@ -30,6 +36,10 @@ from pathlib import Path
 from typing import Any
 
 PARENT_CHECK_SECONDS = 0.5
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+log = logging.getLogger("kg.confined")
 
 
 LAST_WORDS = "kg-child-*.stderr"
@@ -50,9 +60,9 @@ def forget_last_words(directory: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def confine(memory_bytes: int | None, last_words: Path | None = None) -> None:
+def confine(memory_bytes: int | None, last_words: Path | None = None, *, offline: bool = True) -> None:
     """Cap this process's data segment at `memory_bytes`, send what native code prints to
-    `last_words`, and exit when the parent dies."""
+    `last_words`, cut it off the network (`offline`), and exit when the parent dies."""
     # A Rust panic or allocation failure prints one line, not a page of backtrace.
     os.environ["RUST_BACKTRACE"] = "0"
     if last_words is not None:
@@ -62,11 +72,21 @@ def confine(memory_bytes: int | None, last_words: Path | None = None) -> None:
         os.dup2(native, 2)
         os.close(native)
         sys.stderr = os.fdopen(python_stderr, "w", buffering=1)
+    if offline and not isolate_network():
+        log.warning("this process could not be cut off the network (no network namespace allowed)")
     if memory_bytes is not None:
         _, hard = resource.getrlimit(resource.RLIMIT_DATA)
         cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
     watch_parent(os.getppid())
+
+
+def isolate_network() -> bool:
+    """Move this process into a network namespace of its own (no interface up); whether it
+    could (root can; others need unprivileged user namespaces, which most kernels allow)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    flags = _CLONE_NEWNET if os.geteuid() == 0 else _CLONE_NEWUSER | _CLONE_NEWNET
+    return bool(libc.unshare(flags) == 0)
 
 
 def watch_parent(parent: int) -> None:

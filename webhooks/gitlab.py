@@ -111,7 +111,15 @@ def delivery_key(headers: dict[str, str], raw_body: bytes) -> str:
 def refresh(project_id: int, key: str) -> Push:
     """What a body too large to read asks for, once its token is checked: ingest whatever the
     default branch holds now (where to fetch it from is what kg already knows, or GitLab)."""
-    return Push(delivery_key=key, project_id=project_id, path="", clone_url="", commit=None, kind="refresh")
+    return Push(
+        delivery_key=key,
+        project_id=project_id,
+        path="",  # "" keeps what the event log knows of the project (see kg.events)
+        clone_url="",
+        commit=None,
+        kind="refresh",
+        visibility="private",  # if it knows nothing yet: the narrowest
+    )
 
 
 def to_push(event: PushEvent, kind: str, key: str) -> tuple[Push | None, str]:

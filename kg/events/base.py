@@ -23,7 +23,8 @@ class Push:
     ref: str = ""
     kind: str = "push"
     default_branch: str = "main"
-    visibility: str = "public"
+    visibility: str = "private"
+    """As the payload says; the narrowest unless told (GitLab, when configured, decides)."""
 
 
 @dataclass(frozen=True)

@@ -68,11 +68,12 @@ INSERT INTO projects (project_id, path, clone_url, default_branch, visibility, t
 VALUES (:project_id, :path, :clone_url, :default_branch, :visibility, :commit,
         'pending', :due, :event_id, :now)
 ON CONFLICT (project_id) DO UPDATE SET
-    -- a refresh (a body too large to read) names neither: keep what is known
+    -- a refresh (a body too large to read) says nothing about the project: keep what is known
     path = CASE WHEN excluded.path = '' THEN projects.path ELSE excluded.path END,
     clone_url = CASE WHEN excluded.path = '' THEN projects.clone_url ELSE excluded.clone_url END,
-    default_branch = excluded.default_branch,
-    visibility = excluded.visibility,
+    default_branch = CASE WHEN excluded.path = ''
+                     THEN projects.default_branch ELSE excluded.default_branch END,
+    visibility = CASE WHEN excluded.path = '' THEN projects.visibility ELSE excluded.visibility END,
     target_commit = excluded.target_commit,
     last_event_id = excluded.last_event_id,
     state = CASE WHEN projects.state = 'running' THEN 'running' ELSE 'pending' END,

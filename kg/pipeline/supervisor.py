@@ -19,7 +19,8 @@ log = logging.getLogger("kg.worker")
 
 
 def _main(settings: Settings) -> None:
-    confine(None)  # dies with kg serve: an orphan must not keep holding the store
+    # dies with kg serve (an orphan must not keep holding the store); it fetches, so online
+    confine(None, offline=False)
     logs.configure(settings.log_level, settings.log_format)
     # Ingest is background work: webhook acknowledgements and queries come first.
     os.nice(10)

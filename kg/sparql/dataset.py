@@ -28,6 +28,7 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+SERVICE_REFUSED = "SERVICE is not allowed: kg's SPARQL endpoint never queries other endpoints"
 _UPDATE_KEYWORDS = {
     "INSERT",
     "DELETE",
@@ -139,7 +140,5 @@ def read_only(query: str) -> Dataset:
     if is_update:
         raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
     if dataset.calls_service:
-        raise InvalidInput(
-            "SERVICE is not allowed: kg's SPARQL endpoint never queries other endpoints", field="query"
-        )
+        raise InvalidInput(SERVICE_REFUSED, field="query")
     return dataset

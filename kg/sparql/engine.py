@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError, QuerySyntaxError, QueryTooLarge
+from kg.errors import InvalidInput, QueryError, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
 from kg.search import Access
-from kg.sparql.dataset import Dataset, read_only
+from kg.sparql.dataset import SERVICE_REFUSED, Dataset, read_only
 from kg.sparql.negotiation import choose, parse_accept
 from kg.sparql.readable import Readable, readable
 from kg.store import ProjectRecord
@@ -26,6 +27,7 @@ from kg.store.oxigraph import open_oxigraph, records
 
 log = logging.getLogger("kg.sparql")
 _RETRIES = 3
+_NETWORK = re.compile(r"network is unreachable|lookup address|connection refused|error sending request", re.I)
 _READABLE_CACHE = 1024
 
 
@@ -177,7 +179,11 @@ class Snapshot:
         for attempt in range(_RETRIES):
             try:
                 return self._execute(request, named_in_query)
-            except (OSError, RuntimeError):
+            except (OSError, RuntimeError) as exc:
+                if _NETWORK.search(str(exc)):
+                    # a SERVICE call the scanner did not see, which the query process's
+                    # network namespace stopped (see kg.confined)
+                    raise InvalidInput(SERVICE_REFUSED, field="query") from None
                 # A checkpoint pruned while this process still had it open: a fresh
                 # snapshot lists the files that exist now.
                 if attempt == _RETRIES - 1:

@@ -35,6 +35,7 @@ from kg.sparql.negotiation import NotAcceptable
 log = logging.getLogger("kg.sparql")
 
 _OUT_OF_MEMORY = "the query needed more than {} MB of memory (KG_SPARQL_MAX_MEMORY_MB); narrow it down"
+_UNANSWERED = "the query could not be answered from kg's store; try again"
 _ERRORS: dict[str, type[KgError]] = {
     cls.__name__: cls
     for cls in (QuerySyntaxError, QueryTooLarge, Forbidden, InvalidInput, NotAcceptable, QueryError)
@@ -63,8 +64,8 @@ def _serve(
         except MemoryError:
             conn.send(("error", "QueryTooLarge", _OUT_OF_MEMORY.format(memory_bytes >> 20)))
         except OSError:  # its text names files of the server
-            log.exception("query failed reading the store")
-            conn.send(("error", "QueryError", "the store could not be read; try again"))
+            log.exception("query failed")
+            conn.send(("error", "QueryError", _UNANSWERED))
         except Exception as exc:  # report, and keep serving: the next query may be fine
             log.exception("query failed")
             conn.send(("error", "QueryError", f"the query failed ({type(exc).__name__})"))

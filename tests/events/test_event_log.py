@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,12 +49,15 @@ def test_a_delivery_key_deduplicates_within_its_project_only(events: EventLog) -
     assert events.claim("w", 60) is not None
 
 
-def test_a_refresh_keeps_the_known_location(events: EventLog) -> None:
-    events.enqueue(push("k1", commit="1" * 40))
-    events.enqueue(Push(delivery_key="k2", project_id=1, path="", clone_url="", commit=None, kind="refresh"))
+def test_a_refresh_changes_nothing_known_of_the_project(events: EventLog) -> None:
+    events.enqueue(replace(push("k1", commit="1" * 40), visibility="private", default_branch="trunk"))
+    refresh = Push(delivery_key="k2", project_id=1, path="", clone_url="", commit=None, kind="refresh")
+    assert refresh.visibility == "private"  # the narrowest, unless an event says otherwise
+    events.enqueue(replace(refresh, visibility="public", default_branch="main"))
     job = events.claim("w", 60)
     assert job is not None
     assert (job.path, job.clone_url, job.commit) == ("g/p1", "git://127.0.0.1/p1", None)
+    assert (job.visibility, job.default_branch) == ("private", "trunk")
 
 
 def test_many_pushes_coalesce_into_one_job_for_the_newest_commit(events: EventLog) -> None:

@@ -8,6 +8,7 @@ GitLab stand-in (the authority on projects) and one without (allowed origins onl
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,24 @@ def test_a_hook_cannot_take_over_another_projects_path(world: dict[str, Any]) ->
     )
     after = published(kg)["team/secret"]
     assert after == before and after["gitlab_id"] == SECRET
+
+
+def test_a_push_too_large_to_read_changes_nothing_known_of_the_project(world: dict[str, Any]) -> None:
+    kg: KgServer = world["bare"]
+    ingest_secret(world, "bare")
+    before = published(kg)["team/secret"]
+    # a genuine push of the private project, listing more files than kg reads
+    url = world["plain"].url("team/secret.git")
+    body = push_body(SECRET, "team/secret", url, world["repos"][SECRET].head(), visibility=0)
+    body["commits"] = [{"id": "a" * 40, "added": [f"data/part-{i:05d}.csv" for i in range(60_000)]}]
+    response = send_hook(kg, body, SECRET, key="too-large")
+    assert (response.status_code, response.json()["status"]) == (202, "accepted")
+    deadline = time.monotonic() + 60
+    while published(kg)["team/secret"]["ingested_at"] == before["ingested_at"]:
+        assert time.monotonic() < deadline, "never ingested again"
+        time.sleep(0.1)
+    assert published(kg)["team/secret"]["visibility"] == "private"
+    assert commits_of(kg, "team/secret") == 0
 
 
 @pytest.mark.parametrize(

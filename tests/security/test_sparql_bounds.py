@@ -76,6 +76,9 @@ def sparql(
         "SELECT * WHERE {{ {{ SELECT * WHERE {{ SeRvIcE <{url}> {{ ?s ?p ?o }} }} }} }}",
         "PREFIX r: <{url}>\nSELECT * WHERE {{ # SERVICE in a comment does not hide the real one\n"
         " SERVICE r: {{ ?s ?p ?o }} }}",
+        # what looks like an IRI to a scanner is `1 < 2`, then SERVICE, then a comment to `>`:
+        # the query process's network namespace stops what the scanner cannot see
+        "PREFIX r: <{url}>\nSELECT * WHERE {{ FILTER(1<2)SERVICE r:#>\n{{ ?s ?p ?o }} }}",
     ],
 )
 def test_service_is_refused_before_anything_runs(
