@@ -340,6 +340,31 @@ def reindex() -> None:
     out.print(f"reindexed {len(records)} project(s)")
 
 
+@app.command()
+def forget(project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the project.")]) -> None:
+    """Take a project out of kg (the store must not be open elsewhere): its path is then free
+    for another project, e.g. one a hook without GitLab could not prove was its own."""
+    from kg.search import open_index
+    from kg.store import open_store
+
+    settings = _settings()
+    try:
+        store = open_store(settings)
+    except KgError as exc:
+        raise _fail(exc) from None
+    removed = store.remove_project(Minter(settings.base_iri).project(project))
+    if removed:
+        index = open_index(settings)
+        index.remove_project(project)
+        index.close()
+        store.collect_garbage()
+    store.close()
+    if not removed:
+        console.print(f"[red]error:[/red] no project {project!r}")
+        raise typer.Exit(1)
+    out.print(f"forgot {project}")
+
+
 @app.command("hook-token")
 def hook_token_command(project_id: int) -> None:
     """Print the secret token to put in GitLab's webhook form for a project."""

@@ -41,15 +41,18 @@ class ProjectTaken(InvalidInput):
     """The slug belongs to another project in kg; a hook may only write its own project."""
 
 
-def check_binding(previous: ProjectRecord | None, gitlab_id: int, *, authoritative: bool) -> None:
+def check_binding(
+    previous: ProjectRecord | None, gitlab_id: int, *, authoritative: bool, stale: bool = False
+) -> None:
     """Refuse to let GitLab project `gitlab_id` write the record `previous` unless it is its own.
 
-    A record made by hand (`kg ingest`, no GitLab id) may be claimed only when GitLab itself
-    says the slug is this project's (`authoritative`), never on a payload's word.
+    A record made by hand (`kg ingest`, no GitLab id), or one whose project GitLab now keeps
+    at another path or not at all (`stale`), may be claimed only when GitLab itself says the
+    slug is this project's (`authoritative`), never on a payload's word.
     """
     if previous is None or previous.gitlab_id == gitlab_id:
         return
-    if previous.gitlab_id is None and authoritative:
+    if authoritative and (previous.gitlab_id is None or stale):
         return
     owner = "a project ingested by hand" if previous.gitlab_id is None else "another GitLab project"
     raise ProjectTaken(f"the path {previous.slug} belongs to {owner} in kg; this project may not replace it")

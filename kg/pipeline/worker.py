@@ -28,7 +28,7 @@ from kg.pipeline.location import LocationRefused, check_clone_url, forge_clone_u
 from kg.search import SearchIndex, open_index
 from kg.search.documents import index_project
 from kg.slug import check_slug
-from kg.store import Store, open_store
+from kg.store import ProjectRecord, Store, open_store
 
 log = logging.getLogger("kg.worker")
 _TROUBLE_PAUSE = 5.0
@@ -119,7 +119,8 @@ class Worker:
                 token = self.vault.get(job.project_id) if self.vault else None
                 target = self._target(job, token)
                 previous = self.store.project(self.minter.project(target.slug))
-                check_binding(previous, job.project_id, authoritative=target.authoritative)
+                stale = target.authoritative and self._moved_away(previous, token)
+                check_binding(previous, job.project_id, authoritative=target.authoritative, stale=stale)
                 repo = self.mirrors.sync(job.project_id, target.clone_url, token)
                 result = ingest_repository(
                     self.store,
@@ -134,6 +135,7 @@ class Worker:
                     max_triples=self.settings.job_max_triples,
                 )
             index_project(self.index, self.store, result.record)
+            self._forget_old_paths(job.project_id, target.slug)
             self.events.complete(job, commit=result.record.ingested_commit or "", warnings=result.warnings)
             log.info(
                 "job done",
@@ -180,6 +182,27 @@ class Worker:
         slug = check_slug(project.path)
         url = forge_clone_url(self.settings.gitlab_url, slug)
         return Target(slug, url, project.default_branch, access.visibility, access.members, True)
+
+    def _moved_away(self, record: ProjectRecord | None, token: str | None) -> bool:
+        """Whether GitLab keeps `record`'s project at another path now, or not at all: then the
+        record is stale (renamed or deleted) and its path is free for the project GitLab puts there."""
+        forge = self._gitlab(token)
+        if record is None or record.gitlab_id is None or forge is None:
+            return False
+        try:
+            return forge.describe(record.gitlab_id).path != record.slug
+        except NotFound:
+            return True
+
+    def _forget_old_paths(self, gitlab_id: int, slug: str) -> None:
+        """A project lives at one path: the records it left at others (renamed) go."""
+        for record in self.store.projects():
+            if record.gitlab_id == gitlab_id and record.slug != slug:
+                log.info(
+                    "project moved; old path forgotten", extra={"project_id": gitlab_id, "path": record.slug}
+                )
+                self.store.remove_project(record.iri)
+                self.index.remove_project(record.slug)
 
     def refresh_access(self) -> int:
         """Read every GitLab project's visibility and members again; returns how many changed."""

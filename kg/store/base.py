@@ -72,6 +72,11 @@ class Store(Protocol):
         """Replace a published project's description (visibility, members...) only."""
         ...
 
+    def remove_project(self, iri: str) -> bool:
+        """Take a project out of the store (its record at once, its graph at the next garbage
+        collection); False if there was none."""
+        ...
+
     def merge_audiences(self) -> int:
         """Merge every project its audience graph does not hold yet; returns how many."""
         ...

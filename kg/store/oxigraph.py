@@ -236,6 +236,21 @@ class OxigraphStore:
         audience = self._join_audience(current, record, None)
         return self._publish(record.evolve(audience=audience), checkpoint=checkpoint)
 
+    def remove_project(self, iri: str) -> bool:
+        current = self.project(iri)
+        if current is None:
+            return False
+        if current.audience:
+            # as when leaving an audience: detached first, then its triples retracted
+            self._publish(current.evolve(audience=None), checkpoint=False)
+            if current.graph:
+                keep = holders(self.minter, self.projects(), excluding=current.iri)
+                retract(self._store, current.graph, {current.audience: keep.get(current.audience, set())})
+        self._store.remove_graph(ox.NamedNode(self.minter.record_graph(iri)))
+        del self._known()[iri]
+        self.checkpoint()  # its live graph, pointed to by no record now, is garbage
+        return True
+
     def merge_audiences(self) -> int:
         """Merge every project whose audience graph does not hold it yet (a job killed
         between detaching and publishing, a store written before audiences existed)."""

@@ -27,6 +27,7 @@ ADMIN = "kg-instance-token-0123456789"
 MEMBER = "member-70-token"
 SECRET = 7  # a private project, "team/secret", member 70
 ATTACKER = 5  # the attacker's own public project, "other/p5"
+IGNORED = "http://127.0.0.1:9/ignored.git"  # with GitLab, a payload's URL is never used
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +252,47 @@ def test_the_status_answers_only_the_projects_readers(world: dict[str, Any]) -> 
     }
     # a project GitLab does not know is as absent as a hidden one
     assert httpx.get(f"{kg.url}/projects/424242/events/status", timeout=30).status_code == 404
+
+
+def test_a_path_freed_by_a_rename_at_gitlab_goes_to_the_project_now_there(world: dict[str, Any]) -> None:
+    kg: KgServer = world["forge"]
+    gitlab: IdentityServer = world["gitlab"]
+    root: Path = world["root"]
+    works = {}
+    for pid in (21, 22):
+        works[pid] = make_repo(root / "work" / f"p{pid}")
+        works[pid].commit({"README": f"project {pid}\n"}, f"project {pid}")
+    gitlab.gitlab_project(21, "team/old", "public", {70: 40})
+    gitlab.gitlab_repository(21, works[21].path)
+    assert (
+        send_hook(kg, push_body(21, "team/old", IGNORED, works[21].head()), 21, key="r1").status_code == 202
+    )
+    assert settled(kg, 21)["details"]["status"] == "success"
+    # GitLab renames 21 and creates 22 at its old path; 22 pushes first
+    gitlab.projects[21]["path_with_namespace"] = "team/renamed"
+    gitlab.gitlab_repository(21, works[21].path)
+    gitlab.gitlab_project(22, "team/old", "public", {70: 40})
+    gitlab.gitlab_repository(22, works[22].path)
+    assert (
+        send_hook(kg, push_body(22, "team/old", IGNORED, works[22].head()), 22, key="r2").status_code == 202
+    )
+    assert settled(kg, 22)["details"]["status"] == "success"
+    assert published(kg)["team/old"]["gitlab_id"] == 22
+    # then 21 pushes: it is filed at its new path, and the old one stays 22's
+    assert (
+        send_hook(kg, push_body(21, "team/old", IGNORED, works[21].head()), 21, key="r3").status_code == 202
+    )
+    assert settled(kg, 21)["details"]["status"] == "success"
+    records = published(kg)
+    assert (records["team/renamed"]["gitlab_id"], records["team/old"]["gitlab_id"]) == (21, 22)
+
+
+def test_a_project_moved_without_gitlab_keeps_one_path(world: dict[str, Any]) -> None:
+    kg: KgServer = world["bare"]
+    url = world["plain"].url("other/p5.git")
+    head = world["repos"][ATTACKER].head()
+    for n, path in enumerate(("squat/one", "squat/two")):
+        assert send_hook(kg, push_body(33, path, url, head), 33, key=f"mv{n}").status_code == 202
+        wait_published(kg, path)
+    # one project id, one path: naming another frees the first, so a token squats one at most
+    assert "squat/one" not in published(kg)

@@ -211,3 +211,26 @@ def test_remembered_records_and_checkpoint_records_match_the_store(
     snapshot = newest_snapshot(settings.store_path)
     assert snapshot is not None
     assert read_records(snapshot) == remembered
+
+
+def test_a_removed_project_leaves_its_audience_its_records_and_at_last_the_store(
+    store: OxigraphStore, settings: Settings, tmp_path: Path
+) -> None:
+    store.replace_project_graph(record(store, "g/a"), ntriples(tmp_path / "a.nt", "a", 2, SHARED))
+    store.replace_project_graph(record(store, "g/b"), ntriples(tmp_path / "b.nt", "b", 1, SHARED))
+    gone = store.project(store.minter.project("g/a"))
+    assert gone is not None and gone.graph
+    assert store.remove_project(gone.iri) is True
+    assert store.remove_project(gone.iri) is False
+    assert store.project(gone.iri) is None
+    assert {t.split()[0] for t in data(store, "public")} == {
+        "<https://kg.test/b/0>",
+        "<https://kg.test/people/ann>",
+    }
+    assert not any(gone.iri in t for t in audience(store, "public"))  # its description too
+    assert "https://kg.test/a/0" not in seen(settings, store, None)  # not even for kg's own tools
+    snapshot = newest_snapshot(settings.store_path)
+    assert snapshot is not None
+    assert [r.slug for r in read_records(snapshot) or []] == ["g/b"]
+    assert store.collect_garbage() >= 1  # its last generation goes with the next collection
+    assert not store.raw.contains_named_graph(ox.NamedNode(gone.graph))
