@@ -134,5 +134,16 @@ def test_status(kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRe
     assert "no project" in kg("status", "team/other", code=1).stderr
 
 
+def test_forget(kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo) -> None:
+    kg("ingest", str(repo.path), "--project", "team/analysis")
+    kg("ingest", str(repo.path), "--project", "team/kept")
+    assert kg("forget", "team/analysis").stdout.strip() == "forgot team/analysis"
+    listed = kg("status").stdout
+    assert "team/analysis" not in listed and "team/kept" in listed
+    assert "no project" in kg("forget", "team/analysis", code=1).stderr
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/kg/ontology#Commit> }"
+    assert kg("sparql", "-f", "csv", count).stdout.split()[1] == "2"  # team/kept's only
+
+
 def test_hook_token(kg: Callable[..., subprocess.CompletedProcess[str]]) -> None:
     assert kg("hook-token", "42").stdout.strip() == hook_token("test-hook-secret", 42)
