@@ -89,6 +89,18 @@ def isolate_network() -> bool:
     return bool(libc.unshare(flags) == 0)
 
 
+_LIMITED = (
+    "import os, resource, sys; n = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_DATA, (n, n)); os.execvp(sys.argv[2], sys.argv[2:])"
+)
+
+
+def limited(command: list[str], memory_bytes: int) -> list[str]:
+    """`command`, run with its data segment capped (set between fork and exec by a tiny
+    Python, since `preexec_fn` is not safe in a process with threads)."""
+    return [sys.executable, "-c", _LIMITED, str(memory_bytes), *command]
+
+
 def watch_parent(parent: int) -> None:
     """Exit this process as soon as `parent` is no longer its parent (it died: re-parented)."""
 

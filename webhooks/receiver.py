@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from kg.api.deps import event_log, settings
+from kg.api.limits import read_body
 from kg.bounded import Bounds, loads_json
 from kg.config import Settings
 from kg.errors import BodyTooLarge, InvalidInput, Unauthorized
@@ -85,18 +86,3 @@ async def receive(
         {"status": "accepted" if stored else "duplicate", "project": push.project_id},
         status_code=202,
     )
-
-
-async def read_body(request: Request, limit: int) -> tuple[bytes, bool]:
-    """At most `limit` bytes of the body, and whether that is all of it (the rest is never read)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) <= limit:
-        return await request.body(), True
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks)[:limit], False
-    return b"".join(chunks), True

@@ -57,6 +57,8 @@ def _fetch_reason(exc: FetchFailed) -> str:
     said = exc.stderr
     if exc.returncode == -1 and "timed out" in said:
         return said  # kg's own message
+    if "out of memory" in said.lower():
+        return "the repository needs more memory to fetch than a job may use (KG_JOB_MAX_MEMORY_MB)"
     if _REDIRECT.search(said):
         return "the server answered with a redirect, which kg does not follow"
     if _CORRUPT.search(said):

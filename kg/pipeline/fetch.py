@@ -2,10 +2,11 @@
 
 git runs with a protocol allow-list (`GIT_ALLOW_PROTOCOL`), never follows an HTTP redirect,
 and gets `--` before every URL and path, so a URL cannot become an option, a local path
-or a command (`ext::`). Credentials reach git through `GIT_CONFIG_*` environment variables
-(an HTTP header), only when the URL's origin is the forge's, so they never appear in a
-URL, on a command line, in a log line or in an error message, and never leave for another
-host.
+or a command (`ext::`); its memory is capped like a job's, since a pack of a few KB can
+stand for gigabytes of objects that `index-pack` must inflate. Credentials reach git
+through `GIT_CONFIG_*` environment variables (an HTTP header), only when the URL's origin
+is the forge's, so they never appear in a URL, on a command line, in a log line or in an
+error message, and never leave for another host.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from kg.confined import limited
 from kg.errors import FetchFailed
 from kg.urls import origin, without_credentials
 
@@ -29,7 +31,7 @@ WEB = ("http", "https")
 _PERMANENT = re.compile(
     r"not found|does not appear to be a git repository|repository .* does not exist"
     r"|authentication failed|could not read username|access denied|invalid path"
-    r"|transport .* not allowed|unsupported protocol|redirect",
+    r"|transport .* not allowed|unsupported protocol|redirect|out of memory",
     re.IGNORECASE,
 )
 _CORRUPT = re.compile(
@@ -89,12 +91,14 @@ class Mirrors:
         forge_origin: str = "",
         timeout: float = 900.0,
         protocols: tuple[str, ...] = WEB,
+        memory_bytes: int | None = None,
     ) -> None:
         self.root = root
         self._token = token
         self._forge = forge_origin
         self._timeout = timeout
         self._protocols = protocols
+        self._memory = memory_bytes
 
     def path(self, project_id: int | str) -> Path:
         """Where the mirror of a project lives."""
@@ -107,7 +111,7 @@ class Mirrors:
         env = git_environment(url, token, forge=self._forge, protocols=self._protocols)
         try:
             done = subprocess.run(
-                command,
+                command if self._memory is None else limited(command, self._memory),
                 cwd=cwd,
                 env=env,
                 capture_output=True,

@@ -79,6 +79,7 @@ class Worker:
             token=token,
             forge_origin=settings.forge_origin,
             timeout=settings.git_timeout_seconds,
+            memory_bytes=settings.job_max_memory_mb << 20,
         )
         self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.extraction = ExtractionProcess(

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import caller, query_pool, run_query
-from kg.api.limits import too_many
+from kg.api.limits import MAX_QUERY_BYTES, read_whole_body, too_many
 from kg.errors import Forbidden, InvalidInput
 from kg.search import Access
 from kg.sparql.dataset import read_only
@@ -40,7 +41,8 @@ async def _request(request: Request) -> QueryRequest:
         if content_type == "application/sparql-update":
             raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
         if content_type == "application/x-www-form-urlencoded":
-            form = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+            body = await read_whole_body(request, MAX_QUERY_BYTES, "form")
+            form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
             if "update" in form:
                 raise Forbidden("SPARQL updates are not allowed: this endpoint is read-only")
             for key, values in form.items():
@@ -48,7 +50,8 @@ async def _request(request: Request) -> QueryRequest:
         elif content_type == "application/sparql-query":
             if "query" in params:
                 raise InvalidInput("query given both in the URL and in the body", field="query")
-            params["query"] = [(await request.body()).decode("utf-8", "replace")]
+            body = await read_whole_body(request, MAX_QUERY_BYTES, "query")
+            params["query"] = [body.decode("utf-8", "replace")]
         else:
             raise InvalidInput(
                 "POST needs Content-Type application/sparql-query or application/x-www-form-urlencoded",
@@ -71,7 +74,8 @@ async def _request(request: Request) -> QueryRequest:
 
 async def _answer(request: Request, pool: QueryPool, access: Access) -> Response:
     query = replace(await _request(request), access=access)
-    read_only(query.query)  # refused here, before any query process sees it
+    # refused here, before any query process sees it (off the event loop: a scan of 1 MB)
+    await run_in_threadpool(read_only, query.query)
     answer = await run_query(request, pool, query)
     media = answer.media_type
     if media.startswith("text/") or media.endswith(("+json", "+xml", "/n-triples", "/n-quads")):
@@ -99,7 +103,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {},
     403: {},
     406: {},
+    413: {},
     422: {},
+    429: {},
     500: {},
     503: {},
 }
