@@ -139,3 +139,16 @@ def test_hundreds_of_parameters_are_a_400(
 def test_none_of_it_cost_a_500(world: dict[str, Any]) -> None:
     log = Path(world["kg"].log).read_text()
     assert "unhandled error" not in log and "Traceback" not in log
+
+
+@pytest.mark.parametrize("content_type", ["application/sparql-query", "application/x-www-form-urlencoded"])
+def test_a_huge_query_is_refused_unread(world: dict[str, Any], content_type: str) -> None:
+    kg: KgServer = world["kg"]
+    body = b"query=" + b"ASK { ?s ?p ?o } #" * 200_000 if "form" in content_type else b"#" * (8 * MB)
+    with peak_memory(kg.process.pid) as peak:
+        response = httpx.post(
+            f"{kg.url}/sparql", content=body, headers={"Content-Type": content_type}, timeout=60
+        )
+    assert response.status_code == 413
+    assert "larger than 1048576 bytes" in response.json()["detail"]
+    assert peak.growth < 30 * MB, peak
