@@ -71,14 +71,19 @@ class Settings(BaseSettings):
     max_attempts: int = Field(6, ge=1)
     worker_stale_seconds: float = Field(30.0, gt=0)
     """A worker silent this long (frozen, or never got going) is reported by /health."""
-    job_timeout_seconds: float = Field(3600.0, gt=0)
-    """Wall-clock limit of one job's extraction; past it the job fails for good."""
+    job_timeout_seconds: float = Field(900.0, gt=0)
+    """Wall-clock limit of one job's extraction; past it the job fails for good (20,000
+    commits take ~10 s: this is for histories of millions, and bounds how long one project
+    can hold the worker)."""
     job_max_memory_mb: int = Field(4096, ge=256)
     """Memory limit of the process extracting one job (RLIMIT_DATA)."""
-    job_max_triples: int = Field(20_000_000, ge=1000)
-    """Most triples one ingest may produce (20M is ~3 GB of N-Triples, minutes to load)."""
+    job_max_triples: int = Field(10_000_000, ge=1000)
+    """Most triples one ingest may produce (10M is ~1.5 GB of N-Triples and a few minutes
+    to load; a 20,000-commit history gives 600,000)."""
 
-    sparql_workers: int = Field(2, ge=1, le=64)
+    sparql_workers: int = Field(4, ge=1, le=64)
+    """Query processes (~60 MB each when idle); with the per-caller limit, it takes this many
+    accounts' slow queries at once to make other callers wait."""
     sparql_timeout_seconds: float = Field(30.0, gt=0)
     sparql_max_result_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     sparql_max_memory_mb: int = Field(1024, ge=128)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from kg import __version__, health
 from kg.api import problems
 from kg.api.limits import ParameterLimit
+from kg.api.outbound import GitLabCalls
 from kg.api.routes import (
     datasets,
     entities,
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
             memory_bytes=settings.sparql_max_memory_mb << 20,
             scratch=settings.data_dir / "tmp",
         )
+        app.state.gitlab_calls = GitLabCalls(settings.auth_lookups_per_minute)
         app.state.admission = Admission(
             per_caller=settings.sparql_per_caller,
             anonymous=settings.anonymous_query_slots,

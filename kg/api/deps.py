@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from kg.api.outbound import GitLabCalls
 from kg.auth.callers import Callers
 from kg.config import Settings
 from kg.events import EventLog
@@ -51,10 +52,25 @@ async def caller(request: Request) -> Access:
     """Who is calling (anonymous without a token); an invalid token is 401."""
     callers: Callers = request.app.state.callers
     address = request.client.host if request.client else None
-    # GitLab may be asked: off the event loop.
-    access = await run_in_threadpool(callers.identify, dict(request.headers), address)
+    headers = dict(request.headers)
+    if "authorization" in headers or "private-token" in headers:
+        # GitLab (or Keycloak's keys) may be asked: off the event loop, a few at a time
+        access = await outbound(request).run(callers.identify, headers, address)
+    else:
+        access = callers.identify(headers, address)
     request.state.user = access.user
     return access
+
+
+def outbound(request: Request) -> GitLabCalls:
+    """The budget of GitLab calls made while answering requests."""
+    calls: GitLabCalls = request.app.state.gitlab_calls
+    return calls
+
+
+def address_of(request: Request) -> str | None:
+    """The client's address (as the server, or a trusted proxy in front of it, says)."""
+    return request.client.host if request.client else None
 
 
 def gitlab_token(request: Request) -> tuple[str, bool] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import posixpath
+import re
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,6 +46,9 @@ def repo_path(value: str, base: str = "") -> str | None:
     if path == ".." or path.startswith("../"):
         return None
     return path
+
+
+_OBJECT_ID = re.compile(rb"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class BlobReader:
@@ -90,8 +94,11 @@ class BlobReader:
         if not line:
             self._lost(spec)
             return None
+        # "<id> <type> <size>"; anything else is "<spec> missing" (a spec may hold spaces)
         header = line.split()
-        return header if len(header) == 3 else None
+        if len(header) != 3 or not header[2].isdigit() or not _OBJECT_ID.fullmatch(header[0]):
+            return None
+        return header
 
     def read(self, spec: str, *, limit: int | None = None) -> bytes | None:
         """The content of a blob, or None if there is no such blob.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from kg.errors import InvalidInput
+from kg.errors import InvalidInput, KgError
 from kg.extract import ExtractStats, ExtractWarning
 from kg.extract.blobs import BlobReader, TreeEntry, tree
 from kg.iri import Minter, owned
@@ -27,6 +27,11 @@ MAX_LINE_CHARS = 3 * 1024 * 1024
 """pyoxigraph's N-Triples loader refuses a line over 16 MB, and with it the load of the
 project's whole graph; 3M characters stay under that in UTF-8. Literals are cut well below
 (`kg.rdf.MAX_LITERAL_CHARS`); this catches IRIs built from a document's long strings."""
+
+
+class OutputExceeded(KgError):
+    """An extraction wrote more triples than one ingest may give; the job stops (retrying
+    would do the same)."""
 
 
 @dataclass
@@ -55,17 +60,24 @@ class Context:
     blobs: BlobReader
     stats: ExtractStats = field(default_factory=ExtractStats)
     warnings: list[ExtractWarning] = field(default_factory=list)
+    max_triples: int | None = None
+    """Most triples this extraction may write (a 250 KB push can list 5,000,000 files)."""
     _reading: _Reading | None = field(default=None, init=False, repr=False)
 
     def emit(self, lines: list[str]) -> None:
-        """Write N-Triples lines; one longer than `MAX_LINE_CHARS` is dropped (noted)."""
+        """Write N-Triples lines; one longer than `MAX_LINE_CHARS` is dropped (noted);
+        `OutputExceeded` past `max_triples`."""
         if any(len(line) > MAX_LINE_CHARS for line in lines):
             for line in lines:
                 if len(line) > MAX_LINE_CHARS:
                     self.note("triple too long for the store dropped", line)
             lines = [line for line in lines if len(line) <= MAX_LINE_CHARS]
-        self.out.write("".join(lines))
         self.stats.triples += len(lines)
+        if self.max_triples is not None and self.stats.triples > self.max_triples:
+            raise OutputExceeded(
+                f"the project gives more than {self.max_triples} triples (KG_JOB_MAX_TRIPLES)"
+            )
+        self.out.write("".join(lines))
 
     def warn(self, source: str, reason: str, commit: str | None = None, path: str | None = None) -> None:
         """Record something that could not be read; the ingest goes on."""
@@ -92,8 +104,8 @@ class Context:
             yield
         except InvalidInput as exc:
             self.warn(source, str(exc), commit, path)
-        except MemoryError:
-            raise  # the process's memory limit: the whole job stops (see kg.pipeline.extraction)
+        except (MemoryError, OutputExceeded):
+            raise  # the job's own limits: the whole job stops (see kg.pipeline.extraction)
         except Exception as exc:
             log.exception("extractor failed on a file", extra={"extractor": source, "commit": commit})
             self.warn(source, f"extractor error ({type(exc).__name__})", commit, path)

@@ -8,7 +8,7 @@ inside subdatasets). Annexed files carry their annex key's hash.
 
 The record and its sidecar are decoded within `kg.bounded`'s bounds; paths must stay inside
 the repository; globs are matched in linear time (`kg.extract.glob`), within a budget of
-path tests per record.
+path tests per ingest.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ _DEFAULT_RECORD_DIR = ".datalad/runinfo"
 _MAX_LINK = 4096  # PATH_MAX: a symlink's target
 _MAX_POINTER = 511  # an unlocked annexed file's pointer is one short line
 
-MAX_GLOB_TESTS = 1_000_000
-"""Path tests (glob x file of the tree) one record may cost, ~10 s at worst; beyond it the
-remaining globs are kept as declared. Ten globs over a 100,000-file tree fit."""
+MAX_GLOB_TESTS = 5_000_000
+"""Path tests (glob x file of the tree) one ingest may cost, all run records together, a
+minute at worst; beyond it the remaining globs are kept as declared. A thousand run records
+with a glob each over a 300,000-file tree would otherwise pin the worker for minutes."""
 
 
 def annex_hashes(link_target: str) -> dict[str, str]:
@@ -66,6 +67,9 @@ class DataLad:
     """The DataLad extractor."""
 
     name = "datalad"
+
+    def __init__(self) -> None:
+        self._budget = [MAX_GLOB_TESTS]  # one ingest's, shared by all its run records
 
     def wants(self, path: str) -> bool:
         return True  # generated files are the whole diff of a run commit
@@ -116,9 +120,8 @@ class DataLad:
 
     def _inputs(self, ctx: Context, parent: str | None, patterns: list[str]) -> list[Entity]:
         out: list[Entity] = []
-        budget = [MAX_GLOB_TESTS]
         for pattern in patterns:
-            matched = self._resolve(ctx, parent, pattern.rstrip("/"), budget) if parent else {}
+            matched = self._resolve(ctx, parent, pattern.rstrip("/"), self._budget) if parent else {}
             if not matched:  # e.g. inside a subdataset: keep the declared path
                 out.append(Entity(ctx.iri("entities", "path", pattern), pattern))
             out += [self._entity(ctx, path, entry) for path, entry in sorted(matched.items())]

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from kg import iri as mint
 from kg.bounded import Exceeded, loads_json, plain_xml
 from kg.extract.blobs import METADATA_BYTES
-from kg.extract.context import Context, tree
+from kg.extract.context import Context
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
 
@@ -89,8 +89,7 @@ class ProvFiles:
         return PROV_NS in head or head.lstrip().startswith(b"document")
 
     def _has_rdf_sibling(self, ctx: Context, commit: str, path: str) -> bool:
-        files = tree(ctx.repo, commit)
-        return any(_stem(path) + ext in files for ext in _RDF)
+        return any(ctx.blobs.info(f"{commit}:{_stem(path)}{ext}") is not None for ext in _RDF)
 
     def _read(self, ctx: Context, commit: Commit, path: str, raw: bytes) -> list[ox.Triple] | None:
         ext = posixpath.splitext(path)[1].lower()

@@ -18,7 +18,7 @@ from kg import iri as mint
 from kg.bounded import DOCUMENT, Exceeded, loads_json
 from kg.errors import InvalidInput
 from kg.extract.blobs import repo_path
-from kg.extract.context import Context, short_hash, tree
+from kg.extract.context import Context, short_hash
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.runs import A, Agent, Entity, Plan, Run, p, write_run
 from kg.rdf import iri, literal, triple
@@ -122,12 +122,14 @@ class RoCrate:
         entity_iri = crate.iri_of(ref)
         if entity_iri is None:
             return None
-        path = crate.location(ref) or ref
+        located = crate.location(ref)
+        path = located or ref
         hashes = {k: str(node[k]) for k in ("sha1", "sha256", "md5") if isinstance(node.get(k), str)}
         entity = Entity(entity_iri, path, hashes, directory="Dataset" in _types(node))
-        blob = tree(crate.ctx.repo, commit.sha).get(path)
-        if blob is not None:
-            entity.git_version = mint.file_version(crate.ctx.project, path, blob.blob)
+        # one object looked up, not the commit's whole tree (300,000 paths, for every commit)
+        found = crate.ctx.blobs.info(f"{commit.sha}:{located}") if located else None
+        if found is not None and found[1] == "blob":
+            entity.git_version = mint.file_version(crate.ctx.project, path, found[0])
         return entity
 
     def _agent(self, crate: Crate, ref: str) -> Agent | None:

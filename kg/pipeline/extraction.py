@@ -55,18 +55,10 @@ class Extracted:
 def extract(job: Extraction, on_commit: Callable[[int], None] | None = None) -> Extracted:
     """Walk the history in this process, writing N-Triples to `job.out`."""
     with job.out.open("w", encoding="utf-8", buffering=1 << 20) as out:
-        ctx = Context(Minter(job.base_iri), job.project, job.repo, out, BlobReader(job.repo))
-
-        def progress(commits: int) -> None:
-            if ctx.stats.triples > job.max_triples:
-                raise JobLimitExceeded(
-                    f"the project gives more than {job.max_triples} triples (KG_JOB_MAX_TRIPLES)"
-                )
-            if on_commit is not None:
-                on_commit(commits)
-
+        blobs = BlobReader(job.repo)
+        ctx = Context(Minter(job.base_iri), job.project, job.repo, out, blobs, max_triples=job.max_triples)
         try:
-            walk(ctx, list(job.revisions), tool_extractors(job.extractors), on_commit=progress)
+            walk(ctx, list(job.revisions), tool_extractors(job.extractors), on_commit=on_commit)
         finally:
             ctx.blobs.close()
     return Extracted(ctx.stats.commits, ctx.stats.triples, [str(w) for w in ctx.warnings])

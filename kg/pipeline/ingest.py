@@ -117,7 +117,7 @@ def ingest_repository(
     on_start: Callable[[int], None] | None = None,
     on_commit: Callable[[int], None] | None = None,
     run: Callable[[Extraction], Extracted] | None = None,
-    max_triples: int = 20_000_000,
+    max_triples: int = 10_000_000,
 ) -> IngestResult:
     """Bring the project's graph up to `commit` (or the branch head) of `repo`.
 

@@ -161,6 +161,16 @@ def test_blobs_are_sized_before_they_are_read(repo: GitRepo) -> None:
     blobs.close()
 
 
+def test_a_missing_path_with_spaces_is_missing(repo: GitRepo) -> None:
+    blobs = BlobReader(repo.path)
+    head = repo.head()
+    # git answers "<spec> missing": three words when the spec holds a space
+    assert blobs.info(f"{head}:no such") is None
+    assert blobs.read(f"{head}:not here either") is None
+    assert blobs.read(f"{head}:a.txt") == b"alpha\n"
+    blobs.close()
+
+
 def test_a_dead_git_is_restarted(repo: GitRepo) -> None:
     blobs = BlobReader(repo.path)
     head = repo.head()

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from kg.api.deps import caller, event_log, gitlab_token, settings
+from kg.api.deps import caller, event_log, gitlab_token, outbound, settings
 from kg.auth.vault import TokenVault
 from kg.config import Settings
 from kg.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -61,8 +61,8 @@ async def create_hook(
     """Create kg's push hook on the project (with its own secret token) and start ingesting it."""
     forge, token = gitlab
     secret = hook_token(config.hook_secret.get_secret_value(), project_id)
-    created = await run_in_threadpool(forge.ensure_hook, project_id, config.hook_url, secret)
-    project = await run_in_threadpool(forge.describe, project_id)
+    created = await outbound(request).run(forge.ensure_hook, project_id, config.hook_url, secret)
+    project = await outbound(request).run(forge.describe, project_id)
     await run_in_threadpool(_vault(request).put, project_id, token)
     await events.enqueue_async(
         Push(
@@ -89,7 +89,7 @@ async def delete_hook(
 ) -> JSONResponse:
     """Remove kg's hook from the project and forget its stored token."""
     forge, _ = gitlab
-    if not await run_in_threadpool(forge.remove_hook, project_id, config.hook_url):
+    if not await outbound(request).run(forge.remove_hook, project_id, config.hook_url):
         raise NotFound("webhook of project", str(project_id))
     await run_in_threadpool(_vault(request).delete, project_id)
     return JSONResponse({"message": "Hook deleted"})
@@ -104,7 +104,7 @@ async def validate_hook(
 ) -> JSONResponse:
     """Whether kg's hook is on the project; refreshes the stored token when it is."""
     forge, token = gitlab
-    if not await run_in_threadpool(forge.has_hook, project_id, config.hook_url):
+    if not await outbound(request).run(forge.has_hook, project_id, config.hook_url):
         raise NotFound("webhook of project", str(project_id))
     await run_in_threadpool(_vault(request).put, project_id, token)
     return JSONResponse({"message": "Hook valid"})

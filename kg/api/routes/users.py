@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from kg.api.deps import caller, gitlab_token, search_index, settings
+from kg.api.deps import address_of, caller, gitlab_token, outbound, search_index, settings
 from kg.api.routes.entities import paging_headers
 from kg.config import Settings
 from kg.errors import KgError
@@ -101,7 +101,9 @@ async def user_projects(
         token, oauth = credentials if credentials else (None, False)
         gitlab = GitLab(config.gitlab_url, token, oauth=oauth)
         try:
-            items += await run_in_threadpool(_not_activated, gitlab, index, user_id, base)
+            items += await outbound(request).call(
+                address_of(request), _not_activated, gitlab, index, user_id, base
+            )
         except KgError as exc:
             if state == "NOT_ACTIVATED":
                 raise
