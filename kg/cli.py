@@ -153,15 +153,16 @@ def serve(
     import uvicorn
 
     from kg.api.app import create_app
-    from kg.startup import listen, prepare_data_dir
+    from kg.startup import listen, prepare_data_dir, raise_open_file_limit
 
     settings = _settings("settings")
     host, port = host or settings.host, port or settings.port
     try:
-        lock = prepare_data_dir(settings.data_dir)
+        locks = prepare_data_dir(settings.data_dir, settings.store_path)
         sock = listen(host, port)
     except KgError as exc:
         raise _fail(exc, 2) from None
+    raise_open_file_limit()
     # The group-commit thread must get the GIL soon after its fsync returns, or every
     # waiting webhook pays up to the default 5 ms switch interval.
     sys.setswitchinterval(0.0005)
@@ -172,11 +173,20 @@ def serve(
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
     console.print(f"kg serving on http://{host}:{port}  (data in {settings.data_dir})")
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        lock.release()
+        for lock in locks:
+            lock.release()
 
 
 @app.command()

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose X-Forwarded-For kg believes (comma list, or `*`): the per-address limits
+    then count the client they name. Set it to the ingress behind which kg runs."""
 
     hook_secret: SecretStr = SecretStr(DEV_HOOK_SECRET)
     """Server secret that per-project webhook tokens are derived from."""

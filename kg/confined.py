@@ -24,6 +24,7 @@ import multiprocessing as mp
 import os
 import resource
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -60,9 +61,10 @@ def forget_last_words(directory: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def confine(memory_bytes: int | None, last_words: Path | None = None, *, offline: bool = True) -> None:
+def confine(memory_bytes: int | None, last_words: Path | None = None, *, offline: bool = True) -> bool:
     """Cap this process's data segment at `memory_bytes`, send what native code prints to
-    `last_words`, cut it off the network (`offline`), and exit when the parent dies."""
+    `last_words`, cut it off the network (`offline`), and exit when the parent dies.
+    Returns whether it is off the network."""
     # A Rust panic or allocation failure prints one line, not a page of backtrace.
     os.environ["RUST_BACKTRACE"] = "0"
     if last_words is not None:
@@ -72,13 +74,21 @@ def confine(memory_bytes: int | None, last_words: Path | None = None, *, offline
         os.dup2(native, 2)
         os.close(native)
         sys.stderr = os.fdopen(python_stderr, "w", buffering=1)
-    if offline and not isolate_network():
+    isolated = offline and isolate_network()
+    if offline and not isolated:
         log.warning("this process could not be cut off the network (no network namespace allowed)")
     if memory_bytes is not None:
         _, hard = resource.getrlimit(resource.RLIMIT_DATA)
         cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
     watch_parent(os.getppid())
+    return isolated
+
+
+def network_isolation_works() -> bool:
+    """Whether a child of this process can be cut off the network (asked of a throwaway one)."""
+    probe = "from kg.confined import isolate_network as i; raise SystemExit(0 if i() else 1)"
+    return subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
 
 
 def isolate_network() -> bool:

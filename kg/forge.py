@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +13,10 @@ import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetError
 
 from kg.errors import CommandFailed, Forbidden, NotFound, Unauthorized
+
+MOST_LISTED = 1000
+"""Most projects listed from GitLab for one request (ten pages): a user owning more sees the
+first thousand; a request must not page through a whole instance."""
 
 
 @dataclass(frozen=True)
@@ -72,13 +77,14 @@ class GitLab:
             visibility=str(project.visibility),
         )
 
-    def user_projects(self, user_id: str) -> list[dict[str, Any]]:
+    def user_projects(self, user_id: int, most: int = MOST_LISTED) -> list[dict[str, Any]]:
         """`GET /users/:id/projects`: the projects the user owns that this token may see
-        (an unknown user has none)."""
+        (an unknown user has none), `most` of them at most."""
         path = f"/users/{user_id}/projects"
         try:
             with _calling("GET", path):
-                found = self._gl.users.get(user_id, lazy=True).projects.list(get_all=True)
+                pages = self._gl.users.get(user_id, lazy=True).projects.list(iterator=True, per_page=100)
+                found = list(itertools.islice(pages, most))
         except CommandFailed as exc:
             if exc.returncode == 404:
                 return []

@@ -65,6 +65,14 @@ def store(path: Path) -> Check:
     return Check(False, "no checkpoint of the store opens")
 
 
+def isolation(isolated: bool) -> Check:
+    """Whether query and extraction processes run cut off the network (information: where the
+    kernel allows no namespace, a stricter SERVICE check stands in, and nothing is at fault)."""
+    if isolated:
+        return Check(True, "query and extraction processes are cut off the network")
+    return Check(True, "no network namespace allowed here: SERVICE is refused by a stricter scan")
+
+
 class Probes:
     """The checks of one kg process, each remembered for `REMEMBER_SECONDS`."""
 

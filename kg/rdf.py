@@ -76,15 +76,24 @@ def literal(value: str, datatype: str | None = None) -> str:
     return f'"{text}"^^<{datatype}>'
 
 
+_DOTS = {".": "%2E", "..": "%2E%2E"}
+
+
 def path_segment(value: str | bytes) -> str:
     """Percent-encode a repository path (or any string) for use inside an IRI path.
 
-    Slashes are kept so paths stay readable.
+    Slashes are kept so paths stay readable; `.` and `..` segments are encoded, so no client
+    resolving the IRI (RFC 3986) walks out of the prefix it was minted under.
 
     >>> path_segment("data/my file é.csv")
     'data/my%20file%20%C3%A9.csv'
+    >>> path_segment("#/../../team/secret")
+    '%23/%2E%2E/%2E%2E/team/secret'
     """
-    return quote(value, safe="/-._~")
+    quoted = quote(value, safe="/-._~")
+    if "." not in quoted:
+        return quoted
+    return "/".join(_DOTS.get(segment, segment) for segment in quoted.split("/"))
 
 
 def triple(subject: str, predicate: str, obj: str) -> str:

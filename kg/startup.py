@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import resource
 import socket
 from pathlib import Path
 
@@ -17,15 +18,17 @@ class StartupError(KgError):
     """kg cannot start as configured; the message says what to change."""
 
 
-class DataDirLock:
-    """An exclusive lock on a data directory, held while the process lives.
+class ExclusiveLock:
+    """An exclusive lock on a file, held while the process lives.
 
     `flock` is released by the kernel when the process dies, however it dies, so a killed
     `kg serve` never leaves a stale lock behind.
     """
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / "kg.lock"
+    def __init__(self, path: Path, what: str, change: str) -> None:
+        self.path = path
+        self.what = what
+        self.change = change
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -37,8 +40,7 @@ class DataDirLock:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
             raise StartupError(
-                f"another kg serve (pid {holder}) is using the data directory {self.path.parent};"
-                " stop it or set KG_DATA_DIR to another directory"
+                f"another kg serve (pid {holder}) is using {self.what}; stop it or set {self.change}"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
@@ -51,18 +53,32 @@ class DataDirLock:
             self._fd = None
 
 
-def prepare_data_dir(data_dir: Path) -> DataDirLock:
-    """Create the data directory if needed and lock it for this process."""
+def prepare_data_dir(data_dir: Path, store: Path) -> list[ExclusiveLock]:
+    """Create the data directory if needed, and lock it and the store for this process."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StartupError(f"KG_DATA_DIR={str(data_dir)!r}: cannot create it: {exc.strerror}") from None
     if not os.access(data_dir, os.W_OK):
         raise StartupError(f"KG_DATA_DIR={str(data_dir)!r}: not writable by this user")
-    lock = DataDirLock(data_dir)
-    lock.acquire()
+    locks = [ExclusiveLock(data_dir / "kg.lock", f"the data directory {data_dir}", "KG_DATA_DIR")]
+    # two data directories may name one store (KG_STORE_URL): the store is locked too
+    store.parent.mkdir(parents=True, exist_ok=True)
+    locks.append(
+        ExclusiveLock(store.with_name(store.name + ".serve.lock"), f"the store {store}", "KG_STORE_URL")
+    )
+    for lock in locks:
+        lock.acquire()
     forget_last_words(data_dir / "tmp")  # this data dir is ours now: what is there is stale
-    return lock
+    return locks
+
+
+def raise_open_file_limit() -> None:
+    """Let this process hold as many connections as the system allows it (the usual soft
+    limit, 1024, is what a client opening half-sent requests would exhaust first)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -134,7 +134,9 @@ def to_push(event: PushEvent, kind: str, key: str) -> tuple[Push | None, str]:
         delivery_key=key,
         project_id=project.id,
         path=project.path_with_namespace,
-        clone_url=without_credentials(project.git_http_url),
+        # a URL that does not parse is kept (to be refused, saying so) unless it may hold credentials
+        clone_url=without_credentials(project.git_http_url)
+        or ("" if "@" in project.git_http_url else project.git_http_url),
         # A tag does not move the default branch: refresh whatever it points at.
         commit=event.after if kind == PUSH_HOOK else None,
         ref=event.ref,

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from kg import __version__, health
 from kg.api import problems
@@ -27,6 +28,7 @@ from kg.auth.gitlab import GitLabUsers
 from kg.auth.oidc import OidcVerifier
 from kg.auth.vault import open_vault
 from kg.config import Settings
+from kg.confined import network_isolation_works
 from kg.events import open_event_log
 from kg.pipeline.supervisor import WorkerProcess
 from kg.scheduler import start_scheduler
@@ -74,6 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
             scratch=settings.data_dir / "tmp",
         )
         app.state.gitlab_calls = GitLabCalls(settings.auth_lookups_per_minute)
+        isolated = await run_in_threadpool(network_isolation_works)
+        app.state.strict_sparql = not isolated
         app.state.admission = Admission(
             per_caller=settings.sparql_per_caller,
             anonymous=settings.anonymous_query_slots,
@@ -90,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
                 ),
                 "eventLog": lambda: health.event_log(app.state.events),
                 "store": lambda: health.store(settings.store_path),
+                "network": lambda: health.isolation(isolated),
             }
         )
         scheduler = start_scheduler(worker)

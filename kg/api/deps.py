@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
@@ -11,6 +13,7 @@ from kg.config import Settings
 from kg.events import EventLog
 from kg.search import Access, SearchIndex
 from kg.sparql.admission import Admission, Caller
+from kg.sparql.dataset import read_only
 from kg.sparql.engine import Answer, LineageRequest, QueryRequest
 from kg.sparql.pool import QueryPool
 
@@ -34,11 +37,17 @@ async def query_pool(request: Request) -> QueryPool:
 
 
 async def run_query(request: Request, pool: QueryPool, query: QueryRequest | LineageRequest) -> Answer:
-    """Answer a query in a query process, charged to the caller's share (see `Admission`)."""
+    """Answer a query in a query process, charged to the caller's share (see `Admission`).
+
+    A caller's own SPARQL is first scanned (no update, no SERVICE), within the share too:
+    scanning a 1 MB query costs memory, and a crowd must not scan in parallel.
+    """
     admission: Admission = request.app.state.admission
     address = request.client.host if request.client else None
     # `caller` (a dependency of every route that queries) put the user there
     async with admission.slot(Caller.of(getattr(request.state, "user", None), address)):
+        if isinstance(query, QueryRequest) and query.access is not None and not query.bindings:
+            await run_in_threadpool(partial(read_only, query.query, strict=request.app.state.strict_sparql))
         return await run_in_threadpool(pool.execute, query)
 
 

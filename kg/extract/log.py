@@ -74,6 +74,9 @@ def log_command(repo: Path, revisions: Sequence[str]) -> list[str]:
         "--raw",
         "--no-abbrev",
         "-M",
+        # inexact renames among 200 x 200 files at most (exact ones are always found):
+        # one deletion beside a million additions is otherwise a million blob comparisons
+        "-l200",
         "--diff-merges=combined",
         "--no-color",
         "--no-ext-diff",

@@ -12,6 +12,12 @@ from kg.extract.context import Context
 from kg.extract.git import GitHistory
 from kg.extract.log import Change, Commit, log_command, parse_log
 
+MAX_CHANGES_PER_COMMIT = 100_000
+"""File changes recorded for one commit. Trees can share subtrees, so a push of a few KB can
+hold a commit of 5,000,000 paths (30M triples, gigabytes on disk, ten minutes of the
+worker); a real commit of a source or data repository touches far fewer."""
+_TOO_WIDE = f"commit changes more than {MAX_CHANGES_PER_COMMIT} files: the rest are not recorded"
+
 
 def _dispatch(ctx: Context, tools: Sequence[Extractor], commit: Commit, changes: list[Change]) -> None:
     for tool in tools:
@@ -40,17 +46,22 @@ def walk(
         current: Commit | None = None
         term = ""
         changes: list[Change] = []
+        seen = 0
         try:
             for item in parse_log(proc.stdout):
                 if isinstance(item, Commit):
                     if current is not None:
                         _dispatch(ctx, tools, current, changes)
-                    current, term, changes = item, history.add_commit(item), []
+                    current, term, changes, seen = item, history.add_commit(item), [], 0
                     if on_commit is not None:
                         on_commit(ctx.stats.commits)
                 elif current is not None:
-                    history.add_change(current, term, item)
-                    changes.append(item)
+                    seen += 1
+                    if seen <= MAX_CHANGES_PER_COMMIT:
+                        history.add_change(current, term, item)
+                        changes.append(item)
+                    elif seen == MAX_CHANGES_PER_COMMIT + 1:
+                        ctx.warn("git", _TOO_WIDE, current.sha)
             if current is not None:
                 _dispatch(ctx, tools, current, changes)
         except (ValueError, StopIteration) as exc:

@@ -8,7 +8,7 @@ query, fragment or `..` in it. Anything else is refused before git runs.
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from kg.errors import InvalidInput
 from kg.urls import origin
@@ -58,4 +58,4 @@ def check_clone_url(url: str, allowed: frozenset[str]) -> str:
         raise LocationRefused(
             f"clone URL refused: {origin(url)} is not an allowed origin (KG_GIT_ALLOWED_ORIGINS)"
         )
-    return url
+    return urlunsplit(parts._replace(scheme=scheme))  # git's protocol allow-list is lower case

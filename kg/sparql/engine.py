@@ -95,10 +95,11 @@ class CappedBuffer:
 class Snapshot:
     """A read-only view of the store, reopened whenever a writer has published since."""
 
-    def __init__(self, path: Path, minter: Minter, max_bytes: int) -> None:
+    def __init__(self, path: Path, minter: Minter, max_bytes: int, *, strict: bool = False) -> None:
         self.path = path
         self.minter = minter
         self.max_bytes = max_bytes
+        self.strict = strict
         self._store: ox.Store | None = None
         self._opened: Path | None = None
         self._wanted: Path | None = None
@@ -175,7 +176,7 @@ class Snapshot:
 
     def execute(self, request: QueryRequest) -> Answer:
         """Run the query and serialize its result as negotiated."""
-        named_in_query = read_only(request.query)
+        named_in_query = read_only(request.query, strict=self.strict)
         for attempt in range(_RETRIES):
             try:
                 return self._execute(request, named_in_query)

@@ -45,8 +45,9 @@ _ERRORS: dict[str, type[KgError]] = {
 def _serve(
     conn: Connection, path: str, base_iri: str, max_bytes: int, memory_bytes: int, last_words: str
 ) -> None:
-    confine(memory_bytes, Path(last_words))
-    snapshot = Snapshot(Path(path), Minter(base_iri), max_bytes)
+    isolated = confine(memory_bytes, Path(last_words))
+    # off the network, a SERVICE the scan misses reaches nothing; else the scan is strict
+    snapshot = Snapshot(Path(path), Minter(base_iri), max_bytes, strict=not isolated)
     while True:
         try:
             request = conn.recv()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import logging
 import os
 import shutil
 import time
@@ -23,6 +24,7 @@ import pyoxigraph as ox
 
 from kg.store.base import ProjectRecord
 
+log = logging.getLogger("kg.store")
 RETENTION_SECONDS = 600.0
 _KEEP = 2
 
@@ -63,14 +65,21 @@ def records_file(snapshot: Path) -> Path:
 
 
 def read_records(snapshot: Path) -> list[ProjectRecord] | None:
-    """The records written with a checkpoint, or None if it has none (an older kg)."""
+    """The records written with a checkpoint, or None if it has none (an older kg) or they
+    do not read back (a damaged file): readers then read them from the checkpoint itself."""
     try:
         rows = json.loads(records_file(snapshot).read_text())
+        return [
+            ProjectRecord(**{**row, "members": tuple((u, level) for u, level in row["members"])})
+            for row in rows
+        ]
     except FileNotFoundError:
         return None
-    return [
-        ProjectRecord(**{**row, "members": tuple((u, level) for u, level in row["members"])}) for row in rows
-    ]
+    except (OSError, ValueError, TypeError, KeyError):
+        log.warning(
+            "records beside a checkpoint do not read; reading them from it", extra={"at": snapshot.name}
+        )
+        return None
 
 
 def write_checkpoint(store: ox.Store, path: Path, projects: list[ProjectRecord]) -> None:

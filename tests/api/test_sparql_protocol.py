@@ -170,7 +170,7 @@ def test_a_runaway_query_is_stopped_with_503(client: httpx.Client) -> None:
 def test_ops_endpoints(client: httpx.Client) -> None:
     health = client.get("/health").json()
     assert (health["status"], health["worker"]) == ("ok", True), health
-    assert set(health["checks"]) == {"worker", "eventLog", "store"}
+    assert set(health["checks"]) == {"worker", "eventLog", "store", "network"}
     assert client.get("/ready").status_code == 200
     assert client.get("/version").json()["name"] == "kg"
     assert "/sparql" in client.get("/spec.json").json()["paths"]

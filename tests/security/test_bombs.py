@@ -15,7 +15,7 @@ import pytest
 
 from kg.extract.renku_db import oid_path
 from kg.pipeline.liveness import read_beat
-from tests.fixtures.bombs import OTHER_PROJECT, SCENARIOS, VISIBILITY
+from tests.fixtures.bombs import OTHER_PROJECT, SCENARIOS, VISIBILITY, crates_over_a_wide_tree, wide_commit
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.processes import peak_memory
@@ -112,3 +112,32 @@ def test_no_document_speaks_for_another_project(world: dict[str, Any]) -> None:
     record = httpx.get(f"{kg.url}/knowledge-graph/projects/other/p", timeout=30)
     assert record.status_code == 404  # still private, to anonymous callers
     assert Path(kg.log).read_text().count("Traceback") == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "says"),
+    [
+        # a push of a few KB whose commit holds a million paths (one shared subtree)
+        ("wide", lambda repo: wide_commit(repo, 1000, 1000), "more than 100000 files"),
+        # 200 commits changing only an RO-Crate, over a tree of 300,000 paths
+        ("crates", lambda repo: crates_over_a_wide_tree(repo, 300, 1000, 200), "more than 100000 files"),
+    ],
+)
+def test_a_small_push_of_a_huge_tree_costs_seconds(
+    world: dict[str, Any], tmp_path: Path, name: str, build: Any, says: str
+) -> None:
+    kg: KgServer = world["kg"]
+    repo = make_repo(tmp_path / name)
+    repo.commit({"README.md": "before\n"}, "start")
+    build(repo)
+    url = world["plain"].publish(repo.path, f"evil/{name}.git")
+    pid = {"wide": 10, "crates": 11}[name]
+    with peak_memory(kg.process.pid) as peak:
+        started = time.monotonic()
+        assert send_hook(kg, push_body(pid, f"evil/{name}", url, repo.head()), pid).status_code == 202
+        status = settled(kg, pid)
+        took = time.monotonic() - started
+    assert status["details"]["status"] == "success", status
+    assert any(says in w for w in status["warnings"]), status["warnings"]
+    assert took < 30
+    assert peak.process < 500 * MB, peak

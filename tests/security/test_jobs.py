@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from kg.pipeline.liveness import read_beat
+from tests.fixtures.bombs import wide_commit
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.processes import alive, descendants
@@ -118,6 +119,24 @@ def test_a_job_past_its_triples_fails_for_good(tmp_path: Path, plain: GitHttpSer
         assert settled(kg, 45)["details"]["message"] == (
             "the project gives more than 1000 triples (KG_JOB_MAX_TRIPLES)"
         )
+    finally:
+        kg.stop()
+
+
+def test_the_triple_cap_holds_within_one_commit(tmp_path: Path, plain: GitHttpServer) -> None:
+    work = make_repo(tmp_path / "wide")
+    work.commit({"README": "x\n"}, "start")
+    wide_commit(work, 100, 1000)  # 100,000 paths in one commit: 600,000 triples
+    plain.publish(work.path, "wide.git")
+    kg = serve(tmp_path, plain, KG_JOB_MAX_TRIPLES="10000")
+    try:
+        hook(kg, plain, 57, "wide.git")
+        assert settled(kg, 57)["details"] == {
+            "status": "failure",
+            "message": "the project gives more than 10000 triples (KG_JOB_MAX_TRIPLES)",
+        }
+        written = sum(f.stat().st_size for f in (kg.data_dir / "store").rglob("*") if f.is_file())
+        assert written < 50 * 1024 * 1024  # nothing of it was loaded
     finally:
         kg.stop()
 
@@ -225,6 +244,11 @@ def test_queries_fall_back_to_an_older_checkpoint(tmp_path: Path, plain: GitHttp
         wait_published(kg, "g/medium")
         name = (kg.data_dir / "store.version").read_text().strip()
         subprocess.run(["rm", "-rf", str(kg.data_dir / "store.snapshots" / name)], check=True)
+        older = max(
+            (p for p in (kg.data_dir / "store.snapshots").iterdir() if p.is_dir()), key=lambda p: p.name
+        )
+        records = older.with_name(older.name + ".records.json")
+        records.write_text(records.read_text()[:40])  # and the records beside the older one damaged
         response = httpx.get(f"{kg.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
         assert response.status_code == 200  # from the checkpoint before: g/small only
         assert commits_of(kg, "g/small") == 10

@@ -79,6 +79,9 @@ def sparql(
         # what looks like an IRI to a scanner is `1 < 2`, then SERVICE, then a comment to `>`:
         # the query process's network namespace stops what the scanner cannot see
         "PREFIX r: <{url}>\nSELECT * WHERE {{ FILTER(1<2)SERVICE r:#>\n{{ ?s ?p ?o }} }}",
+        "PREFIX : <{url}>\nSELECT * WHERE {{ FILTER(1<2)SERVICE:sparql#>\n{{ ?s ?p ?o }} }}",
+        "PREFIX : <{url}>\nSELECT * WHERE {{ SERVICE:sparql {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE {{ # a comment ends at a carriage return too\rSERVICE <{url}> {{ ?s ?p ?o }} }}",
     ],
 )
 def test_service_is_refused_before_anything_runs(
@@ -88,6 +91,19 @@ def test_service_is_refused_before_anything_runs(
     assert response.status_code == 400
     assert response.json()["detail"].startswith("SERVICE is not allowed")
     assert recorder.requests == []
+
+
+def test_a_query_nested_too_deep_is_a_400(world: dict[str, Any]) -> None:
+    kg: KgServer = world["kg"]
+    deep = "SELECT * WHERE " + "{ " * 5000 + "?s ?p ?o " + "} " * 5000
+    response = sparql(kg, deep, method="body")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "query nested deeper than 128"
+    health = httpx.get(f"{kg.url}/health").json()
+    assert health["checks"]["network"] == {
+        "ok": True,
+        "detail": "query and extraction processes are cut off the network",
+    }
 
 
 def test_naming_a_remote_graph_fetches_nothing(world: dict[str, Any], recorder: RequestRecorder) -> None:

@@ -104,6 +104,10 @@ def test_a_second_kg_serve_on_the_same_data_dir_refuses_to_start(tmp_path: Path)
         assert f"another kg serve (pid {first.process.pid})" in done.stderr
         assert "Traceback" not in done.stderr
         assert first.process.poll() is None  # the first one serves on
+        # another data directory naming the same store is refused too
+        other = serve(tmp_path / "other", KG_STORE_URL=f"oxigraph://{tmp_path / 'kg' / 'store'}")
+        assert other.returncode == 2
+        assert f"is using the store {tmp_path / 'kg' / 'store'}; stop it or set KG_STORE_URL" in other.stderr
     finally:
         first.stop()
     # once it has stopped, the directory is free again

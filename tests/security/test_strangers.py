@@ -101,6 +101,25 @@ def test_gitlab_token_checks_are_rate_limited_per_address(world: dict[str, Any])
     assert httpx.get(f"{kg.url}/knowledge-graph/entities", timeout=30).status_code == 200
 
 
+def test_a_crowd_of_big_queries_is_scanned_a_few_at_a_time(world: dict[str, Any]) -> None:
+    kg: KgServer = world["kg"]
+    query = ("SELECT * WHERE { ?s ?p ?o } # " + "x " * 500_000).encode()  # ~1 MB, mostly a comment
+    answers: list[int] = []
+
+    def ask(i: int) -> None:
+        headers = {"Content-Type": "application/sparql-query", "X-Forwarded-For": "10.2.0.1"}
+        answers.append(httpx.post(f"{kg.url}/sparql", content=query, headers=headers, timeout=60).status_code)
+
+    with peak_memory(kg.process.pid) as peak:
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert 500 not in answers and answers.count(429) >= 20  # one caller: one at a time, a short line
+    assert peak.root_growth < 300 * MB, peak
+
+
 def test_gitlab_look_ups_for_strangers_are_budgeted(world: dict[str, Any]) -> None:
     kg: KgServer = world["kg"]
     identity: IdentityServer = world["identity"]
@@ -176,6 +195,16 @@ def test_hundreds_of_parameters_are_a_400(
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert "at most 100 are accepted" in response.json()["detail"]
+
+
+def test_a_user_is_a_number(world: dict[str, Any]) -> None:
+    kg: KgServer = world["kg"]
+    identity: IdentityServer = world["identity"]
+    before = dict(identity.hits)
+    for user in ("%2e%2e", "..", "7%2F..%2F..", "-1"):
+        response = httpx.get(f"{kg.url}/knowledge-graph/users/{user}/projects", timeout=30)
+        assert response.status_code in (307, 400, 404)  # `..` may be resolved by the client
+    assert identity.hits == before  # GitLab was never asked
 
 
 def test_none_of_it_cost_a_500(world: dict[str, Any]) -> None:

@@ -7,13 +7,11 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import caller, query_pool, run_query
 from kg.api.limits import MAX_QUERY_BYTES, read_whole_body, too_many
 from kg.errors import Forbidden, InvalidInput
 from kg.search import Access
-from kg.sparql.dataset import read_only
 from kg.sparql.engine import QueryRequest
 from kg.sparql.pool import QueryPool
 
@@ -74,9 +72,7 @@ async def _request(request: Request) -> QueryRequest:
 
 async def _answer(request: Request, pool: QueryPool, access: Access) -> Response:
     query = replace(await _request(request), access=access)
-    # refused here, before any query process sees it (off the event loop: a scan of 1 MB)
-    await run_in_threadpool(read_only, query.query)
-    answer = await run_query(request, pool, query)
+    answer = await run_query(request, pool, query)  # scanned there, before a query process sees it
     media = answer.media_type
     if media.startswith("text/") or media.endswith(("+json", "+xml", "/n-triples", "/n-quads")):
         media += "; charset=utf-8"

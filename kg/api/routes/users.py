@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -22,9 +22,9 @@ router = APIRouter(prefix="/knowledge-graph/users", tags=["users"])
 log = logging.getLogger(__name__)
 
 
-def _activated(index: SearchIndex, user_id: str, access: Access, base: str) -> list[dict[str, Any]]:
+def _activated(index: SearchIndex, user_id: int, access: Access, base: str) -> list[dict[str, Any]]:
     items = []
-    for entry in index.member_projects(user_id):
+    for entry in index.member_projects(str(user_id)):
         if entry.readable_by(access):
             items.append(_activated_item(index, entry, base))
     return items
@@ -46,7 +46,7 @@ def _activated_item(index: SearchIndex, entry: ProjectEntry, base: str) -> dict[
     }
 
 
-def _not_activated(gitlab: GitLab, index: SearchIndex, user_id: str, base: str) -> list[dict[str, Any]]:
+def _not_activated(gitlab: GitLab, index: SearchIndex, user_id: int, base: str) -> list[dict[str, Any]]:
     """The user's GitLab projects, as the caller's token sees them, that kg has not ingested."""
     ingested = index.projects()
     known = {p.gitlab_id for p in ingested} | {p.slug for p in ingested}
@@ -80,7 +80,7 @@ def _not_activated(gitlab: GitLab, index: SearchIndex, user_id: str, base: str) 
 
 @router.get("/{user_id}/projects", responses={502: {}})
 async def user_projects(
-    user_id: str,
+    user_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="a GitLab user id")],
     request: Request,
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
