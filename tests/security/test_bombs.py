@@ -117,10 +117,10 @@ def test_no_document_speaks_for_another_project(world: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("name", "build", "says"),
     [
-        # a push of a few KB whose commit holds a million paths (one shared subtree)
-        ("wide", lambda repo: wide_commit(repo, 1000, 1000), "more than 100000 files"),
-        # 200 commits changing only an RO-Crate, over a tree of 300,000 paths
-        ("crates", lambda repo: crates_over_a_wide_tree(repo, 300, 1000, 200), "more than 100000 files"),
+        # a push of a few KB whose commit holds half a million paths (one shared subtree)
+        ("wide", lambda repo: wide_commit(repo, 500, 1000), "more than 100000 files"),
+        # 150 commits changing only an RO-Crate, over a tree of 200,000 paths
+        ("crates", lambda repo: crates_over_a_wide_tree(repo, 200, 1000, 150), "more than 100000 files"),
     ],
 )
 def test_a_small_push_of_a_huge_tree_costs_seconds(

@@ -134,18 +134,18 @@ def test_gitlab_look_ups_for_strangers_are_budgeted(world: dict[str, Any]) -> No
 def test_a_slow_gitlab_cannot_take_every_thread(world: dict[str, Any]) -> None:
     kg: KgServer = world["kg"]
     identity: IdentityServer = world["identity"]
-    identity.delay, identity.most_in_flight = 3.0, 0
+    identity.delay, identity.most_in_flight = 2.0, 0
     answers: list[int] = []
 
     def status(i: int) -> None:
-        # fifty callers behind a proxy (uvicorn trusts X-Forwarded-For from 127.0.0.1)
+        # callers behind a proxy (uvicorn trusts X-Forwarded-For from 127.0.0.1)
         headers = {"X-Forwarded-For": f"10.1.0.{i}"}
         answers.append(
             httpx.get(f"{kg.url}/projects/{8000 + i}/events/status", headers=headers, timeout=60).status_code
         )
 
     try:
-        threads = [threading.Thread(target=status, args=(i,)) for i in range(50)]
+        threads = [threading.Thread(target=status, args=(i,)) for i in range(24)]
         for thread in threads:
             thread.start()
         time.sleep(1)
@@ -157,8 +157,8 @@ def test_a_slow_gitlab_cannot_take_every_thread(world: dict[str, Any]) -> None:
             thread.join()
     finally:
         identity.delay = 0.0
-    assert identity.most_in_flight <= 8
-    assert sorted(set(answers)) == [404, 503]  # 503: GitLab too slow to answer them all in time
+    assert identity.most_in_flight == 8  # eight at a time, whoever asks
+    assert len(answers) == 24 and set(answers) <= {404, 503}  # 503: GitLab too slow to answer in time
 
 
 def b64(data: object) -> str:
