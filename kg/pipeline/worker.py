@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
@@ -24,28 +23,15 @@ from kg.pipeline.failures import out_of_space, public_reason
 from kg.pipeline.fetch import Mirrors
 from kg.pipeline.ingest import ProjectInfo, check_binding, ingest_repository
 from kg.pipeline.liveness import Liveness
-from kg.pipeline.location import LocationRefused, check_clone_url, forge_clone_url
+from kg.pipeline.target import gitlab_for, moved_away, target_of
 from kg.search import SearchIndex, open_index
 from kg.search.documents import index_project
-from kg.slug import check_slug
-from kg.store import ProjectRecord, Store, open_store
+from kg.store import Store, open_store
 
 log = logging.getLogger("kg.worker")
 _TROUBLE_PAUSE = 5.0
 _STORE_WAIT = 30.0
 _TRANSIENT_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOMEM, errno.EMFILE, errno.ENFILE}
-
-
-@dataclass(frozen=True)
-class Target:
-    """What one job ingests, and whether GitLab (not a payload) said so."""
-
-    slug: str
-    clone_url: str
-    default_branch: str
-    visibility: str
-    members: tuple[tuple[str, int], ...] | None
-    authoritative: bool
 
 
 def backoff(settings: Settings, attempt: int) -> float:
@@ -118,9 +104,10 @@ class Worker:
         try:
             with self._heartbeat(job):
                 token = self.vault.get(job.project_id) if self.vault else None
-                target = self._target(job, token)
+                forge = self._gitlab(token)
+                target = target_of(job, self.settings, forge)
                 previous = self.store.project(self.minter.project(target.slug))
-                stale = target.authoritative and self._moved_away(previous, token)
+                stale = target.authoritative and moved_away(previous, forge)
                 check_binding(previous, job.project_id, authoritative=target.authoritative, stale=stale)
                 repo = self.mirrors.sync(job.project_id, target.clone_url, token)
                 result = ingest_repository(
@@ -160,40 +147,7 @@ class Worker:
             self._settle(job, exc, True)
 
     def _gitlab(self, token: str | None) -> GitLab | None:
-        """GitLab as kg asks it: with kg's own token, the project's stored one, or anonymously."""
-        if not self.settings.gitlab_url:
-            return None
-        own = self.settings.gitlab_token.get_secret_value() if self.settings.gitlab_token else None
-        return GitLab(self.settings.gitlab_url, own or token)
-
-    def _target(self, job: Job, token: str | None) -> Target:
-        """What to ingest: from GitLab by the project's id when it is configured (the payload
-        is not trusted for path, visibility or location), else from the payload, checked."""
-        forge = self._gitlab(token)
-        if forge is None:
-            if not job.path:
-                raise LocationRefused("no repository location is known for this project yet")
-            url = check_clone_url(job.clone_url, self.settings.allowed_origins)
-            return Target(check_slug(job.path), url, job.default_branch, job.visibility, None, False)
-        try:
-            project = forge.describe(job.project_id)
-            access = forge.access(job.project_id)
-        except NotFound:
-            raise LocationRefused(f"GitLab does not show project {job.project_id} to kg") from None
-        slug = check_slug(project.path)
-        url = forge_clone_url(self.settings.gitlab_url, slug)
-        return Target(slug, url, project.default_branch, access.visibility, access.members, True)
-
-    def _moved_away(self, record: ProjectRecord | None, token: str | None) -> bool:
-        """Whether GitLab keeps `record`'s project at another path now, or not at all: then the
-        record is stale (renamed or deleted) and its path is free for the project GitLab puts there."""
-        forge = self._gitlab(token)
-        if record is None or record.gitlab_id is None or forge is None:
-            return False
-        try:
-            return forge.describe(record.gitlab_id).path != record.slug
-        except NotFound:
-            return True
+        return gitlab_for(self.settings, token)
 
     def _forget_old_paths(self, gitlab_id: int, slug: str) -> None:
         """A project lives at one path: the records it left at others (renamed) go."""
