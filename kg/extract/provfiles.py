@@ -22,7 +22,8 @@ from kg.bounded import Exceeded, loads_json, plain_xml
 from kg.extract.blobs import METADATA_BYTES
 from kg.extract.context import Context
 from kg.extract.log import Change, Commit, is_zero
-from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
+from kg.errors import InvalidInput
+from kg.extract.rdfdoc import activities, mark_runs, names, normalize, ntriples, parse
 
 PROV_NS = b"http://www.w3.org/ns/prov#"
 MAX_BYTES = METADATA_BYTES
@@ -77,9 +78,29 @@ class ProvFiles:
         triples = self._read(ctx, commit, ch.text, raw)
         if triples is None:
             return
-        commit_iri = mint.commit(ctx.project, commit.sha) if ch.status == "A" else None
+        # An activity is recorded in the commit that first brought it: a document edited
+        # in place (by any parent of a merge) names its earlier activities again.
+        known = self._known(ctx, commit, ch)
+        commit_iri = mint.commit(ctx.project, commit.sha)
         tool = "cwlprov" if "cwlprov" in ch.text else "prov"
-        ctx.emit(ntriples(triples + names(triples) + mark_runs(triples, tool, commit_iri)))
+        ctx.emit(ntriples(triples + names(triples) + mark_runs(triples, tool, commit_iri, known)))
+
+    def _known(self, ctx: Context, commit: Commit, ch: Change) -> set[Any]:
+        """The activities of the document's versions before this commit (warnings about them
+        were given when their own commits were read)."""
+        old_path = ch.source.decode("utf-8", "replace") if ch.source is not None else ch.text
+        known: set[Any] = set()
+        for blob in ch.before:
+            if is_zero(blob):
+                continue
+            quiet = Context(ctx.minter, ctx.project, ctx.repo, ctx.out, ctx.blobs)
+            try:
+                raw = ctx.blobs.read(blob, limit=MAX_BYTES)
+                if raw is not None and self._looks_like_prov(old_path, raw):
+                    known |= activities(self._read(quiet, commit, old_path, raw) or [])
+            except (Exceeded, InvalidInput):
+                continue
+        return known
 
     @staticmethod
     def _looks_like_prov(path: str, raw: bytes) -> bool:

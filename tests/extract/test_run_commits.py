@@ -1,0 +1,77 @@
+"""Every run is recorded in the commit that brought it, also when its document is edited in
+place; a run whose record only changed its ids or its folder is the same run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from tests.extract.helpers import extract, rows
+from tests.fixtures.gitrepo import GitRepo
+
+PROV_DOC = """\
+@prefix prov: <http://www.w3.org/ns/prov#> .
+@prefix ex: <https://example.org/> .
+ex:clean a prov:Activity ; prov:used ex:raw .
+ex:cleaned a prov:Entity ; prov:wasGeneratedBy ex:clean .
+"""
+PROV_MORE = PROV_DOC + """\
+ex:plot a prov:Activity ; prov:used ex:cleaned .
+ex:figure a prov:Entity ; prov:wasGeneratedBy ex:plot .
+"""
+
+
+def commits_of(store: object, tool: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for row in rows(
+        store,  # type: ignore[arg-type]
+        f'SELECT ?run ?sha WHERE {{ ?run a kg:Run ; kg:tool "{tool}" . OPTIONAL {{ ?run kg:inCommit/kg:sha ?sha }} }}',
+    ):
+        found.setdefault(row["run"], set()).update({row["sha"]} if "sha" in row else set())
+    return found
+
+
+def test_an_edited_prov_document_records_its_new_activities(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("prov-edit")
+    first = repo.commit({"prov/run.ttl": PROV_DOC}, "the cleaning run")
+    second = repo.commit({"prov/run.ttl": PROV_MORE}, "the plot run, added to the same file")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    found = commits_of(store, "prov")
+    assert found == {"https://example.org/clean": {first}, "https://example.org/plot": {second}}
+
+
+def _crate(action_id: str, *, start: str = "2024-01-01T10:00:00Z") -> str:
+    graph = [
+        {"@id": "ro-crate-metadata.json", "@type": "CreativeWork", "about": {"@id": "./"}},
+        {"@id": "./", "@type": "Dataset", "name": "fig", "hasPart": [{"@id": "in.csv"}, {"@id": "out.png"}]},
+        {"@id": "in.csv", "@type": "File", "sha1": "aa"},
+        {"@id": "out.png", "@type": "File"},
+        {"@id": "#plot", "@type": "SoftwareApplication", "name": "plot.py"},
+        {"@id": "#p-" + action_id, "@type": "PropertyValue", "name": "dpi", "value": "300"},
+        {
+            "@id": action_id,
+            "@type": "CreateAction",
+            "instrument": {"@id": "#plot"},
+            "object": [{"@id": "in.csv"}, {"@id": "#p-" + action_id}],
+            "result": [{"@id": "out.png"}],
+            "startTime": start,
+        },
+    ]
+    return json.dumps({"@context": "https://w3id.org/ro/crate/1.1/context", "@graph": graph}, indent=1)
+
+
+def test_regenerated_action_ids_and_a_moved_crate_make_no_new_runs(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("crate-identity")
+    first = repo.commit({"a/ro-crate-metadata.json": _crate("#run-1111")}, "crate")
+    repo.commit({"a/ro-crate-metadata.json": _crate("#run-2222")}, "ids regenerated")
+    repo.commit(renames={"a": "b"}, message="crate folder renamed")
+    again = repo.commit({"b/ro-crate-metadata.json": _crate("#run-3333", start="2024-02-01T10:00:00Z")}, "rerun")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    found = commits_of(store, "rocrate")
+    assert sorted(found.values(), key=sorted) == sorted([{first}, {again}], key=sorted)
+    lines = rows(store, 'SELECT DISTINCT ?line WHERE { ?run kg:tool "rocrate" ; kg:commandLine ?line }')
+    assert sorted(r["line"] for r in lines) == ["plot.py 300 a/in.csv a/out.png", "plot.py 300 b/in.csv b/out.png"]
+    per_run = rows(store, 'SELECT ?run (COUNT(?line) AS ?n) WHERE { ?run kg:commandLine ?line } GROUP BY ?run')
+    assert {r["n"] for r in per_run} == {"1"}
