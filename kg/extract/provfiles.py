@@ -19,10 +19,10 @@ import pyoxigraph as ox
 
 from kg import iri as mint
 from kg.bounded import Exceeded, loads_json, plain_xml
+from kg.errors import InvalidInput
 from kg.extract.blobs import METADATA_BYTES
 from kg.extract.context import Context
 from kg.extract.log import Change, Commit, is_zero
-from kg.errors import InvalidInput
 from kg.extract.rdfdoc import activities, mark_runs, names, normalize, ntriples, parse
 
 PROV_NS = b"http://www.w3.org/ns/prov#"

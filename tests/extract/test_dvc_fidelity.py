@@ -118,7 +118,7 @@ def _lock(**stages: str) -> str:
 
 def test_a_merge_counts_no_run_a_parent_already_had(git_repo: Callable[[str], GitRepo]) -> None:
     repo = git_repo("dvc-merge")
-    a0, b0, a1, b1 = ("%032x" % n for n in range(4))
+    a0, b0, a1, b1 = (f"{n:032x}" for n in range(4))
     repo.commit({"dvc.yaml": "stages: {}\n", "dvc.lock": _lock(a=a0, b=b0)}, "first runs")
     repo.git("checkout", "-q", "-b", "feature")
     on_branch = repo.commit({"dvc.lock": _lock(a=a0, b=b1)}, "rerun b")

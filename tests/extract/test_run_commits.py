@@ -15,10 +15,13 @@ PROV_DOC = """\
 ex:clean a prov:Activity ; prov:used ex:raw .
 ex:cleaned a prov:Entity ; prov:wasGeneratedBy ex:clean .
 """
-PROV_MORE = PROV_DOC + """\
+PROV_MORE = (
+    PROV_DOC
+    + """\
 ex:plot a prov:Activity ; prov:used ex:cleaned .
 ex:figure a prov:Entity ; prov:wasGeneratedBy ex:plot .
 """
+)
 
 
 def commits_of(store: object, tool: str) -> dict[str, set[str]]:
@@ -61,17 +64,26 @@ def _crate(action_id: str, *, start: str = "2024-01-01T10:00:00Z") -> str:
     return json.dumps({"@context": "https://w3id.org/ro/crate/1.1/context", "@graph": graph}, indent=1)
 
 
-def test_regenerated_action_ids_and_a_moved_crate_make_no_new_runs(git_repo: Callable[[str], GitRepo]) -> None:
+def test_regenerated_action_ids_and_a_moved_crate_make_no_new_runs(
+    git_repo: Callable[[str], GitRepo],
+) -> None:
     repo = git_repo("crate-identity")
     first = repo.commit({"a/ro-crate-metadata.json": _crate("#run-1111")}, "crate")
     repo.commit({"a/ro-crate-metadata.json": _crate("#run-2222")}, "ids regenerated")
     repo.commit(renames={"a": "b"}, message="crate folder renamed")
-    again = repo.commit({"b/ro-crate-metadata.json": _crate("#run-3333", start="2024-02-01T10:00:00Z")}, "rerun")
+    again = repo.commit(
+        {"b/ro-crate-metadata.json": _crate("#run-3333", start="2024-02-01T10:00:00Z")}, "rerun"
+    )
     store, warnings = extract(repo.path)
     assert warnings == []
     found = commits_of(store, "rocrate")
     assert sorted(found.values(), key=sorted) == sorted([{first}, {again}], key=sorted)
     lines = rows(store, 'SELECT DISTINCT ?line WHERE { ?run kg:tool "rocrate" ; kg:commandLine ?line }')
-    assert sorted(r["line"] for r in lines) == ["plot.py 300 a/in.csv a/out.png", "plot.py 300 b/in.csv b/out.png"]
-    per_run = rows(store, 'SELECT ?run (COUNT(?line) AS ?n) WHERE { ?run kg:commandLine ?line } GROUP BY ?run')
+    assert sorted(r["line"] for r in lines) == [
+        "plot.py 300 a/in.csv a/out.png",
+        "plot.py 300 b/in.csv b/out.png",
+    ]
+    per_run = rows(
+        store, "SELECT ?run (COUNT(?line) AS ?n) WHERE { ?run kg:commandLine ?line } GROUP BY ?run"
+    )
     assert {r["n"] for r in per_run} == {"1"}
