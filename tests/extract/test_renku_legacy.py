@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.extract.helpers import PROJECT, copy_tree, extract, rows
 from tests.fixtures.gitrepo import GitRepo
@@ -48,6 +49,14 @@ def test_the_run_its_plan_and_lineage_shortcuts(inflation: GitRepo) -> None:
         }} GROUP BY ?cmd""",
     )
     assert plan == [{"cmd": "python", "ins": "2", "outs": "8"}]
+    # the activity's commit is not in this history: the run is in the one that brought it
+    recorded = rows(
+        store,
+        f"SELECT ?sha ?named ?line WHERE {{ <{RUN}> kg:inCommit/kg:sha ?sha ; kg:recordedCommit ?named ; kg:commandLine ?line }}",
+    )
+    first = inflation.git("rev-list", "--max-parents=0", "HEAD")
+    line = "python src/python/preprocess_cpi-m.py data/oecd"
+    assert recorded == [{"sha": first, "named": RUN.rsplit("/", 1)[-1], "line": line}]
     members = rows(
         store,
         "SELECT ?m WHERE { ?c prov:atLocation 'data/oecd' ; prov:hadMember/prov:atLocation ?m }",
@@ -118,3 +127,85 @@ outputs: {}
         ?o prov:wasGeneratedBy ?r ; prov:atLocation ?out }}""",
     )
     assert run == [{"in": "input.txt", "out": "count.txt", "cmd": "python count.py"}]
+
+
+GONE = "0123456789abcdef0123456789abcdef01234567"  # a commit a history rewrite removed
+R = "https://swissdatasciencecenter.github.io/renku-ontology#"
+P = "http://www.w3.org/ns/prov#"
+
+
+def _node(id_: str, types: list[str], **props: object) -> dict[str, object]:
+    return {"@id": id_, "@type": types, **props}
+
+
+def _workflow_yaml() -> str:
+    """A renku 0.11-0.16 workflow file (expanded JSON-LD) for a run whose commit is gone."""
+    run, plan = f"https://localhost/activities/commit/{GONE}", "https://renku.example/runs/p1"
+    blob = "https://renku.example/blob/" + GONE
+    nodes = [
+        _node(run, [P + "Activity"], **{P + "qualifiedAssociation": [{"@id": run + "/association"}]}),
+        _node(run + "/association", [P + "Association"], **{P + "hadPlan": [{"@id": plan}]}),
+        _node(
+            plan,
+            [P + "Plan", P + "Entity", R + "Run"],
+            **{
+                R + "command": [{"@value": "python"}],
+                R + "hasArguments": [{"@id": plan + "/arguments/1"}],
+                R + "hasInputs": [{"@id": plan + "/inputs/1"}, {"@id": plan + "/inputs/2"}],
+                R + "hasOutputs": [{"@id": plan + "/outputs/1"}, {"@id": plan + "/outputs/2"}],
+            },
+        ),
+        _node(
+            plan + "/arguments/1",
+            [R + "CommandArgument"],
+            **{R + "position": [{"@value": 1}], "http://schema.org/defaultValue": [{"@value": "-u"}]},
+        ),
+        _node(
+            plan + "/inputs/1",
+            [R + "CommandInput"],
+            **{
+                R + "position": [{"@value": 2}],
+                "http://schema.org/defaultValue": [{"@value": "old.py"}],
+                R + "consumes": [{"@id": blob + "/src/count.py"}],
+            },
+        ),
+        _node(
+            plan + "/inputs/2",
+            [R + "CommandInput"],
+            **{
+                R + "position": [{"@value": 3}],
+                R + "prefix": [{"@value": "--data="}],
+                R + "consumes": [{"@id": blob + "/data/in.csv"}],
+            },
+        ),
+        _node(
+            plan + "/outputs/1",
+            [R + "CommandOutput"],
+            **{R + "position": [{"@value": 4}], R + "produces": [{"@id": blob + "/out.txt"}]},
+        ),
+        _node(plan + "/outputs/2", [R + "CommandOutput"], **{R + "produces": [{"@id": blob + "/log.txt"}]}),
+        *(
+            _node(blob + "/" + path, [P + "Entity"], **{P + "atLocation": [{"@value": path}]})
+            for path in ("src/count.py", "data/in.csv", "out.txt", "log.txt")
+        ),
+    ]
+    return yaml.safe_dump(nodes)
+
+
+def test_a_run_whose_commit_is_gone_is_in_the_commit_that_brought_it(
+    git_repo: Callable[[str], GitRepo],
+) -> None:
+    repo = git_repo("renku-rewritten")
+    brought = repo.commit({".renku/workflow/abc_python.yaml": _workflow_yaml()}, "renku run (rebased)")
+    repo.commit({".renku/workflow/abc_python.yaml": _workflow_yaml() + "# touched\n"}, "touched")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    found = rows(
+        store,
+        """SELECT ?sha ?named ?line ?cmd ?name WHERE { ?run a kg:Run ; kg:tool 'renku' ;
+             kg:inCommit/kg:sha ?sha ; kg:recordedCommit ?named ; kg:commandLine ?line ;
+             prov:qualifiedAssociation/prov:hadPlan ?plan .
+           ?plan kg:command ?cmd ; schema:name ?name ; kg:tool 'renku' }""",
+    )
+    line = "python -u src/count.py --data=data/in.csv out.txt"
+    assert found == [{"sha": brought, "named": GONE, "line": line, "cmd": "python", "name": line}]
