@@ -44,7 +44,8 @@ def _argument(at: dict[tuple[Term, str], list[Term]], parameter: Term) -> tuple[
         value = value or _text(at[(entity, PROV + "atLocation")])
     value = value or _text(at[(parameter, SCHEMA + "defaultValue")]) or ""
     prefix = _text(at[(parameter, RENKU + "prefix")]) or ""
-    return int(position), f"{prefix}{value}" if prefix.endswith(("=", " ")) else f"{prefix} {value}".strip()
+    # renku writes a prefix and its value as one word; a prefix ending in a space makes two
+    return int(position), f"{prefix}{value}"
 
 
 def command_line(at: dict[tuple[Term, str], list[Term]], plan: Term) -> str | None:

@@ -204,3 +204,15 @@ def test_a_back_reference_cycle_gives_a_finite_structure() -> None:
     assert json.loads(json.dumps(decoded))["keywords"] == [
         {"@type": "builtins.object", "me": {"@type": "builtins.object"}}
     ]
+
+
+def test_runs_carry_their_command_line_as_run(arc: GitRepo) -> None:
+    store, _ = extract(arc.path)
+    found = rows(
+        store, "SELECT DISTINCT ?line WHERE { ?run kg:tool 'renku' ; a kg:Run ; kg:commandLine ?line }"
+    )
+    assert {r["line"] for r in found} == {
+        "python workflows/calculation/calculation.py -p assays/population/dataset/population.csv"
+        " -s assays/speakers/dataset/speakers_revised.csv",
+        "python workflows/plot/plot.py -r results.csv",
+    }
