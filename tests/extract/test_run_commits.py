@@ -3,6 +3,7 @@ place; a run whose record only changed its ids or its folder is the same run."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 
@@ -87,3 +88,33 @@ def test_regenerated_action_ids_and_a_moved_crate_make_no_new_runs(
         store, "SELECT ?run (COUNT(?line) AS ?n) WHERE { ?run kg:commandLine ?line } GROUP BY ?run"
     )
     assert {r["n"] for r in per_run} == {"1"}
+
+
+def test_cwlprov_payload_files_are_the_content_of_hash_entities(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("bag")
+    source, result = b"whale\n", b"elahw\n"
+    a, b = (hashlib.sha1(x).hexdigest() for x in (source, result))
+    doc = f"""@prefix prov: <http://www.w3.org/ns/prov#> .
+<urn:uuid:11111111-2222-3333-4444-555555555555> a prov:Activity ; prov:used <urn:hash::sha1:{a}> .
+<urn:hash::sha1:{b}> a prov:Entity ; prov:wasGeneratedBy <urn:uuid:11111111-2222-3333-4444-555555555555> .
+"""
+    repo.commit(
+        {
+            "runs/rev/metadata/provenance/primary.cwlprov.ttl": doc,
+            f"runs/rev/data/{a[:2]}/{a}": source,
+            f"runs/rev/data/{b[:2]}/{b}": result,
+        },
+        "a cwltool --provenance bag",
+    )
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    # from the payload file of the output, through the run, to the payload file of the input
+    found = rows(
+        store,
+        """SELECT ?sha ?from ?to WHERE {
+          ?out prov:alternateOf ?outv ; kg:sha1 ?sha ; prov:wasGeneratedBy ?run .
+          ?outv a kg:FileVersion ; prov:atLocation ?from .
+          ?run prov:used/prov:alternateOf ?inv . ?inv a kg:FileVersion ; prov:atLocation ?to .
+        }""",
+    )
+    assert found == [{"sha": b, "from": f"runs/rev/data/{b[:2]}/{b}", "to": f"runs/rev/data/{a[:2]}/{a}"}]
