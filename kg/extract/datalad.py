@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from typing import Any
 
 from kg.bounded import Exceeded, decompress_xz, loads_json
@@ -206,10 +207,11 @@ class DataLad:
         named = self._inputs(ctx, parent, declared)  # `{inputs}` leaves extra inputs out
         used = named + self._inputs(ctx, parent, extra)
         # the paths as the command saw them: relative to its working directory
+        # (datalad quotes each path it fills in)
         seen = {
-            "inputs": [posixpath.relpath(e.path, pwd) for e in named],
-            "outputs": [posixpath.relpath(x, pwd) for x in outputs],
-            "pwd": [pwd],
+            "inputs": [shlex.quote(posixpath.relpath(e.path, pwd)) for e in named],
+            "outputs": [shlex.quote(posixpath.relpath(x, pwd)) for x in outputs],
+            "pwd": [shlex.quote(pwd)],
             "dspath": ["."],
         }
         plan = Plan(
