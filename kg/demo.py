@@ -89,7 +89,8 @@ def _datalad(title: str, chain: list[str]) -> str:
         "pwd": ".",
     }
     body = json.dumps(record, indent=1, sort_keys=True)
-    return f"[DATALAD RUNCMD] {title}\n\n=== Do not change lines below ===\n{body}\n^^^ Do not change lines above ^^^"
+    begin, end = "=== Do not change lines below ===", "^^^ Do not change lines above ^^^"
+    return f"[DATALAD RUNCMD] {title}\n\n{begin}\n{body}\n{end}"
 
 
 _CLEAN_V1, _CLEAN_V2 = "station,month,mm\nA,2024-01,12\nB,2024-01,7\n", _RAW_V2
