@@ -41,6 +41,7 @@ RENKU = "https://swissdatasciencecenter.github.io/renku-ontology#"
 _OID = re.compile(r"^[0-9a-f]{64}$")
 _BLOB = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _DT = XSD + "dateTime"
+_MAX_NESTING = 32  # folders in folders a run's collection lists; deeper members are left out
 # what may stay as it is in a relative id's path (percent escapes included); the rest is quoted
 _ID_SAFE = "/%:@!$&'()*+,;=-._~"
 
@@ -133,6 +134,10 @@ class Renku:
 
     def _entity(self, ctx: Context, value: Any) -> Entity | None:
         entity = value.get("entity") if isinstance(value, dict) else None
+        return self._file_entity(ctx, entity, depth=0)
+
+    def _file_entity(self, ctx: Context, entity: Any, *, depth: int) -> Entity | None:
+        """An entity, and a collection's listed members (nested a few levels at most)."""
         if not isinstance(entity, dict) or "path" not in entity:
             return None
         path = repo_path(str(entity["path"]))
@@ -140,11 +145,18 @@ class Renku:
             ctx.note("path outside the repository skipped", str(entity["path"]))
             return None
         checksum = entity.get("checksum")
+        directory = str(entity.get("@type", "")).endswith("Collection")
         if isinstance(checksum, str) and _BLOB.match(checksum):  # it names the git blob
             e = git_entity(ctx, path, checksum)
-            e.directory = str(entity.get("@type", "")).endswith("Collection")
-            return e
-        return Entity(ctx.iri("entities", "path", path), path)
+            e.directory = directory
+        else:
+            e = Entity(ctx.iri("entities", "path", path), path, directory=directory)
+        members = entity.get("members") if directory and depth < _MAX_NESTING else None
+        for member in members if isinstance(members, list) else []:
+            found = self._file_entity(ctx, member, depth=depth + 1)
+            if found is not None:
+                e.members.append(found)
+        return e
 
     def _described(self, ctx: Context, s: str, obj: dict[str, Any], lines: list[str]) -> None:
         """Keywords and creators, as plans and datasets carry them."""
@@ -290,6 +302,8 @@ class Renku:
                 lines.append(triple(s, p(term), iri(target_iri)))
         for file in obj.get("dataset_files") or []:
             entity = self._entity(ctx, file)
+            if entity is not None and entity.path.startswith(".renku/"):
+                continue  # renku's own metadata (the dataset's folder) is none of its files
             file_iri = self.rebase(ctx, str(file.get("id") or entity.iri)) if entity else None
             if entity is None or file_iri is None or not isinstance(file, dict):
                 continue

@@ -25,6 +25,7 @@ from kg.extract.context import Context, short_hash
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.rdfdoc import activities, mark_runs, names, normalize, ntriples, parse
 from kg.extract.renku_plans import plan_terms
+from kg.extract.renku_versions import dataset_folder, dataset_terms
 from kg.extract.runs import Agent, Entity, Plan, Run, write_run
 from kg.vocab import KG
 
@@ -104,6 +105,10 @@ class RenkuLegacy:
         triples = self._triples(ctx, ch.after, commit, ch.text)
         if triples is None:
             return
+        folder = dataset_folder(ch.text)
+        if folder is not None:
+            triples, more = dataset_terms(triples, folder)
+            triples += more
         runs = mark_runs(triples, "renku", None)
         known = self._known(ctx, commit, ch)
         extra = []

@@ -35,6 +35,8 @@ class Entity:
     hashes: dict[str, str] = field(default_factory=dict)
     directory: bool = False
     git_version: str | None = None
+    members: list[Entity] = field(default_factory=list)
+    """What a directory held, where the tool listed it (`prov:hadMember`)."""
 
 
 @dataclass
@@ -105,6 +107,9 @@ def entity_lines(entity: Entity) -> list[str]:
     ]
     if entity.directory:
         lines.append(triple(s, A, p("prov:Collection")))
+    for member in entity.members:
+        lines.append(triple(s, p("prov:hadMember"), iri(member.iri)))
+        lines += entity_lines(member)
     for algorithm, digest in sorted(entity.hashes.items()):
         lines.append(triple(s, p(f"kg:{algorithm}"), literal(digest)))
     if entity.git_version and entity.git_version != entity.iri:

@@ -209,3 +209,51 @@ def test_a_run_whose_commit_is_gone_is_in_the_commit_that_brought_it(
     )
     line = "python -u src/count.py --data=data/in.csv out.txt"
     assert found == [{"sha": brought, "named": GONE, "line": line, "cmd": "python", "name": line}]
+
+
+def test_dataset_versions_lead_to_the_datasets_and_the_folder_is_the_initial_id(
+    git_repo: Callable[[str], GitRepo],
+) -> None:
+    s, host = "http://schema.org/", "https://renku.example"
+    current, older, folder = "bbbb2222", "aaaa1111", "f01d0000"
+    url = f"{host}/urls/%2F%2Frenku.example%2Fdatasets%2F{older}"
+    nodes = [
+        _node(
+            f"{host}/datasets/{current}",
+            [s + "Dataset", P + "Entity"],
+            **{
+                s + "name": [{"@value": "Rain"}],
+                s + "identifier": [{"@value": current}],
+                P + "atLocation": [{"@value": f".renku/datasets/{folder}"}],
+                P + "wasDerivedFrom": [{"@id": url}],
+                s + "hasPart": [
+                    {"@id": f"{host}/blob/x/data/rain.csv"},
+                    {"@id": f"{host}/blob/x/.renku/datasets/{folder}"},
+                ],
+            },
+        ),
+        _node(url, [s + "URL"], **{s + "url": [{"@id": f"{host}/datasets/{older}"}]}),
+        _node(
+            f"{host}/blob/x/data/rain.csv",
+            [P + "Entity"],
+            **{P + "atLocation": [{"@value": "data/rain.csv"}]},
+        ),
+        _node(
+            f"{host}/blob/x/.renku/datasets/{folder}",
+            [P + "Entity"],
+            **{P + "atLocation": [{"@value": f".renku/datasets/{folder}"}]},
+        ),
+    ]
+    repo = git_repo("renku-versions")
+    repo.commit({f".renku/datasets/{folder}/metadata.yml": yaml.safe_dump(nodes)}, "renku dataset edit")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    found = rows(
+        store,
+        RENKU
+        + """SELECT ?from ?initial WHERE { ?d a schema:Dataset ; prov:wasDerivedFrom ?from ;
+             renku:originalIdentifier ?initial FILTER(CONTAINS(STR(?from), "/datasets/")) }""",
+    )
+    assert found == [{"from": f"{PROJECT}/-/renku/datasets/{older}", "initial": folder}]
+    parts = rows(store, "SELECT ?path WHERE { ?d a schema:Dataset ; schema:hasPart/prov:atLocation ?path }")
+    assert [r["path"] for r in parts] == ["data/rain.csv"]
