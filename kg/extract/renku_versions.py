@@ -27,7 +27,9 @@ def dataset_folder(path: str) -> str | None:
 
 
 def dataset_terms(triples: list[ox.Triple], folder: str) -> tuple[list[ox.Triple], list[ox.Triple]]:
-    """(triples without the parts that are Renku's own metadata, the triples to add)."""
+    """(triples without the parts and locations in renku's own metadata folder, the triples
+    to add). A dataset's `prov:atLocation` is where its files are, as for DVC artifacts and
+    RO-Crates; renku 0.x wrote its metadata folder there."""
     datasets = {
         t.subject
         for t in triples
@@ -45,13 +47,16 @@ def dataset_terms(triples: list[ox.Triple], folder: str) -> tuple[list[ox.Triple
         and isinstance(t.object, ox.Literal)
         and t.object.value.startswith(".renku/")
     }
-    kept = [
-        t
-        for t in triples
-        if not (
-            t.subject in datasets and t.predicate.value == SCHEMA + "hasPart" and t.object in inside_renku
-        )
-    ]
+
+    def renku_own(t: ox.Triple) -> bool:
+        """A part of the dataset, or its own location, in renku's metadata folder."""
+        if t.subject not in datasets:
+            return False
+        if t.predicate.value == SCHEMA + "hasPart":
+            return t.object in inside_renku
+        return t.predicate.value == PROV + "atLocation" and t.subject in inside_renku
+
+    kept = [t for t in triples if not renku_own(t)]
     extra = []
     for t in triples:
         if t.subject in datasets and t.predicate.value in _LINKS and t.object in urls:

@@ -255,5 +255,8 @@ def test_dataset_versions_lead_to_the_datasets_and_the_folder_is_the_initial_id(
              renku:originalIdentifier ?initial FILTER(CONTAINS(STR(?from), "/datasets/")) }""",
     )
     assert found == [{"from": f"{PROJECT}/-/renku/datasets/{older}", "initial": folder}]
-    parts = rows(store, "SELECT ?path WHERE { ?d a schema:Dataset ; schema:hasPart/prov:atLocation ?path }")
+    parts = rows(
+        store,
+        "SELECT ?path WHERE { ?d a schema:Dataset ; prov:atLocation|schema:hasPart/prov:atLocation ?path }",
+    )
     assert [r["path"] for r in parts] == ["data/rain.csv"]
