@@ -52,7 +52,7 @@ def _load(ctx: Context, blob: str, commit: str, path: str) -> Any:
         return None
     raw = ctx.blobs.read(blob)
     if raw is None:
-        ctx.warn("dvc", "blob not readable", commit, path)
+        ctx.warn("dvc", f"git object {blob} is not readable", commit, path)
         return None
     return loads_yaml(raw)
 

@@ -109,7 +109,7 @@ class ProvFiles:
 
     def _file(self, ctx: Context, commit: Commit, ch: Change) -> None:
         try:
-            raw = ctx.blobs.read(ch.after, limit=MAX_BYTES)
+            raw = ctx.read_change("prov", commit.sha, ch.after, ch.text, ch.mode, limit=MAX_BYTES)
         except Exceeded:
             if ch.text.endswith(_USUALLY_DATA):
                 return  # far more often data than PROV

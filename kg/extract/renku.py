@@ -97,7 +97,7 @@ class Renku:
                     self._file(ctx, commit, ch)
 
     def _file(self, ctx: Context, commit: Commit, ch: Change) -> None:
-        raw = ctx.blobs.read(ch.after, limit=MAX_OBJECT_BYTES)
+        raw = ctx.read_change("renku", commit.sha, ch.after, ch.text, ch.mode, limit=MAX_OBJECT_BYTES)
         if raw is None:
             return
         try:

@@ -75,7 +75,7 @@ class RenkuLegacy:
 
     def _triples(self, ctx: Context, blob: str, commit: Commit, path: str) -> list[ox.Triple] | None:
         """The JSON-LD in a YAML blob as triples; None if there is none."""
-        raw = ctx.blobs.read(blob)
+        raw = ctx.read_change("renku", commit.sha, blob, path, "100644")
         if raw is None:
             return None
         data = loads_yaml(raw)  # within its bounds, so the JSON written below is too
@@ -126,7 +126,7 @@ class RenkuLegacy:
         ctx.emit(ntriples(triples + names(triples) + runs + extra + plan_terms(triples)))
 
     def _cwl_run(self, ctx: Context, commit: Commit, ch: Change, changes: list[Change]) -> None:
-        raw = ctx.blobs.read(ch.after)
+        raw = ctx.read_change("renku", commit.sha, ch.after, ch.text, ch.mode)
         cwl: Any = loads_yaml(raw, what="CWL") if raw is not None else None
         if not isinstance(cwl, dict):
             ctx.warn("renku", "CWL file is not a mapping", commit.sha, ch.text)

@@ -120,7 +120,12 @@ class RoCrate:
     def _parse(self, ctx: Context, blob: str, commit: str, path: str, *, warn: bool) -> list[Any] | None:
         """The crate's `@graph`; raises `InvalidInput` if unreadable and `warn`."""
         try:
-            raw = ctx.blobs.read(blob) if not is_zero(blob) else None
+            if is_zero(blob):
+                raw = None
+            elif warn:
+                raw = ctx.read_change("rocrate", commit, blob, path, "100644")
+            else:
+                raw = ctx.blobs.read(blob)
             data = loads_json(raw) if raw is not None else None
         except InvalidInput:
             if warn:

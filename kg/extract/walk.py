@@ -55,6 +55,7 @@ def walk(
         ctx.out.seek(start)
         ctx.out.truncate()
         ctx.stats, ctx.warnings = stats, warnings
+        ctx.unreadable.clear()
         lost = missing.group(1)
         ctx.warn("git", f"git object {lost} is not readable: renames are recorded as deletions and additions")
         _walk(ctx, revisions, tools, on_commit, renames=False)

@@ -118,3 +118,20 @@ def test_cwlprov_payload_files_are_the_content_of_hash_entities(git_repo: Callab
         }""",
     )
     assert found == [{"sha": b, "from": f"runs/rev/data/{b[:2]}/{b}", "to": f"runs/rev/data/{a[:2]}/{a}"}]
+
+
+def test_a_metadata_file_git_cannot_read_is_a_warning_naming_it(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("lost-blobs")
+    first = repo.commit({"prov/run.ttl": PROV_DOC, "a/ro-crate-metadata.json": _crate("#r")}, "records")
+    later = repo.commit({"prov/run.ttl": PROV_MORE, "dvc.lock": "schema: '2.0'\nstages: {}\n"}, "more")
+    lost = {
+        repo.git("rev-parse", f"{first}:a/ro-crate-metadata.json"),
+        repo.git("rev-parse", f"{later}:prov/run.ttl"),
+    }
+    lost.add(repo.git("rev-parse", f"{later}:dvc.lock"))
+    for blob in lost:
+        (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    store, warnings = extract(repo.path)
+    # one warning per object, whichever extractor met it first
+    assert sorted(w.reason for w in warnings) == sorted(f"git object {b} is not readable" for b in lost)
+    assert set(commits_of(store, "prov")) == {"https://example.org/clean"}  # the rest was read
