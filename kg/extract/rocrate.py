@@ -26,6 +26,7 @@ from kg.rdf import iri, literal, triple
 _ACTIONS = {"CreateAction", "OrganizeAction"}
 _WFRUN = "https://w3id.org/ro/wfrun/"
 _NAMES = ("ro-crate-metadata.json", "ro-crate-metadata.jsonld")
+_MAX_NESTING = 32  # folders in folders whose parts are listed; deeper ones are left as folders
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -51,6 +52,8 @@ class Crate:
         self.folder = posixpath.dirname(path)
         self.nodes = {n["@id"]: n for n in graph if isinstance(n, dict) and isinstance(n.get("@id"), str)}
         self._keys: dict[str, str] = {}
+        self.listed: set[str] = set()
+        """Folders whose parts were written: once per crate, however many runs name them."""
 
     def location(self, ref: str) -> str | None:
         """The repository path of a relative id (None for absolute or crate-local ids, and,
@@ -72,10 +75,15 @@ class Crate:
         return self.ctx.iri("rocrate", self.path, ref)
 
     def run_key(self, ref: str) -> str:
-        """`_run_key`, once per action."""
-        if ref not in self._keys:
-            self._keys[ref] = self._run_key(ref)
-        return self._keys[ref]
+        """`_run_key`; actions alike in all of it are told apart by their order in the crate
+        (which regenerated ids leave as it is)."""
+        if not self._keys:
+            seen: dict[str, int] = {}
+            for action in (r for r, n in self.nodes.items() if _types(n) & _ACTIONS):
+                key = self._run_key(action)
+                seen[key] = seen.get(key, 0) + 1
+                self._keys[action] = key if seen[key] == 1 else short_hash(key, str(seen[key]))
+        return self._keys.get(ref) or self._run_key(ref)
 
     def _run_key(self, ref: str) -> str:
         """What identifies the action `ref` as a run: its instrument, what it read and wrote
@@ -159,7 +167,7 @@ class RoCrate:
                 known |= {old.run_key(ref) for ref, node in old.nodes.items() if _types(node) & _ACTIONS}
         self._crate(ctx, commit, Crate(ctx, ch.text, graph), known)
 
-    def _entity(self, crate: Crate, commit: Commit, ref: str) -> Entity | None:
+    def _entity(self, crate: Crate, commit: Commit, ref: str, depth: int = 0) -> Entity | None:
         node = crate.nodes.get(ref, {})
         entity_iri = crate.iri_of(ref)
         if entity_iri is None:
@@ -168,6 +176,11 @@ class RoCrate:
         path = located or ref
         hashes = {k: str(node[k]) for k in ("sha1", "sha256", "md5") if isinstance(node.get(k), str)}
         entity = Entity(entity_iri, path, hashes, directory="Dataset" in _types(node))
+        if entity.directory and ref not in crate.listed and depth < _MAX_NESTING:
+            crate.listed.add(ref)  # its listed parts are its members
+            members = (self._entity(crate, commit, part, depth + 1) for part in _ids(node.get("hasPart")))
+            entity.members = [m for m in members if m is not None]
+            return entity
         # one object looked up, not the commit's whole tree (300,000 paths, for every commit)
         found = crate.ctx.blobs.info(f"{commit.sha}:{located}") if located else None
         if found is not None and found[1] == "blob":

@@ -135,3 +135,41 @@ def test_a_metadata_file_git_cannot_read_is_a_warning_naming_it(git_repo: Callab
     # one warning per object, whichever extractor met it first
     assert sorted(w.reason for w in warnings) == sorted(f"git object {b} is not readable" for b in lost)
     assert set(commits_of(store, "prov")) == {"https://example.org/clean"}  # the rest was read
+
+
+def test_a_crate_folder_a_run_wrote_lists_its_parts_as_members(git_repo: Callable[[str], GitRepo]) -> None:
+    graph = [
+        {"@id": "ro-crate-metadata.json", "@type": "CreativeWork", "about": {"@id": "./"}},
+        {"@id": "./", "@type": "Dataset", "hasPart": [{"@id": "out/"}]},
+        {"@id": "out/", "@type": "Dataset", "hasPart": [{"@id": "out/a.txt"}, {"@id": "out/deep/"}]},
+        {"@id": "out/a.txt", "@type": "File"},
+        {"@id": "out/deep/", "@type": "Dataset", "hasPart": [{"@id": "out/deep/b.txt"}]},
+        {"@id": "out/deep/b.txt", "@type": "File"},
+        {"@id": "#tool", "@type": "SoftwareApplication", "name": "split"},
+        *(
+            {
+                "@id": f"#run{n}",
+                "@type": "CreateAction",
+                "instrument": {"@id": "#tool"},
+                "result": [{"@id": "out/"}],
+            }
+            for n in (1, 2)
+        ),
+    ]
+    repo = git_repo("crate-folder")
+    crate = json.dumps({"@context": "https://w3id.org/ro/crate/1.1/context", "@graph": graph})
+    repo.commit({"c/ro-crate-metadata.json": crate, "c/out/a.txt": "a", "c/out/deep/b.txt": "b"}, "crate")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    members = rows(
+        store,
+        """SELECT ?folder ?m WHERE { ?f a prov:Collection ; prov:atLocation ?folder ;
+           prov:hadMember/prov:atLocation ?m }""",
+    )
+    assert {(r["folder"], r["m"]) for r in members} == {
+        ("c/out", "c/out/a.txt"),
+        ("c/out", "c/out/deep"),
+        ("c/out/deep", "c/out/deep/b.txt"),
+    }
+    # two actions alike in everything are still two runs
+    assert len(commits_of(store, "rocrate")) == 2
