@@ -22,7 +22,7 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git; }
 
 run: install
-	$(BIN)/kg demo-repo $(KG_DATA_DIR)/demo-repo
+	$(BIN)/kg demo-repo --force $(KG_DATA_DIR)/demo-repo
 	$(BIN)/kg ingest $(KG_DATA_DIR)/demo-repo --project demo/rainfall
 	@echo ""
 	@echo "Try:"

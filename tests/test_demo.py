@@ -85,3 +85,16 @@ def test_the_demo_is_a_pipeline_whose_input_was_regenerated_after_use(
         "csv",
     )
     assert csv_rows(joined) == [["2"]]
+
+
+def test_the_demo_is_the_same_repository_every_time(kg: Callable[..., str], tmp_path: Path) -> None:
+    # `make run` builds it anew each time (--force): the same commits, so the ingest is unchanged
+    heads = []
+    for _ in range(2):
+        kg("demo-repo", "--force", str(tmp_path / "demo"))
+        heads.append(
+            subprocess.run(
+                ["git", "-C", str(tmp_path / "demo"), "rev-parse", "HEAD"], capture_output=True, text=True
+            ).stdout
+        )
+    assert heads[0] == heads[1] and len(heads[0].strip()) == 40
