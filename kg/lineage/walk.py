@@ -165,7 +165,6 @@ class Lineage:
             taken.add(ids[node])
         nodes = [{"id": ids[k], **n} for k, n in self.files.items()] + list(self.runs.values())
         edges = {(ids[s], ids[t]) for s, t in self.edges}
-        return {
-            "edges": [{"source": s, "target": t} for s, t in sorted(edges)],
-            "nodes": sorted(nodes, key=lambda n: n["id"]),
-        }
+        # renku-ui centres on the last node at the location it asked for: the start, last
+        nodes.sort(key=lambda n: (n["id"] == ids[start], n["id"]))
+        return {"edges": [{"source": s, "target": t} for s, t in sorted(edges)], "nodes": nodes}
