@@ -17,8 +17,6 @@ import pyoxigraph as ox
 
 from kg.store.oxigraph import select
 
-HASHES = ("md5", "blob", "sha1", "sha256")
-
 
 class Sparql(Protocol):
     """Something that answers a named SELECT with bound values."""
@@ -48,7 +46,9 @@ class Version:
 
     def agrees(self, other: Version) -> bool | None:
         """True if a hash both know is equal, False if one differs, None if none is shared."""
-        shared = self.hashes.keys() & other.hashes.keys()
+        if not self.hashes or not other.hashes:
+            return None
+        shared = [k for k in self.hashes if k in other.hashes]
         if not shared:
             return None
         return any(self.hashes[k] == other.hashes[k] for k in shared)
@@ -100,6 +100,10 @@ class ProjectRuns:
     elsewhere: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     made_sorted: list[str] = field(default_factory=list)
     used_sorted: list[str] = field(default_factory=list)
+    enclosing: set[str] = field(default_factory=set)
+    """Every folder holding a path a run read or wrote."""
+    resolved: dict[tuple[str, str], list[RunInfo]] = field(default_factory=dict)
+    """Which runs made what a run read, as worked out (kept with the snapshot)."""
 
     def index(self) -> None:
         """Index paths once every run is read."""
@@ -110,10 +114,16 @@ class ProjectRuns:
                 self.used_by[path].append(run)
         self.made_sorted = sorted(self.made_by)
         self.used_sorted = sorted(self.used_by)
+        for path in [*self.made_sorted, *self.used_sorted]:
+            while "/" in path:
+                path = path.rsplit("/", 1)[0]
+                self.enclosing.add(path)
 
     def folders_of(self, path: str, among: Mapping[str, object]) -> list[str]:
         """The folders enclosing `path` that are keys of `among`, innermost first."""
-        out = []
+        out: list[str] = []
+        if "/" not in path:
+            return out
         while "/" in path:
             path = path.rsplit("/", 1)[0]
             if path in among:
@@ -122,6 +132,8 @@ class ProjectRuns:
 
     def inside(self, path: str, among: list[str]) -> list[str]:
         """The paths of the sorted list `among` inside the folder `path`."""
+        if path not in self.enclosing:
+            return []
         prefix = path.rstrip("/") + "/"
         start = bisect.bisect_left(among, prefix)
         end = bisect.bisect_left(among, prefix[:-1] + "0")  # "0" sorts right after "/"
@@ -135,9 +147,7 @@ class ProjectRuns:
         )
 
     def is_directory(self, path: str) -> bool:
-        return path in self.directories or bool(
-            self.inside(path, self.made_sorted) or self.inside(path, self.used_sorted)
-        )
+        return path in self.directories or path in self.enclosing
 
 
 def _time(value: str | None) -> float | None:
@@ -150,9 +160,17 @@ def _time(value: str | None) -> float | None:
 
 
 def load_runs(sparql: Sparql, slug: str, graph: str) -> ProjectRuns:
-    """Read a project's runs with three queries."""
+    """Read a project's runs with four queries."""
     project = ProjectRuns(slug)
     bound = {"graph": ox.NamedNode(graph)}
+    versions: dict[str, Version] = defaultdict(Version)
+    for row in sparql.select("lineage_entities.rq", bound):
+        version = versions[row["e"]]
+        if row["kind"] == "commit":
+            version.commit = row["value"]
+        else:
+            version.hashes[row["kind"]] = row["value"]
+    unknown = Version()  # shared: never written to
     for row in sparql.select("lineage_runs.rq", bound):
         run = project.runs.get(row["run"])
         if run is None:
@@ -160,9 +178,7 @@ def load_runs(sparql: Sparql, slug: str, graph: str) -> ProjectRuns:
             run.started = _time(row.get("started"))
             run.label = row.get("label", "")
             run.plan = row.get("plan", "")
-        version = Version({k: row[k] for k in HASHES if k in row}, row.get("versionCommit", ""))
-        if "gitBlob" in row:
-            version.hashes.setdefault("blob", row["gitBlob"])
+        version = versions.get(row["e"], unknown)
         (run.inputs if row["role"] == "in" else run.outputs)[row["path"]] = version
         if "dir" in row:
             project.directories.add(row["path"])

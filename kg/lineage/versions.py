@@ -41,11 +41,23 @@ def makers(
     project: ProjectRuns, path: str, reader: RunInfo | None, version: Version | None = None
 ) -> list[RunInfo]:
     """The runs that made the version of `path` (a file or a folder) that `reader` read."""
-    found: dict[str, RunInfo] = {}
+    if reader is None:
+        return _makers(project, path, reader, version)
+    found = project.resolved.get((reader.iri, path))
+    if found is None:
+        found = project.resolved[(reader.iri, path)] = _makers(project, path, reader, version)
+    return found
+
+
+def _makers(
+    project: ProjectRuns, path: str, reader: RunInfo | None, version: Version | None
+) -> list[RunInfo]:
     own = maker(project, path, reader, version)
-    if own is not None:
-        found[own.iri] = own
-    for inner in project.inside(path, project.made_sorted):
+    inside = project.inside(path, project.made_sorted)
+    if not inside:
+        return [] if own is None else [own]
+    found: dict[str, RunInfo] = {} if own is None else {own.iri: own}
+    for inner in inside:
         run = maker(project, inner, reader)
         if run is not None:
             found.setdefault(run.iri, run)

@@ -14,6 +14,7 @@ STAGES = (
     "  clean: {cmd: python clean.py data/raw.csv, deps: [data/raw.csv], outs: [clean.csv]}\n"
     "  split: {cmd: python split.py, deps: [clean.csv], outs: [parts/a.csv]}\n"
     "  merge: {cmd: python merge.py parts, deps: [parts], outs: [merged.csv]}\n"
+    "  download: {cmd: python download.py, outs: [models]}\n"
 )
 
 
