@@ -104,6 +104,8 @@ class ProjectRuns:
     """Every folder holding a path a run read or wrote."""
     resolved: dict[tuple[str, str], list[RunInfo]] = field(default_factory=dict)
     """Which runs made what a run read, as worked out (kept with the snapshot)."""
+    git_versions: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    """(date, commit) of the git versions of a path no run made, oldest first, as looked up."""
 
     def index(self) -> None:
         """Index paths once every run is read."""
@@ -195,3 +197,9 @@ def load_runs(sparql: Sparql, slug: str, graph: str) -> ProjectRuns:
     for row in sparql.select("lineage_links.rq", bound):
         project.elsewhere[(row["path"], row["role"])].add((row["slug"], row["other"]))
     return project
+
+
+def git_versions(sparql: Sparql, graph: str, path: str) -> list[tuple[float, str]]:
+    """(date, commit) of every git version of `path`, oldest first."""
+    rows = sparql.select("lineage_file_versions.rq", {"graph": ox.NamedNode(graph), "path": ox.Literal(path)})
+    return sorted((_time(row.get("time")) or 0.0, row["sha"]) for row in rows)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from kg.errors import NotFound
-from kg.lineage.runs import ProjectRuns, RunInfo, Sparql, load_runs
+from kg.lineage.runs import ProjectRuns, RunInfo, Sparql, git_versions, load_runs
 from kg.lineage.versions import makers, readers
 
 MAX_NODES = 50_000
@@ -69,6 +69,16 @@ class Lineage:
             self.file_keys.append(key)
         return number
 
+    def _git_commit(self, slug: str, path: str, reader: RunInfo | None) -> str:
+        """The commit of the git version of `path` that `reader` saw (None: the newest)."""
+        project = self._project(slug)
+        versions = project.git_versions.get(path)
+        if versions is None:
+            versions = project.git_versions[path] = git_versions(self.sparql, self._graphs[slug], path)
+        if reader is not None and reader.committed is not None:
+            versions = [v for v in versions if v[0] <= reader.committed]
+        return versions[-1][1] if versions else ""
+
     def _run(self, slug: str, run: RunInfo) -> str:
         if run.iri not in self.runs:
             node = {"id": run.iri, "location": run.iri, "label": run.command_as_run(), "type": "ProcessRun"}
@@ -83,9 +93,10 @@ class Lineage:
         # only into projects the caller may read (the graphs this lineage was given)
         return sorted(p for p in found if p[0] != slug and p[0] in self._graphs)
 
-    def _there(self, slug: str, path: str) -> int:
-        """The current version of a path of another project."""
-        return self._file(slug, path, makers(self._project(slug), path, None))
+    def _current(self, slug: str, path: str) -> int:
+        """The current version of a path: the newest a run made, else the newest in git."""
+        made = makers(self._project(slug), path, None)
+        return self._file(slug, path, made, "" if made else self._git_commit(slug, path, None))
 
     def upstream(self, start: int, depth: int | None) -> None:
         """Add the runs that made `start`, and what they read, up to `depth` runs."""
@@ -100,7 +111,7 @@ class Lineage:
             project = self._project(slug)
             if not made:
                 for other, other_path in self._elsewhere(slug, path, "out"):
-                    there = self._there(other, other_path)
+                    there = self._current(other, other_path)
                     self.edges.add((there, key))
                     todo.append((there, depth))
                 continue
@@ -109,7 +120,8 @@ class Lineage:
                 self.edges.add((self._run(slug, run), key))
                 for source, version in sorted(run.inputs.items()):
                     found = makers(project, source, run, version)
-                    read = self._file(slug, source, found, version.commit or run.commit)
+                    seen_in = "" if found else version.commit or self._git_commit(slug, source, run)
+                    read = self._file(slug, source, found, seen_in or run.commit)
                     self.edges.add((read, iri))
                     todo.append((read, None if depth is None else depth - 1))
 
@@ -131,7 +143,7 @@ class Lineage:
                     self.edges.add((run.iri, written))
                     todo.append((written, None if depth is None else depth - 1))
             for other, other_path in self._elsewhere(slug, path, "in"):
-                there = self._there(other, other_path)
+                there = self._current(other, other_path)
                 self.edges.add((key, there))
                 todo.append((there, depth))
 
@@ -145,7 +157,7 @@ class Lineage:
         path = path.strip("/")
         if not path or not project.known(path):
             raise NotFound("lineage of file", f"{slug}:{path}")
-        start = self._file(slug, path, makers(project, path, None))
+        start = self._current(slug, path)
         # The walk makes ~10 objects per node and frees none before it ends: the cyclic
         # collector would re-scan the cached run graphs over and over (a third of the time
         # of a 20,000-node answer) for nothing.

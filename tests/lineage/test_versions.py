@@ -88,8 +88,8 @@ def test_a_run_that_rewrote_an_input_later_is_not_upstream(
         ("python prepare.py", f"data/prep.csv@{first[:7]}"),
         (f"data/prep.csv@{first[:7]}", "python train.py data/prep.csv"),
         ("python train.py data/prep.csv", f"model.bin@{first[:7]}"),
-        # the raw data as read: the version its commit wrote, where a hash tells which
-        (f"raw/in.csv@{(start if hashes else first)[:7]}", "python prepare.py"),
+        # the raw data as read: labelled with the commit that wrote that version
+        (f"raw/in.csv@{start[:7]}", "python prepare.py"),
     }
     assert len(runs(up)) == 2
     assert all(second[:7] not in n["label"] for n in up["nodes"])
@@ -105,6 +105,7 @@ def test_a_run_that_rewrote_an_input_later_is_not_upstream(
     # downstream of what the first prepare made: train, and what train made
     down = ask("raw/in.csv", direction="downstream")
     assert "model.bin" not in files(down)  # raw/in.csv now is the new data, which train never read
+    assert files(down)["raw/in.csv"]["label"] == f"raw/in.csv@{second[:7]}"
     assert {n["label"] for n in runs(down).values()} == {"python prepare.py"}
 
 
