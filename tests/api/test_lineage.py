@@ -69,6 +69,7 @@ def test_renku_graph_shape(http: httpx.Client) -> None:
     ("path", "location"),
     [
         ("g/demo/files/files%2Fx.csv", "files/x.csv"),
+        ("g/demo/files/files%2fx.csv", "files/x.csv"),
         ("g/demo/files/a%2Flineage%2Fb.csv", "a/lineage/b.csv"),
         ("g/files/files/data%2Fclean.csv", "data/clean.csv"),  # a project called `files`
         ("g/demo/files/data/clean.csv", "data/clean.csv"),  # unencoded: only one project fits

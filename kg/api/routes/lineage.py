@@ -34,11 +34,14 @@ def split_raw(raw_path: bytes) -> list[tuple[str, str]]:
     [('g/files', 'files/x'), ('g', 'files/files/x')]
     >>> split_raw(b"/knowledge-graph/projects/g/p/files/out/a.csv/lineage")
     [('g/p', 'out/a.csv')]
+    >>> split_raw(b"/api/kg/knowledge-graph/projects/g/p/files/a%2fb.csv/lineage")  # behind a prefix
+    [('g/p', 'a/b.csv')]
     """
-    text = raw_path.decode("latin-1")
-    if not text.startswith(PREFIX + "/") or not text.endswith("/lineage"):
+    text = raw_path.decode("utf-8", "replace")
+    start = text.find(PREFIX + "/")
+    if start < 0 or not text.endswith("/lineage"):
         return []
-    segments = text[len(PREFIX) + 1 : -len("/lineage")].split("/")
+    segments = text[start + len(PREFIX) + 1 : -len("/lineage")].split("/")
     readings = []
     for at in range(len(segments) - 2, 0, -1):  # the project is at least one segment
         if segments[at] == "files":
@@ -52,7 +55,7 @@ def choose(index: SearchIndex, raw_path: bytes, access: Access) -> tuple[Project
     """The project and file a raw lineage path names, among the projects `access` may read."""
     readings = split_raw(raw_path)
     if not readings:
-        raise NotFound("lineage of file", raw_path.decode("latin-1"))
+        raise NotFound("lineage of file", raw_path.decode("utf-8", "replace"))
     slug, location = readings[0]
     try:  # renku-ui's form: the location as one encoded segment
         return readable(index, slug, access), location
