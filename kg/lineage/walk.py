@@ -39,7 +39,10 @@ class Lineage:
         self.file_keys: list[FileKey] = []
         self.file_nodes: list[dict[str, Any]] = []
         self.runs: dict[str, dict[str, Any]] = {}
-        self.edges: set[tuple[int | str, int | str]] = set()
+        self.reads: set[tuple[int, str]] = set()
+        self.writes: set[tuple[str, int]] = set()
+        self.same: set[tuple[int, int]] = set()
+        """Content that another project's runs made or read."""
         self._home = ""
 
     def _project(self, slug: str) -> ProjectRuns:
@@ -112,17 +115,17 @@ class Lineage:
             if not made:
                 for other, other_path in self._elsewhere(slug, path, "out"):
                     there = self._current(other, other_path)
-                    self.edges.add((there, key))
+                    self.same.add((there, key))
                     todo.append((there, depth))
                 continue
-            for iri in sorted(made):
+            for iri in made if len(made) == 1 else sorted(made):
                 run = project.runs[iri]
-                self.edges.add((self._run(slug, run), key))
+                self.writes.add((self._run(slug, run), key))
                 for source, version in sorted(run.inputs.items()):
                     found = makers(project, source, run, version)
                     seen_in = "" if found else version.commit or self._git_commit(slug, source, run)
                     read = self._file(slug, source, found, seen_in or run.commit)
-                    self.edges.add((read, iri))
+                    self.reads.add((read, iri))
                     todo.append((read, None if depth is None else depth - 1))
 
     def downstream(self, start: int, depth: int | None) -> None:
@@ -137,14 +140,14 @@ class Lineage:
             slug, path, made = self.file_keys[key]
             project = self._project(slug)
             for _, run in readers(project, path, made):
-                self.edges.add((key, self._run(slug, run)))
+                self.reads.add((key, self._run(slug, run)))
                 for target in sorted(run.outputs):
                     written = self._file(slug, target, [run])
-                    self.edges.add((run.iri, written))
+                    self.writes.add((run.iri, written))
                     todo.append((written, None if depth is None else depth - 1))
             for other, other_path in self._elsewhere(slug, path, "in"):
                 there = self._current(other, other_path)
-                self.edges.add((key, there))
+                self.same.add((key, there))
                 todo.append((there, depth))
 
     def build(
@@ -195,9 +198,8 @@ class Lineage:
         for number, node in enumerate(self.file_nodes):
             node["id"] = ids[number]
         nodes = self.file_nodes + list(self.runs.values())
-        edges = {
-            (s if isinstance(s, str) else ids[s], t if isinstance(t, str) else ids[t]) for s, t in self.edges
-        }
+        edges = [(ids[f], r) for f, r in self.reads] + [(r, ids[f]) for r, f in self.writes]
+        edges += [(ids[a], ids[b]) for a, b in self.same]
         # renku-ui centres on the last node at the location it asked for: the start, last
         nodes.sort(key=lambda n: (n["id"] == ids[start], n["id"]))
         return {"edges": [{"source": s, "target": t} for s, t in sorted(edges)], "nodes": nodes}
