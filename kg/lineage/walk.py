@@ -22,7 +22,14 @@ MAX_NODES = 50_000
 20,000 nodes)."""
 
 FileKey = tuple[str, str, frozenset[str]]
-"""(project, path, the runs that made this version)."""
+"""(project, path, the runs that made this version, or `GIT` + the commit that wrote a
+version no run made, where known)."""
+
+GIT = "git:"
+
+
+def _runs(made: frozenset[str]) -> frozenset[str]:
+    return made if len(made) != 1 or not next(iter(made)).startswith(GIT) else frozenset()
 
 
 class Lineage:
@@ -56,12 +63,14 @@ class Lineage:
     def full(self) -> bool:
         return len(self.files) + len(self.runs) >= MAX_NODES
 
-    def _file(self, slug: str, path: str, made: list[RunInfo], commit: str = "") -> int:
-        key = (slug, path, frozenset(r.iri for r in made))
+    def _file(self, slug: str, path: str, made: list[RunInfo], commit: str = "", git: str = "") -> int:
+        """The node of a version: made by the runs `made`, else the git version `git` wrote."""
+        key = (slug, path, frozenset(r.iri for r in made) if made else frozenset([GIT + git] if git else []))
         number = self.files.get(key)
         if number is None:
-            if made:  # the version is the newest of its makers' outputs
-                commit = max(made, key=lambda r: (r.order, r.iri)).commit or commit
+            # the commit of its newest maker, else of its git version, else of its reader
+            newest = max(made, key=lambda r: (r.order, r.iri)) if made else None
+            commit = (newest.commit if newest else git) or commit
             kind = "Directory" if self._project(slug).is_directory(path) else "File"
             label = f"{path}@{commit[:7]}" if commit else path
             node = {"id": "", "location": path, "label": label, "type": kind}
@@ -99,7 +108,7 @@ class Lineage:
     def _current(self, slug: str, path: str) -> int:
         """The current version of a path: the newest a run made, else the newest in git."""
         made = makers(self._project(slug), path, None)
-        return self._file(slug, path, made, "" if made else self._git_commit(slug, path, None))
+        return self._file(slug, path, made, git="" if made else self._git_commit(slug, path, None))
 
     def upstream(self, start: int, depth: int | None) -> None:
         """Add the runs that made `start`, and what they read, up to `depth` runs."""
@@ -110,7 +119,8 @@ class Lineage:
             if key in seen or depth == 0:
                 continue
             seen.add(key)
-            slug, path, made = self.file_keys[key]
+            slug, path, version_of = self.file_keys[key]
+            made = _runs(version_of)
             project = self._project(slug)
             if not made:
                 for other, other_path in self._elsewhere(slug, path, "out"):
@@ -123,8 +133,8 @@ class Lineage:
                 self.writes.add((self._run(slug, run), key))
                 for source, version in sorted(run.inputs.items()):
                     found = makers(project, source, run, version)
-                    seen_in = "" if found else version.commit or self._git_commit(slug, source, run)
-                    read = self._file(slug, source, found, seen_in or run.commit)
+                    git = "" if found else version.commit or self._git_commit(slug, source, run)
+                    read = self._file(slug, source, found, run.commit, git)
                     self.reads.add((read, iri))
                     todo.append((read, None if depth is None else depth - 1))
 
@@ -137,9 +147,14 @@ class Lineage:
             if key in seen or depth == 0:
                 continue
             seen.add(key)
-            slug, path, made = self.file_keys[key]
+            slug, path, version_of = self.file_keys[key]
+            made = _runs(version_of)
             project = self._project(slug)
-            for _, run in readers(project, path, made):
+            for where, run in readers(project, path, made):
+                if made != version_of and where == path:  # a version no run made: which one?
+                    saw = run.inputs[path].commit or self._git_commit(slug, path, run)
+                    if saw and GIT + saw not in version_of:
+                        continue
                 self.reads.add((key, self._run(slug, run)))
                 for target in sorted(run.outputs):
                     written = self._file(slug, target, [run])

@@ -127,3 +127,43 @@ def test_datalad_runs_read_the_version_before_them(
     both = ask("x.csv")
     assert {n["label"] for n in runs(both).values()} == {"python gen.py --again"}
     assert used[:7] not in str(both)
+
+
+def test_downstream_of_raw_data_is_what_read_its_current_version(
+    git_repo: Callable[[str], GitRepo], ingested: Callable[[GitRepo], Lineage]
+) -> None:
+    repo = git_repo("raw")
+    repo.commit({"raw.csv": RAW1}, "start")
+    stages = "stages:\n  a: {cmd: python a.py, deps: [raw.csv], outs: [a.txt]}\n  b: {cmd: python b.py, deps: [raw.csv], outs: [b.txt]}\n"
+    repo.commit(
+        {
+            "dvc.yaml": stages,
+            "dvc.lock": dvc_lock(
+                {
+                    "a": ("python a.py", [("raw.csv", md5(RAW1))], [("a.txt", md5("a1"))]),
+                    "b": ("python b.py", [("raw.csv", md5(RAW1))], [("b.txt", md5("b1"))]),
+                }
+            ),
+            "a.txt": "a1",
+            "b.txt": "b1",
+        },
+        "dvc repro",
+    )
+    second = repo.commit(
+        {
+            "raw.csv": RAW2,
+            "a.txt": "a2",
+            "dvc.lock": dvc_lock(
+                {
+                    "a": ("python a.py", [("raw.csv", md5(RAW2))], [("a.txt", md5("a2"))]),
+                    "b": ("python b.py", [("raw.csv", md5(RAW1))], [("b.txt", md5("b1"))]),
+                }
+            ),
+        },
+        "new raw data: dvc repro a",
+    )
+    ask = ingested(repo)
+    down = ask("raw.csv", direction="downstream")
+    assert {n["label"] for n in runs(down).values()} == {"python a.py"}  # b read the old data
+    assert files(down)["a.txt"]["label"] == f"a.txt@{second[:7]}"
+    assert "b.txt" not in files(down)
