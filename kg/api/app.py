@@ -17,6 +17,7 @@ from kg.api.routes import (
     entities,
     hooks,
     knowledge_projects,
+    lineage,
     ontology,
     ops,
     projects,
@@ -127,6 +128,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ontology.router)
     app.include_router(ontology.alias)
     app.include_router(entities.router)
+    app.include_router(lineage.router)  # before the project pages: see kg.api.routes.lineage
     app.include_router(knowledge_projects.router)
     app.include_router(datasets.router)
     app.include_router(users.router)

@@ -6,7 +6,7 @@ Anything the caller may not read is 404, exactly like a project that does not ex
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -20,7 +20,7 @@ from kg.errors import InvalidInput, NotFound
 from kg.ontology import context
 from kg.search import Access, Document, SearchIndex
 from kg.search.base import ProjectEntry
-from kg.sparql.engine import LineageRequest, QueryRequest
+from kg.sparql.engine import QueryRequest
 from kg.sparql.pool import QueryPool
 
 router = APIRouter(prefix="/knowledge-graph/projects", tags=["projects"])
@@ -38,29 +38,6 @@ def readable_slugs(index: SearchIndex, access: Access) -> frozenset[str] | None:
     """Every project the caller may read, or None when nothing is hidden."""
     projects = index.readable_projects(access)
     return None if projects is None else frozenset(p.slug for p in projects)
-
-
-@router.get(
-    "/{slug:path}/files/{location:path}/lineage",
-    response_class=Response,
-    responses={404: {}, 200: {"content": {"application/json": {}}}},
-)
-async def file_lineage(
-    slug: str,
-    location: str,
-    http: Request,
-    access: Annotated[Access, Depends(caller)],
-    index: Annotated[SearchIndex, Depends(search_index)],
-    pool: Annotated[QueryPool, Depends(query_pool)],
-    direction: Literal["upstream", "downstream", "both"] = "both",
-    depth: Annotated[int | None, Query(ge=1, description="kg: runs to follow each way")] = None,
-) -> Response:
-    """The lineage of a file: renku-graph's shape, plus `direction`, `depth` and other projects."""
-    entry = await run_in_threadpool(readable, index, slug, access)
-    visible = await run_in_threadpool(readable_slugs, index, access)
-    request = LineageRequest(entry.slug, location, direction, depth, visible)
-    answer = await run_query(http, pool, request)
-    return Response(answer.body, media_type="application/json")
 
 
 _GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/ld+json", "application/trig")

@@ -1,0 +1,100 @@
+"""`/knowledge-graph/projects/{namespace...}/{name}/files/{location}/lineage` (renku-graph's route).
+
+The location is one URL-encoded path segment (renku-ui sends `data%2Fout.csv`), so the route
+is read from the raw path: a location holding `files/` or `lineage/`, or a project called
+`files`, still finds the right project and file. An unencoded location of several segments
+is accepted when only one project the caller may read fits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from kg.api.deps import caller, query_pool, run_query, search_index
+from kg.api.routes.knowledge_projects import readable, readable_slugs
+from kg.errors import InvalidInput, NotFound
+from kg.search import Access, SearchIndex
+from kg.search.base import ProjectEntry
+from kg.sparql.engine import LineageRequest
+from kg.sparql.pool import QueryPool
+
+PREFIX = "/knowledge-graph/projects"
+router = APIRouter(prefix=PREFIX, tags=["projects"])
+
+
+def split_raw(raw_path: bytes) -> list[tuple[str, str]]:
+    """The (project, location) pairs a raw lineage path can mean, the one-segment reading first.
+
+    >>> split_raw(b"/knowledge-graph/projects/g/files/files/files%2Fx/lineage")
+    [('g/files', 'files/x'), ('g', 'files/files/x')]
+    >>> split_raw(b"/knowledge-graph/projects/g/p/files/out/a.csv/lineage")
+    [('g/p', 'out/a.csv')]
+    >>> split_raw(b"/api/kg/knowledge-graph/projects/g/p/files/a%2fb.csv/lineage")  # behind a prefix
+    [('g/p', 'a/b.csv')]
+    """
+    text = raw_path.decode("utf-8", "replace")
+    start = text.find(PREFIX + "/")
+    if start < 0 or not text.endswith("/lineage"):
+        return []
+    segments = text[start + len(PREFIX) + 1 : -len("/lineage")].split("/")
+    readings = []
+    for at in range(len(segments) - 2, 0, -1):  # the project is at least one segment
+        if segments[at] == "files":
+            project = "/".join(unquote(s) for s in segments[:at])
+            location = "/".join(unquote(s) for s in segments[at + 1 :])
+            readings.append((project, location))
+    return readings
+
+
+def choose(index: SearchIndex, raw_path: bytes, access: Access) -> tuple[ProjectEntry, str]:
+    """The project and file a raw lineage path names, among the projects `access` may read."""
+    readings = split_raw(raw_path)
+    if not readings:
+        raise NotFound("lineage of file", raw_path.decode("utf-8", "replace"))
+    slug, location = readings[0]
+    try:  # renku-ui's form: the location as one encoded segment
+        return readable(index, slug, access), location
+    except NotFound:
+        if len(readings) == 1:
+            raise
+    fitting = []
+    for slug, location in readings[1:]:
+        try:
+            fitting.append((readable(index, slug, access), location))
+        except NotFound:
+            continue
+    if len(fitting) > 1:
+        raise InvalidInput("ambiguous file location: encode it as one path segment", field="location")
+    if not fitting:
+        raise NotFound("project", readings[0][0])
+    return fitting[0]
+
+
+@router.get(
+    "/{slug:path}/files/{location:path}/lineage",
+    response_class=Response,
+    responses={404: {}, 200: {"content": {"application/json": {}}}},
+)
+async def file_lineage(
+    slug: str,
+    location: Annotated[str, Path(description="the file's path, URL-encoded as one segment")],
+    http: Request,
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+    pool: Annotated[QueryPool, Depends(query_pool)],
+    direction: Literal["upstream", "downstream", "both"] = "both",
+    depth: Annotated[int | None, Query(ge=1, description="kg: runs to follow each way")] = None,
+) -> Response:
+    """The lineage of a file: renku-graph's `{edges, nodes}`, plus kg's `direction`, `depth`
+    and nodes of other projects (with their `project`)."""
+    raw = http.scope.get("raw_path") or http.url.path.encode()
+    entry, path = await run_in_threadpool(choose, index, raw, access)
+    visible = await run_in_threadpool(readable_slugs, index, access)
+    request = LineageRequest(entry.slug, path, direction, depth, visible)
+    answer = await run_query(http, pool, request)
+    return Response(answer.body, media_type="application/json")
