@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import __version__, health
 from kg.api import problems
+from kg.api.forge_details import ForgeDetails
 from kg.api.limits import ParameterLimit
 from kg.api.outbound import GitLabCalls
 from kg.api.routes import (
@@ -19,10 +20,13 @@ from kg.api.routes import (
     knowledge_projects,
     ontology,
     ops,
+    project_changes,
     projects,
     sparql,
     users,
+    viewed,
 )
+from kg.api.viewed import RecentViews
 from kg.auth.callers import Callers
 from kg.auth.gitlab import GitLabUsers
 from kg.auth.oidc import OidcVerifier
@@ -66,6 +70,11 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.index = open_index(settings)
         app.state.callers = make_callers(settings)
         app.state.vault = open_vault(settings)
+        app.state.views = RecentViews(settings.data_dir / "viewed.sqlite")
+        own_token = settings.gitlab_token.get_secret_value() if settings.gitlab_token else None
+        app.state.forge_details = (
+            ForgeDetails(settings.gitlab_url, own_token) if settings.gitlab_url else None
+        )
         app.state.queries = QueryPool(
             settings.store_path,
             settings.base_iri,
@@ -108,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.events.close()
             app.state.index.close()
             app.state.vault.close()
+            app.state.views.close()
 
     app = FastAPI(
         title="kg",
@@ -127,6 +137,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ontology.router)
     app.include_router(ontology.alias)
     app.include_router(entities.router)
+    app.include_router(viewed.router)
+    app.include_router(project_changes.router)
     app.include_router(knowledge_projects.router)
     app.include_router(datasets.router)
     app.include_router(users.router)
