@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from kg import __version__, health
-from kg.api import problems
+from kg.api import problems, spec
 from kg.api.forge_details import ForgeDetails
 from kg.api.limits import ParameterLimit
 from kg.api.outbound import GitLabCalls
@@ -129,6 +129,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ParameterLimit)
     problems.install(app)
     problems.document(app)
+    spec.describe(app)
+    app.include_router(spec.router)
     app.include_router(ops.router)
     app.include_router(receiver.router)
     app.include_router(projects.router)

@@ -278,3 +278,27 @@ def test_create_project_in_gitlab_and_activate(world: dict[str, Any]) -> None:
     status = http.get(f"/projects/{made['id']}/events/status", headers=OWNER)
     assert status.status_code == 200
     assert status.json()["activated"] is True
+
+
+def test_spec_is_renku_graphs(world: dict[str, Any]) -> None:
+    http: httpx.Client = world["http"]
+    whole = http.get("/spec.json").json()
+    assert set(whole["components"]["securitySchemes"]) == {"private-token", "oidc"}
+    paged = whole["paths"]["/knowledge-graph/entities"]["get"]["responses"]["200"]["headers"]
+    assert set(paged) == {"Total", "Total-Pages", "Per-Page", "Page", "Next-Page", "Prev-Page", "Link"}
+    ui_paths = {c.path for c in UI_CALLS}
+    documented = set(whole["paths"])
+    for method, path in (
+        ("patch", "/knowledge-graph/projects/{slug}"),
+        ("delete", "/knowledge-graph/projects/{slug}"),
+        ("post", "/knowledge-graph/projects"),
+        ("get", "/knowledge-graph/current-user/recently-viewed"),
+        ("get", "/knowledge-graph/datasets/{identifier}"),
+    ):
+        assert method in whole["paths"][path], path
+    assert "/knowledge-graph/entities" in documented & ui_paths
+    example = whole["components"]["schemas"]["InfoMessage"]
+    assert example["example"] == {"message": "Project update accepted", "severity": "Info"}
+    renku = http.get("/knowledge-graph/spec.json").json()
+    assert renku["servers"] == [{"url": "/knowledge-graph"}]
+    assert "/entities" in renku["paths"] and "/sparql" not in renku["paths"]
