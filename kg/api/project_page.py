@@ -88,31 +88,43 @@ def project_body(
     )
 
 
+def _value(value: Any, datatype: str | None = None) -> dict[str, Any] | None:
+    """A JSON-LD value object (expanded form, as renku-graph's encoder writes it)."""
+    if value is None or value == "":
+        return None
+    return {"@value": value} if datatype is None else {"@type": datatype, "@value": value}
+
+
 def project_jsonld(entry: ProjectEntry, body: dict[str, Any]) -> dict[str, Any]:
-    """The project's page as renku-graph's JSON-LD: schema.org and Renku terms, full IRIs."""
+    """The project's page as renku-graph's JSON-LD: expanded, schema.org and Renku terms."""
     created = body.get("created", {})
+    when = "http://www.w3.org/2001/XMLSchema#dateTime"
     node: dict[str, Any] = {
         "@id": entry.iri,
         "@type": [f"{SCHEMA}Project", "http://www.w3.org/ns/prov#Location"],
-        f"{SCHEMA}identifier": body.get("identifier"),
-        f"{RENKU}projectPath": entry.slug,
-        f"{RENKU}slug": entry.slug,
-        f"{SCHEMA}name": body["name"],
-        f"{SCHEMA}description": body.get("description"),
-        f"{RENKU}projectVisibility": entry.visibility,
-        f"{SCHEMA}dateCreated": created.get("dateCreated"),
-        f"{SCHEMA}dateModified": body.get("dateModified"),
-        f"{SCHEMA}keywords": body.get("keywords") or None,
-        f"{SCHEMA}schemaVersion": body.get("version"),
+        f"{SCHEMA}identifier": _value(body.get("identifier")),
+        f"{RENKU}projectPath": _value(entry.slug),
+        f"{RENKU}slug": _value(entry.slug),
+        f"{SCHEMA}name": _value(body["name"]),
+        f"{SCHEMA}description": _value(body.get("description")),
+        f"{RENKU}projectVisibility": _value(entry.visibility),
+        f"{SCHEMA}dateCreated": _value(created.get("dateCreated"), when),
+        f"{SCHEMA}dateModified": _value(body.get("dateModified"), when),
+        f"{SCHEMA}keywords": [{"@value": k} for k in body.get("keywords", [])] or None,
+        f"{SCHEMA}schemaVersion": _value(body.get("version")),
     }
     if created.get("creator"):
         node[f"{SCHEMA}creator"] = {
             "@type": [f"{SCHEMA}Person", "http://www.w3.org/ns/prov#Person"],
-            f"{SCHEMA}name": created["creator"]["name"],
+            f"{SCHEMA}name": _value(created["creator"]["name"]),
         }
     if body.get("images"):
         node[f"{SCHEMA}image"] = [
-            {"@type": f"{SCHEMA}ImageObject", f"{SCHEMA}contentUrl": i["location"], f"{SCHEMA}position": n}
-            for n, i in enumerate(body["images"])
+            {
+                "@type": [f"{SCHEMA}ImageObject"],
+                f"{SCHEMA}contentUrl": _value(image["location"]),
+                f"{SCHEMA}position": _value(n),
+            }
+            for n, image in enumerate(body["images"])
         ]
     return {k: v for k, v in node.items() if v is not None}

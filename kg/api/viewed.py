@@ -58,7 +58,7 @@ class RecentViews:
             )
             db.execute(
                 "DELETE FROM views WHERE user = ? AND rowid NOT IN"
-                " (SELECT rowid FROM views WHERE user = ? ORDER BY at DESC LIMIT ?)",
+                " (SELECT rowid FROM views WHERE user = ? ORDER BY at DESC, rowid DESC LIMIT ?)",
                 (user, user, KEEP),
             )
         except BaseException:

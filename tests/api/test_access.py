@@ -253,5 +253,5 @@ def test_graph_export_formats(world: dict[str, Any]) -> None:
         assert len(counts) == 1
         assert http.get("/knowledge-graph/projects/g/pub/files/nope.txt/history").status_code == 404
         assert http.get("/knowledge-graph/version").json()["name"] == "kg"
-        assert "/knowledge-graph/entities" in http.get("/knowledge-graph/spec.json").json()["paths"]
+        assert "/entities" in http.get("/knowledge-graph/spec.json").json()["paths"]  # below its server
         assert http.get("/knowledge-graph/ontology", headers={"Accept": "text/turtle"}).status_code == 200

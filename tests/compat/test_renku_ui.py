@@ -162,7 +162,15 @@ def test_project_page(world: dict[str, Any]) -> None:
     assert linked.headers["content-type"].startswith("application/ld+json")
     node = linked.json()
     assert "http://schema.org/Project" in node["@type"]
-    assert node["https://swissdatasciencecenter.github.io/renku-ontology#projectPath"] == "g/legacy"
+    # expanded JSON-LD, the terms renku-ui embeds in the page (KgJsonLdResponse)
+    assert node["https://swissdatasciencecenter.github.io/renku-ontology#projectPath"] == {
+        "@value": "g/legacy"
+    }
+    assert node["http://schema.org/schemaVersion"] == {"@value": "8"}
+    assert node["http://schema.org/creator"]["http://schema.org/name"] == {
+        "@value": "Chandrasekhar Ramakrishnan"
+    }
+    assert node["http://schema.org/dateModified"]["@type"].endswith("#dateTime")
 
 
 def test_dataset_page(world: dict[str, Any]) -> None:
@@ -200,7 +208,10 @@ def test_lineage_answers_its_top_level_keys(world: dict[str, Any]) -> None:
 def test_status_is_hidden_from_who_may_not_read(world: dict[str, Any]) -> None:
     http: httpx.Client = world["http"]
     assert send(http, by_page("indexing status")).status_code == 200
-    assert http.get("/projects/13/events/status").status_code == 404
+    hidden = http.get("/projects/13/events/status")
+    assert hidden.status_code == 404
+    assert "project cannot be found" in hidden.json()["message"]  # renku-ui: "not activated"
+    assert set(hidden.json()) >= {"type", "title", "status"}  # still a problem+json
     assert http.get("/projects/13/events/status", headers=STRANGER).status_code == 404
     assert http.get("/projects/13/events/status", headers=READER).status_code == 200  # a GitLab member
 

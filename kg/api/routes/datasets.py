@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import caller, search_index
 from kg.api.fields import present
+from kg.api.schemas import DatasetDetails
 from kg.api.viewed import remember
 from kg.errors import NotFound
 from kg.search import Access, Document, SearchIndex
@@ -35,7 +36,7 @@ def _visible(index: SearchIndex, key: str, access: Access) -> list[tuple[Documen
     return found
 
 
-@router.get("/{identifier}", responses={404: {}})
+@router.get("/{identifier}", responses={200: {"model": DatasetDetails}, 404: {}})
 async def dataset(
     identifier: str,
     request: Request,

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from kg.api.deps import caller, search_index
 from kg.api.fields import present
 from kg.api.routes.datasets import dataset_identifier
+from kg.api.schemas import SearchHit
 from kg.errors import InvalidInput
 from kg.search import Access, Document, SearchIndex, SearchQuery
 
@@ -176,7 +177,7 @@ def paging_headers(request: Request, total: int, page: int, per_page: int) -> di
     return headers
 
 
-@router.get("/entities", responses={400: {}, 401: {}, 503: {}})
+@router.get("/entities", responses={200: {"model": list[SearchHit]}, 400: {}, 401: {}, 503: {}})
 async def entities(
     request: Request,
     access: Annotated[Access, Depends(caller)],

@@ -19,6 +19,7 @@ from kg.api.forge_details import ForgeDetails
 from kg.api.project_page import project_body, project_jsonld
 from kg.api.routes.datasets import dataset_links, initial_identifier
 from kg.api.routes.entities import item, paging_headers
+from kg.api.schemas import ProjectDetails
 from kg.api.viewed import remember
 from kg.errors import InvalidInput, NotFound
 from kg.search import Access, Document, SearchIndex
@@ -191,10 +192,16 @@ async def dataset_tags(
     return JSONResponse(items, headers=paging_headers(request, len(tags), page, per_page))
 
 
+@router.get("", include_in_schema=False)
+async def no_project() -> Response:
+    """No listing here (renku-graph has none): a path is needed, as at `.../projects/`."""
+    raise InvalidInput("a project path is needed", field="slug")
+
+
 @router.get(
     "/{slug:path}",
     response_class=Response,
-    responses={404: {}, 200: {"content": {"application/json": {}, "application/ld+json": {}}}},
+    responses={404: {}, 200: {"model": ProjectDetails, "content": {"application/ld+json": {}}}},
 )
 async def project(
     slug: str,

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import caller, search_index
 from kg.api.routes.entities import item
+from kg.api.schemas import SearchHit
 from kg.api.viewed import views
 from kg.errors import Unauthorized
 from kg.search import Access, SearchIndex
@@ -33,7 +34,7 @@ def _hits(index: SearchIndex, seen: list[tuple[str, str]], access: Access, base:
     return hits
 
 
-@router.get("/current-user/recently-viewed", responses={401: {}})
+@router.get("/current-user/recently-viewed", responses={200: {"model": list[SearchHit]}, 401: {}})
 @router.get("/entities/current-user/recently-viewed", include_in_schema=False)
 async def recently_viewed(
     request: Request,
