@@ -30,6 +30,13 @@ class ForgeDetails:
         """Drop what is remembered (after a change made through kg)."""
         self._known.pop(project_id, None)
 
+    def cached(self, project_id: int | str) -> dict[str, Any] | None:
+        """What is remembered of the project and still fresh, or None."""
+        found = self._known.get(project_id)
+        if found is not None and time.monotonic() - found[0] < SECONDS:
+            return found[1]
+        return None
+
     def of(self, project_id: int | str, caller_token: tuple[str, bool] | None) -> dict[str, Any]:
         """GitLab's details of the project ({} when GitLab does not show it or fails)."""
         now = time.monotonic()

@@ -94,3 +94,17 @@ def legacy_commits() -> list[dict[str, str | bytes | None]]:
         {".renku/metadata.yml": project_metadata(), path: dataset_metadata(FIRST, derived_from=None)},
         {path: dataset_metadata(CURRENT, derived_from=FIRST)},
     ]
+
+
+def dvc_commits() -> list[dict[str, str | bytes | None]]:
+    """A one-stage DVC pipeline (`dvc repro` of `clean`): its lineage is one run."""
+    lock = (
+        "schema: '2.0'\nstages:\n  clean:\n    cmd: python clean.py data/raw.csv data/clean.csv\n"
+        "    deps:\n    - path: data/raw.csv\n      md5: 0b8a1c3d5e7f9a1b3c5d7e9f1a3b5c7d\n      size: 10\n"
+        "    outs:\n    - path: data/clean.csv\n      md5: 1c9b2d4e6f8a0b2c4d6e8f0a2b4c6d8e\n      size: 8\n"
+    )
+    stages = "stages:\n  clean:\n    cmd: python clean.py data/raw.csv data/clean.csv\n    deps:\n    - data/raw.csv\n    outs:\n    - data/clean.csv\n"
+    return [
+        {"data/raw.csv": "a,b\n1,2\n", "clean.py": "print('clean')\n"},
+        {"dvc.yaml": stages, "dvc.lock": lock, "data/clean.csv": "a\n1\n"},
+    ]

@@ -14,14 +14,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg import queries
-from kg.api.deps import caller, gitlab_token, outbound, query_pool, run_query, search_index
+from kg.api.deps import address_of, caller, gitlab_token, outbound, query_pool, run_query, search_index
 from kg.api.forge_details import ForgeDetails
 from kg.api.project_page import project_body, project_jsonld
 from kg.api.routes.datasets import dataset_links, initial_identifier
 from kg.api.routes.entities import item, paging_headers
 from kg.api.schemas import ProjectDetails
 from kg.api.viewed import remember
-from kg.errors import InvalidInput, NotFound
+from kg.errors import InvalidInput, NotFound, TooManyRequests, Unavailable
 from kg.search import Access, Document, SearchIndex
 from kg.search.base import ProjectEntry
 from kg.sparql.engine import LineageRequest, QueryRequest
@@ -218,7 +218,17 @@ async def project(
     details: ForgeDetails | None = request.app.state.forge_details
     if details is not None:
         target = entry.gitlab_id or quote(entry.slug, safe="")
-        gitlab = await outbound(request).run(details.of, target, gitlab_token(request))
+        known = details.cached(target)
+        try:  # charged to the caller's address: a crawler must not make kg crawl GitLab
+            gitlab = (
+                known
+                if known is not None
+                else await outbound(request).call(
+                    address_of(request), details.of, target, gitlab_token(request)
+                )
+            )
+        except (TooManyRequests, Unavailable):
+            gitlab = {}  # the page without GitLab's part, rather than no page
     body = project_body(entry, found[0] if found else None, gitlab, str(request.base_url).rstrip("/"), access)
     await remember(request, access, "project", entry.slug)
     if "application/ld+json" in request.headers.get("accept", ""):

@@ -6,14 +6,12 @@ exist (404), whether kg knows it or not.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import address_of, caller, event_log, gitlab_token, outbound, search_index, settings
-from kg.api.problems import problem
 from kg.config import Settings
 from kg.errors import NotFound, Unauthorized
 from kg.events import EventLog
@@ -32,7 +30,7 @@ async def events_status(
     index: Annotated[SearchIndex, Depends(search_index)],
     access: Annotated[Access, Depends(caller)],
     config: Annotated[Settings, Depends(settings)],
-) -> JSONResponse:
+) -> dict[str, Any]:
     """How far kg is with the project's events, and why it stopped if it did."""
     status = await run_in_threadpool(events.status, project_id)
     entries = await run_in_threadpool(index.projects_of, project_id)
@@ -45,11 +43,8 @@ async def events_status(
     else:  # no GitLab: what the push said
         readable = status is not None and status.visibility == "public"
     if not readable:
-        # renku-ui reads `message` and shows "not activated" for "project cannot be found"
-        return problem(
-            404, "NotFound", f"project {project_id} not found", message="Info: project cannot be found"
-        )
-    return JSONResponse(status_document(status))
+        raise NotFound("project", str(project_id))
+    return status_document(status)
 
 
 def _shown_by(forge: GitLab, project_id: int) -> bool:
