@@ -108,3 +108,33 @@ def dvc_commits() -> list[dict[str, str | bytes | None]]:
         {"data/raw.csv": "a,b\n1,2\n", "clean.py": "print('clean')\n"},
         {"dvc.yaml": stages, "dvc.lock": lock, "data/clean.csv": "a\n1\n"},
     ]
+
+
+def imported_commits() -> list[dict[str, str | bytes | None]]:
+    """A Renku 1.x project whose dataset was imported from Zenodo (`renku dataset import`):
+    published, the same as a DOI, made by a person known by ORCID and one by e-mail."""
+    from tests.fixtures.renku import renku_object, url, when
+
+    def person(pid: str, name: str, email: str | None, affiliation: str) -> dict[str, object]:
+        return {
+            "@renku_data_type": "renku.domain_model.provenance.agent.Person",
+            "@renku_data_value": {"id": pid, "name": name, "email": email, "affiliation": affiliation},
+        }
+
+    dataset = renku_object(
+        "dataset.Dataset",
+        id="/datasets/ccc333ddd444",
+        identifier="ccc333ddd444",
+        initial_identifier="ccc333ddd444",
+        slug="zenodo-rain",
+        name="Zenodo rain",
+        date_created=when("2024-02-01T10:00:00+00:00"),
+        date_published=when("2019-05-04T00:00:00+00:00"),
+        same_as=url("https://doi.org/10.5281/zenodo.3233"),
+        creators=[
+            person("https://orcid.org/0000-0002-1825-0097", "Josiah Carberry", None, "Brown University"),
+            person("mailto:ada@example.org", "Ada Lovelace", "ada@example.org", "Analytical Engines"),
+        ],
+        dataset_files=[],
+    )
+    return [dict([dataset])]

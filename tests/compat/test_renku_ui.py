@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.compat.legacy import CURRENT, FIRST, dvc_commits, legacy_commits
+from tests.compat.legacy import CURRENT, FIRST, dvc_commits, imported_commits, legacy_commits
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.identity import IdentityServer
 from tests.fixtures.renku import tagged_rainfall
@@ -116,6 +116,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "g/secret": (13, "private", tagged_rainfall()[:1]),
         "g/gone": (14, "public", tagged_rainfall()[:1]),
         "g/dvc": (15, "public", dvc_commits()),
+        "g/imported": (16, "public", imported_commits()),
     }
     for slug, (pid, visibility, commits) in projects.items():
         repo = make_repo(root / slug.replace("/", "-"))
@@ -168,7 +169,7 @@ def test_search_hits_carry_what_the_ui_shows(world: dict[str, Any]) -> None:
     assert barro["creators"] == ["Chandrasekhar Ramakrishnan", "Josiah Carberry"]
     assert all(v is not None for v in barro.values())
     everything = world["http"].get("/knowledge-graph/entities", params={"type": "project"}).json()
-    assert {p["slug"] for p in everything} == {"g/rain", "g/legacy", "g/gone", "g/dvc"}
+    assert {p["slug"] for p in everything} == {"g/rain", "g/legacy", "g/gone", "g/dvc", "g/imported"}
     for project in everything:
         assert project["date"] and project["dateModified"]  # every project is dated
         assert isinstance(project["images"], list)
@@ -244,6 +245,20 @@ def test_dataset_page(world: dict[str, Any]) -> None:
     listed = send(http, by_page("project datasets")).json()
     assert [(d["slug"], d["versions"]["initial"]) for d in listed] == [("rainfall", "aaa111")]
     assert send(http, by_page("dataset tags")).status_code == 200
+
+
+def test_an_imported_renku_1_dataset(world: dict[str, Any]) -> None:
+    http: httpx.Client = world["http"]
+    body = http.get("/knowledge-graph/datasets/ccc333ddd444").json()
+    assert body["sameAs"] == "https://doi.org/10.5281/zenodo.3233"
+    assert "derivedFrom" not in body
+    assert body["published"]["datePublished"].startswith("2019-05-04")
+    creators = body["published"]["creator"]
+    assert {c["name"] for c in creators} == {"Josiah Carberry", "Ada Lovelace"}
+    assert all("orcid" not in c.get("email", "") for c in creators)  # an ORCID id is no e-mail
+    assert next(c for c in creators if c["name"] == "Ada Lovelace")["email"] == "ada@example.org"
+    hit = http.get("/knowledge-graph/entities", params={"query": "zenodo"}).json()
+    assert [h["date"][:10] for h in hit if h["type"] == "dataset"] == ["2019-05-04"]
 
 
 def test_lineage_answers_its_top_level_keys(world: dict[str, Any]) -> None:
