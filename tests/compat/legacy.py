@@ -137,4 +137,13 @@ def imported_commits() -> list[dict[str, str | bytes | None]]:
         ],
         dataset_files=[],
     )
-    return [dict([dataset])]
+    project = renku_object(
+        "project.Project",
+        id="/projects/g/imported",
+        name="imported",
+        description="Rain from Zenodo",
+        keywords=["rain"],
+        version="10",
+        creator=person("mailto:ada@example.org", "Ada Lovelace", "ada@example.org", "Analytical Engines"),
+    )
+    return [dict([project]), dict([dataset])]

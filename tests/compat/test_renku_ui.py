@@ -257,8 +257,14 @@ def test_an_imported_renku_1_dataset(world: dict[str, Any]) -> None:
     assert {c["name"] for c in creators} == {"Josiah Carberry", "Ada Lovelace"}
     assert all("orcid" not in c.get("email", "") for c in creators)  # an ORCID id is no e-mail
     assert next(c for c in creators if c["name"] == "Ada Lovelace")["email"] == "ada@example.org"
-    hit = http.get("/knowledge-graph/entities", params={"query": "zenodo"}).json()
-    assert [h["date"][:10] for h in hit if h["type"] == "dataset"] == ["2019-05-04"]
+    hits = http.get("/knowledge-graph/entities", params={"query": "zenodo"}).json()
+    assert [h["date"][:10] for h in hits if h["type"] == "dataset"] == ["2019-05-04"]
+    # a project with a description and a creator is still dated (by its first commit here)
+    (project,) = [h for h in hits if h["type"] == "project"]
+    assert (project["description"], project["creator"]) == ("Rain from Zenodo", "Ada Lovelace")
+    assert project["date"] and project["date"] <= project["dateModified"]
+    page = http.get("/knowledge-graph/projects/g/imported").json()
+    assert (page["description"], page["keywords"], page["version"]) == ("Rain from Zenodo", ["rain"], "10")
 
 
 def test_lineage_answers_its_top_level_keys(world: dict[str, Any]) -> None:
