@@ -97,57 +97,60 @@ class SqliteIndex:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            self._delete(db, entry.slug)
-            if amendments.is_buried(db, entry.gitlab_id):  # deleted through kg meanwhile
-                db.execute("COMMIT")
-                return
-            documents = _with_edits(documents, amendments.edits_of(db, entry.slug))
-            namespace = entry.slug.rsplit("/", 1)[0] if "/" in entry.slug else ""
-            db.execute(
-                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
-                (entry.slug, entry.iri, entry.graph, entry.visibility, namespace, entry.gitlab_id),
-            )
-            db.executemany(
-                "INSERT INTO members VALUES (?, ?, ?)",
-                [(entry.slug, user, level) for user, level in entry.members.items()],
-            )
-            for doc in documents:
-                cursor = db.execute(
-                    "INSERT INTO docs (id, kind, project, name, slug, description, keywords, creators,"
-                    " paths, created, modified, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        doc.id,
-                        doc.kind,
-                        entry.slug,
-                        doc.name,
-                        doc.slug,
-                        doc.description,
-                        _SEP.join(doc.keywords),
-                        _SEP.join(doc.creators),
-                        _SEP.join(doc.paths),
-                        doc.created,
-                        doc.modified,
-                        json.dumps(doc.extra),
-                    ),
-                )
-                db.execute(
-                    "INSERT INTO docs_fts (rowid, name, slug, description, keywords, creators, paths)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        cursor.lastrowid,
-                        doc.name,
-                        doc.slug.replace("/", " ").replace("-", " "),
-                        doc.description,
-                        " ".join(doc.keywords),
-                        " ".join(doc.creators),
-                        " ".join(p.replace("/", " ").replace("_", " ") for p in doc.paths),
-                    ),
-                )
-            db.execute(_HITS_FROM_DOCS + " WHERE d.project = ?", (entry.slug,))
+            self._insert(db, entry, documents)
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _insert(self, db: sqlite3.Connection, entry: ProjectEntry, documents: list[Document]) -> None:
+        """Replace the project's rows, within the caller's transaction."""
+        self._delete(db, entry.slug)
+        if amendments.is_buried(db, entry.gitlab_id):  # deleted through kg meanwhile
+            return
+        documents = _with_edits(documents, amendments.edits_of(db, entry.slug))
+        namespace = entry.slug.rsplit("/", 1)[0] if "/" in entry.slug else ""
+        db.execute(
+            "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
+            (entry.slug, entry.iri, entry.graph, entry.visibility, namespace, entry.gitlab_id),
+        )
+        db.executemany(
+            "INSERT INTO members VALUES (?, ?, ?)",
+            [(entry.slug, user, level) for user, level in entry.members.items()],
+        )
+        for doc in documents:
+            cursor = db.execute(
+                "INSERT INTO docs (id, kind, project, name, slug, description, keywords, creators,"
+                " paths, created, modified, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc.id,
+                    doc.kind,
+                    entry.slug,
+                    doc.name,
+                    doc.slug,
+                    doc.description,
+                    _SEP.join(doc.keywords),
+                    _SEP.join(doc.creators),
+                    _SEP.join(doc.paths),
+                    doc.created,
+                    doc.modified,
+                    json.dumps(doc.extra),
+                ),
+            )
+            db.execute(
+                "INSERT INTO docs_fts (rowid, name, slug, description, keywords, creators, paths)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cursor.lastrowid,
+                    doc.name,
+                    doc.slug.replace("/", " ").replace("-", " "),
+                    doc.description,
+                    " ".join(doc.keywords),
+                    " ".join(doc.creators),
+                    " ".join(p.replace("/", " ").replace("_", " ") for p in doc.paths),
+                ),
+            )
+        db.execute(_HITS_FROM_DOCS + " WHERE d.project = ?", (entry.slug,))
 
     def _delete(self, db: sqlite3.Connection, slug: str) -> None:
         db.execute("DELETE FROM hits WHERE rowid IN (SELECT rowid FROM docs WHERE project = ?)", (slug,))
@@ -168,18 +171,13 @@ class SqliteIndex:
         try:
             amendments.save_edit(db, slug, fields)
             entry = self.project(slug)
-            if entry is not None:
+            if entry is not None:  # re-indexed from its own rows, in this one transaction
                 docs = [_document(r) for r in db.execute("SELECT * FROM docs WHERE project = ?", (slug,))]
                 visibility = fields.get("visibility") or entry.visibility
-                self._delete(db, slug)
-                db.execute("COMMIT")
-                self.replace_project(
-                    ProjectEntry(
-                        entry.slug, entry.iri, entry.graph, visibility, entry.members, entry.gitlab_id
-                    ),
-                    docs,
+                changed = ProjectEntry(
+                    entry.slug, entry.iri, entry.graph, visibility, entry.members, entry.gitlab_id
                 )
-                return
+                self._insert(db, changed, docs)
         except BaseException:
             db.execute("ROLLBACK")
             raise

@@ -218,14 +218,13 @@ async def project(
     details: ForgeDetails | None = request.app.state.forge_details
     if details is not None:
         target = entry.gitlab_id or quote(entry.slug, safe="")
-        known = details.cached(target)
+        token = gitlab_token(request)
+        known = details.cached(target, token)
         try:  # charged to the caller's address: a crawler must not make kg crawl GitLab
             gitlab = (
                 known
                 if known is not None
-                else await outbound(request).call(
-                    address_of(request), details.of, target, gitlab_token(request)
-                )
+                else await outbound(request).call(address_of(request), details.of, target, token)
             )
         except (TooManyRequests, Unavailable):
             gitlab = {}  # the page without GitLab's part, rather than no page
