@@ -125,6 +125,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         kg_ingest(data, repo.path, slug, visibility, "1")
         gitlab.gitlab_project(pid, slug, visibility, {1: 50, 2: 20})
     gitlab.projects[12]["description"] = "Exploring inflation"
+    gitlab.gitlab_project(20, "g/fresh", "private", {1: 50})  # in GitLab, not yet in kg
     gitlab.namespaces[7] = "g"
     server = KgServer(
         data,
@@ -151,7 +152,10 @@ def test_every_read_the_ui_makes_answers(world: dict[str, Any], call: Call) -> N
     assert response.headers["content-type"].startswith(("application/json", "application/ld+json"))
     if call.page == "inactive projects":  # read with its paging headers
         assert {"total", "page"} <= {h.lower() for h in response.headers}
-        assert all({"id", "name", "path", "visibility"} <= set(p) for p in response.json())
+        listed = response.json()
+        assert [p["path"] for p in listed] == ["g/fresh"]
+        assert all({"id", "name", "path", "visibility"} <= set(p) for p in listed)
+        assert all(v is not None for p in listed for v in p.values())
     if call.page == "version":
         assert response.json()["versions"][0]["version"]
 
@@ -245,6 +249,10 @@ def test_dataset_page(world: dict[str, Any]) -> None:
     listed = send(http, by_page("project datasets")).json()
     assert [(d["slug"], d["versions"]["initial"]) for d in listed] == [("rainfall", "aaa111")]
     assert send(http, by_page("dataset tags")).status_code == 200
+    legacy = http.get("/knowledge-graph/projects/g/legacy/datasets").json()
+    assert [(d["identifier"], d["versions"]["initial"]) for d in legacy] == [(CURRENT, FIRST)]  # once
+    assert legacy[0]["datePublished"].startswith("2008-01-01")
+    assert all(v is not None for d in legacy for v in d.values())
 
 
 def test_an_imported_renku_1_dataset(world: dict[str, Any]) -> None:

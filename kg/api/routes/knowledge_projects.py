@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import queries
 from kg.api.deps import address_of, caller, gitlab_token, outbound, query_pool, run_query, search_index
+from kg.api.fields import present
 from kg.api.forge_details import ForgeDetails
 from kg.api.project_page import project_body, project_jsonld
 from kg.api.routes.datasets import dataset_links, initial_identifier
@@ -147,16 +148,21 @@ async def project_datasets(
     for doc in every[(page - 1) * per_page : page * per_page]:
         hit = item(doc, entry.visibility, base)
         items.append(
-            {
-                "identifier": hit["identifier"],
-                "versions": {"initial": initial_identifier(doc)},
-                "name": doc.name,
-                "slug": hit["slug"],
-                "dateCreated": doc.created or None,
-                "dateModified": doc.modified or None,
-                "images": [],
-                "_links": dataset_links(base, doc, "details"),
-            }
+            present(
+                {
+                    "identifier": hit["identifier"],
+                    "versions": {"initial": initial_identifier(doc)},
+                    "name": doc.name,
+                    "slug": hit["slug"],
+                    "dateCreated": doc.created,
+                    "datePublished": doc.extra.get("published"),
+                    "dateModified": doc.modified,
+                    "sameAs": doc.extra.get("sameAs"),
+                    "derivedFrom": None if doc.extra.get("sameAs") else doc.extra.get("derivedFrom"),
+                    "images": [],
+                    "_links": dataset_links(base, doc, "details"),
+                }
+            )
         )
     return JSONResponse(items, headers=paging_headers(request, len(every), page, per_page))
 
@@ -179,14 +185,16 @@ async def dataset_tags(
     tags = found[0].extra.get("tags") or []
     base = str(request.base_url).rstrip("/")
     items = [
-        {
-            "name": tag["name"],
-            "date": tag.get("date") or None,
-            "description": tag.get("description") or None,
-            "_links": [
-                {"rel": "dataset-details", "href": f"{base}/knowledge-graph/datasets/{tag['version']}"}
-            ],
-        }
+        present(
+            {
+                "name": tag["name"],
+                "date": tag.get("date"),
+                "description": tag.get("description"),
+                "_links": [
+                    {"rel": "dataset-details", "href": f"{base}/knowledge-graph/datasets/{tag['version']}"}
+                ],
+            }
+        )
         for tag in tags[(page - 1) * per_page : page * per_page]
     ]
     return JSONResponse(items, headers=paging_headers(request, len(tags), page, per_page))
