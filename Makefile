@@ -22,7 +22,7 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git; }
 
 run: install
-	$(BIN)/kg demo-repo $(KG_DATA_DIR)/demo-repo
+	$(BIN)/kg demo-repo --force $(KG_DATA_DIR)/demo-repo
 	$(BIN)/kg ingest $(KG_DATA_DIR)/demo-repo --project demo/rainfall
 	@echo ""
 	@echo "Try:"
@@ -32,6 +32,11 @@ run: install
 	@echo "  http://127.0.0.1:8080/knowledge-graph/projects/demo/rainfall"
 	@echo "  http://127.0.0.1:8080/sparql?query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%2010"
 	@echo "  $(BIN)/kg sparql 'SELECT ?c ?msg WHERE { ?c a <https://w3id.org/kg/ontology#Commit> ; <https://w3id.org/kg/ontology#message> ?msg }'"
+	@echo ""
+	@echo "Lineage of the final figure (DVC stages, then DataLad runs; its table was regenerated after the first plot):"
+	@echo "  http://127.0.0.1:8080/knowledge-graph/projects/demo/rainfall/files/figures%2Fmonthly%20rainfall.png/lineage"
+	@echo "  $(BIN)/kg lineage demo/rainfall 'figures/monthly rainfall.png'"
+	@echo "  $(BIN)/kg lineage demo/rainfall data/clean/rainfall.csv --direction both"
 	@echo ""
 	$(BIN)/kg serve
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -59,6 +60,23 @@ def _fail(exc: KgError, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _gitlab_id(settings: Settings, slug: str) -> int | None:
+    """The id GitLab (KG_GITLAB_URL, with kg's token) gives the project at `slug`; None, with
+    a warning, if it has none or cannot be asked."""
+    import gitlab
+    import requests
+    from gitlab.exceptions import GitlabError
+
+    token = settings.gitlab_token.get_secret_value() if settings.gitlab_token else None
+    try:
+        client = gitlab.Gitlab(settings.gitlab_url, private_token=token, timeout=15)
+        return int(client.projects.get(slug).id)
+    except (GitlabError, requests.RequestException, TypeError, ValueError) as exc:
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+        console.print(f"[yellow]warning:[/yellow] no GitLab id for {escape(slug)} ({escape(reason)})")
+        return None
+
+
 def _slug_from(source: str, local: bool) -> str:
     if local:
         return f"local/{Path(source).resolve().name}"
@@ -73,6 +91,10 @@ def ingest(
     visibility: Annotated[str, typer.Option(help="public, internal or private.")] = "public",
     branch: Annotated[str | None, typer.Option(help="Branch to ingest (default: HEAD).")] = None,
     member: Annotated[list[str] | None, typer.Option(help="A user id who may read it (repeatable).")] = None,
+    gitlab_id: Annotated[
+        int | None,
+        typer.Option(help="The project's GitLab id (default: asked of KG_GITLAB_URL by path, if set)."),
+    ] = None,
 ) -> None:
     """Ingest a repository synchronously and print a summary."""
     from kg.pipeline.fetch import Mirrors
@@ -108,6 +130,8 @@ def ingest(
             )
             with console.status(f"fetching {slug}"):
                 repo = mirrors.sync(key, source)
+        if gitlab_id is None and settings.gitlab_url:
+            gitlab_id = _gitlab_id(settings, slug)
         store = open_store(settings)
         with Progress(
             TextColumn("{task.description}"),
@@ -122,15 +146,21 @@ def ingest(
                 store,
                 Minter(settings.base_iri),
                 repo,
-                ProjectInfo(slug, visibility, members=tuple((m, 30) for m in member) if member else None),
+                ProjectInfo(
+                    slug,
+                    visibility,
+                    gitlab_id=gitlab_id,
+                    members=tuple((m, 30) for m in member) if member else None,
+                ),
                 branch=branch,
+                branch_required=branch is not None,
                 workdir=settings.data_dir / "tmp",
                 extractors=settings.extractors,
                 on_start=lambda total: bar.update(task, total=total),
                 on_commit=lambda n: bar.update(task, completed=n) if n % 200 == 0 else None,
             )
         for warning in result.warnings:
-            console.print(f"[yellow]warning:[/yellow] {warning}")
+            console.print(f"[yellow]warning:[/yellow] {escape(str(warning))}")
         out.print(
             f"{slug}: {result.mode} ingest, {result.commits} commits, {result.triples} triples, "
             f"{len(result.warnings)} warnings, {result.seconds:.2f} s"

@@ -147,3 +147,58 @@ def test_forget(kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRe
 
 def test_hook_token(kg: Callable[..., subprocess.CompletedProcess[str]]) -> None:
     assert kg("hook-token", "42").stdout.strip() == hook_token("test-hook-secret", 42)
+
+
+def test_ingest_a_branch_that_is_not_there_fails_clearly(
+    kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo
+) -> None:
+    result = kg("ingest", str(repo.path), "--project", "team/analysis", "--branch", "nope", code=1)
+    assert result.stderr.strip().splitlines() == ["error: no branch 'nope' in cli"]
+    assert result.stdout == ""
+
+
+def test_ingest_a_remote_branch_of_a_fresh_clone(
+    kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo, tmp_path: Path
+) -> None:
+    repo.git("checkout", "-q", "-b", "topic")
+    topic = repo.commit({"t.txt": "topic"}, "on topic")
+    repo.git("checkout", "-q", "main")
+    clone = tmp_path / "clone"
+    repo.git("clone", "-q", str(repo.path), str(clone))
+    main = repo.git("rev-parse", "main")
+    expected = {"origin/topic": topic, "topic": topic, "main": main}
+    for branch in expected:
+        slug = "team/" + branch.replace("/", "-")
+        kg("ingest", str(clone), "--project", slug, "--branch", branch)
+    store = open_store(Settings(data_dir=tmp_path / "kg"))
+    try:
+        heads = {r.slug: r.ingested_commit for r in store.projects()}
+    finally:
+        store.close()
+    assert heads == {"team/" + b.replace("/", "-"): c for b, c in expected.items()}
+
+
+def test_ingest_records_the_gitlab_id(
+    kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo, tmp_path: Path
+) -> None:
+    kg("ingest", str(repo.path), "--project", "team/analysis", "--gitlab-id", "4242")
+    store = open_store(Settings(data_dir=tmp_path / "kg"))
+    try:
+        records = [r for r in store.projects() if r.slug == "team/analysis"]
+    finally:
+        store.close()
+    assert [r.gitlab_id for r in records] == [4242]
+
+
+def test_a_missing_blob_is_a_warning_naming_it(
+    kg: Callable[..., subprocess.CompletedProcess[str]], git_repo: Callable[[str], GitRepo]
+) -> None:
+    damaged = git_repo("damaged")
+    damaged.commit({"a.txt": "".join(f"line {n}\n" for n in range(100))}, "first")
+    damaged.commit({"a.txt": None, "b.txt": "".join(f"line {n}\n" for n in range(101))}, "renamed, edited")
+    blob = damaged.git("rev-parse", "HEAD:b.txt")
+    (damaged.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    result = kg("ingest", str(damaged.path), "--project", "team/damaged")
+    match = SUMMARY.search(result.stdout)
+    assert match is not None and match.group(3, 5) == ("2", "1"), result.stdout
+    assert f"[git] git object {blob} is not readable" in result.stderr

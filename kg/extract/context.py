@@ -63,6 +63,8 @@ class Context:
     max_triples: int | None = None
     """Most triples this extraction may write (a 250 KB push can list 5,000,000 files)."""
     _reading: _Reading | None = field(default=None, init=False, repr=False)
+    unreadable: set[str] = field(default_factory=set, init=False, repr=False)
+    """Objects git could not read, warned about once."""
 
     def emit(self, lines: list[str]) -> None:
         """Write N-Triples lines; one longer than `MAX_LINE_CHARS` is dropped (noted);
@@ -82,6 +84,20 @@ class Context:
     def warn(self, source: str, reason: str, commit: str | None = None, path: str | None = None) -> None:
         """Record something that could not be read; the ingest goes on."""
         self.warnings.append(ExtractWarning(source, reason, commit, path))
+
+    def read_change(
+        self, source: str, commit: str, blob: str, path: str, mode: str, *, limit: int | None = None
+    ) -> bytes | None:
+        """The content a commit gave a path; None, with a warning naming the object (once,
+        whichever extractors read it), if git cannot read it (a damaged or partial clone).
+        Submodules (gitlinks) are no content."""
+        if mode == "160000":
+            return None
+        raw = self.blobs.read(blob, limit=limit)
+        if raw is None and blob not in self.unreadable:
+            self.unreadable.add(blob)
+            self.warn(source, f"git object {blob} is not readable", commit, path)
+        return raw
 
     def iri(self, *parts: str) -> str:
         """An IRI inside the project: `<project>/-/<parts...>`."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from typing import Any
 
 from kg.bounded import Exceeded, decompress_xz, loads_json
@@ -55,6 +56,29 @@ def annex_hashes(link_target: str) -> dict[str, str]:
     algorithm = _ALGORITHMS.get(match.group("backend"))
     hashes = {algorithm: match.group("digest").lower()} if algorithm else {}
     return {**hashes, "annexKey": key}
+
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(inputs|outputs|pwd|dspath)(?:\[(\d+)\])?\}")
+
+
+def expand(command: str, values: dict[str, list[str]]) -> str:
+    """A run record's command with DataLad's placeholders filled in, as `datalad run` did
+    (`{inputs}`, `{outputs}`, `{inputs[0]}`, `{pwd}`, `{dspath}`, `{{`); others are kept.
+
+    >>> expand("cat {inputs} > {outputs[0]} {{x}} {tmpdir}", {"inputs": ["a", "b"], "outputs": ["c"]})
+    'cat a b > c {x} {tmpdir}'
+    """
+
+    def fill(m: re.Match[str]) -> str:
+        if m.group(0) in ("{{", "}}"):
+            return m.group(0)[0]
+        found = values.get(m.group(1), [])
+        if m.group(2) is None:
+            return " ".join(found)
+        index = int(m.group(2))
+        return found[index] if index < len(found) else m.group(0)
+
+    return _PLACEHOLDER.sub(fill, command)
 
 
 def _record_text(message: str) -> str | None:
@@ -171,7 +195,8 @@ class DataLad:
             return out
 
         command = record["cmd"] if isinstance(record["cmd"], str) else " ".join(map(str, record["cmd"]))
-        inputs = rooted(record.get("inputs")) + rooted(record.get("extra_inputs"))
+        declared, extra = rooted(record.get("inputs")), rooted(record.get("extra_inputs"))
+        inputs = declared + extra
         outputs = rooted(record.get("outputs"))
         parent = commit.parents[0] if commit.parents else None
         generated = [
@@ -179,6 +204,16 @@ class DataLad:
             for ch in changes
             if not is_zero(ch.after) and not ch.text.startswith(_DEFAULT_RECORD_DIR + "/")
         ]
+        named = self._inputs(ctx, parent, declared)  # `{inputs}` leaves extra inputs out
+        used = named + self._inputs(ctx, parent, extra)
+        # the paths as the command saw them: relative to its working directory
+        # (datalad quotes each path it fills in)
+        seen = {
+            "inputs": [shlex.quote(posixpath.relpath(e.path, pwd)) for e in named],
+            "outputs": [shlex.quote(posixpath.relpath(x, pwd)) for x in outputs],
+            "pwd": [shlex.quote(pwd)],
+            "dspath": ["."],
+        }
         plan = Plan(
             iri=ctx.iri("plans", "datalad", short_hash(command, pwd)),
             name=command if len(command) <= 80 else command[:77] + "...",
@@ -205,8 +240,9 @@ class DataLad:
                     if commit.committer_email != commit.author_email
                     else []
                 ),
-                used=self._inputs(ctx, parent, inputs),
+                used=used,
                 generated=generated,
+                command_line=expand(command, seen),
                 exit_code=exit_code if isinstance(exit_code, int) else None,
                 informed_by=[ctx.iri("runs", "datalad", c) for c in chain],
                 parameters={

@@ -52,7 +52,7 @@ def _load(ctx: Context, blob: str, commit: str, path: str) -> Any:
         return None
     raw = ctx.blobs.read(blob)
     if raw is None:
-        ctx.warn("dvc", "blob not readable", commit, path)
+        ctx.warn("dvc", f"git object {blob} is not readable", commit, path)
         return None
     return loads_yaml(raw)
 
@@ -69,6 +69,24 @@ def _join(ctx: Context, base: str, path: str) -> str | None:
     if found is None:
         ctx.note("path outside the repository skipped", path)
     return found
+
+
+def _run_key(file: str, stage: str, entry: dict[str, Any]) -> str:
+    """What identifies a stage's run: its command, and the paths and hashes of what it read
+    and wrote (not the file's formatting, nor the order of its keys)."""
+
+    def files(key: str) -> list[str]:
+        items = entry.get(key)
+        return sorted(
+            f"{x.get('path')}\0{x.get('md5') or x.get('checksum') or ''}"
+            for x in (items if isinstance(items, list) else [])
+            if isinstance(x, dict)
+        )
+
+    params = sorted(_flat_params(entry.get("params")).items())
+    parts = [file, stage, _command(entry.get("cmd")), *files("deps"), "", *files("outs"), ""]
+    parts += [*files("metrics"), "", *(f"{k}={v}" for k, v in params)]
+    return short_hash(*parts)
 
 
 def _flat_params(params: Any) -> dict[str, str]:
@@ -106,40 +124,69 @@ class Dvc:
         if not isinstance(new, dict):
             ctx.warn("dvc", "not a YAML mapping", commit.sha, path)
             return
-        try:
-            old = _load(ctx, ch.before[0], commit.sha, path) if ch.before else None
-        except InvalidInput:  # warned when its own commit was read
-            old = None
-        old = old if isinstance(old, dict) else {}
+        # A merge lists one version per parent: what any parent had already ran there.
+        parents = [x for x in (self._previous(ctx, commit, path, blob) for blob in ch.before) if x]
         if name == "dvc.lock":
-            self._lock(ctx, commit, path, new, old)
+            self._lock(ctx, commit, path, new, parents)
         elif name == "dvc.yaml":
             self._pipeline(ctx, commit, path, new)
         elif "cmd" in new:  # a DVC 0.x stage file
             stage = name.removesuffix(".dvc")
-            if new != old:
-                self._run(ctx, commit, path, stage, new, posixpath.dirname(path))
+            base = posixpath.dirname(path)
+            self._run(ctx, commit, path, stage, new, self._stage_dir(ctx, base, new), parents)
         else:
             self._tracked(ctx, commit, path, new)
+
+    @staticmethod
+    def _previous(ctx: Context, commit: Commit, path: str, blob: str) -> dict[str, Any] | None:
+        try:
+            old = _load(ctx, blob, commit.sha, path)
+        except InvalidInput:  # warned when its own commit was read
+            return None
+        return old if isinstance(old, dict) else None
 
     def finish(self, ctx: Context) -> None:
         """Nothing spans commits."""
 
+    @staticmethod
+    def _stage_dir(ctx: Context, folder: str, definition: Any) -> str | None:
+        """The working directory of a stage defined in a file of `folder` (its `wdir`,
+        relative to that folder); None (noted) if it leaves the repository."""
+        wdir = definition.get("wdir") if isinstance(definition, dict) else None
+        if not isinstance(wdir, str) or wdir in ("", "."):
+            return folder
+        return _join(ctx, folder, wdir)
+
+    def _working_dirs(self, ctx: Context, commit: Commit, lock: str) -> dict[str, Any]:
+        """Stage definitions of the `dvc.yaml` beside a lock file at `commit` (by name):
+        lock paths are relative to the stage's `wdir`, which only `dvc.yaml` declares."""
+        pipeline = posixpath.join(posixpath.dirname(lock), "dvc.yaml")
+        try:
+            raw = ctx.blobs.read(f"{commit.sha}:{pipeline}")
+            data = loads_yaml(raw) if raw is not None else None
+        except InvalidInput:  # warned about where the dvc.yaml itself changed
+            return {}
+        stages = data.get("stages") if isinstance(data, dict) else None
+        return stages if isinstance(stages, dict) else {}
+
     def _lock(
-        self, ctx: Context, commit: Commit, path: str, new: dict[str, Any], old: dict[str, Any]
+        self, ctx: Context, commit: Commit, path: str, new: dict[str, Any], parents: list[dict[str, Any]]
     ) -> None:
         stages = new.get("stages", new) if "schema" in new else new
-        old_stages = old.get("stages", old) if "schema" in old else old
         if not isinstance(stages, dict):
             ctx.warn("dvc", "no stages in lock file", commit.sha, path)
             return
-        base = posixpath.dirname(path)
+        before = [old.get("stages", old) if "schema" in old else old for old in parents]
+        definitions = self._working_dirs(ctx, commit, path)
+        folder = posixpath.dirname(path)
         for stage, entry in stages.items():
             if stage == "schema" or not isinstance(entry, dict):
                 continue
-            if isinstance(old_stages, dict) and old_stages.get(stage) == entry:
-                continue  # this stage did not run again in this commit
-            self._run(ctx, commit, path, str(stage), entry, base)
+            earlier = [old.get(stage) for old in before if isinstance(old, dict)]
+            # foreach/matrix stages are locked as `name@key`; the template holds the wdir
+            definition = definitions.get(str(stage), definitions.get(str(stage).split("@")[0]))
+            base = self._stage_dir(ctx, folder, definition)
+            self._run(ctx, commit, path, str(stage), entry, base, [e for e in earlier if isinstance(e, dict)])
 
     def _entities(self, ctx: Context, commit: Commit, items: Any, base: str) -> list[Entity]:
         out = []
@@ -150,11 +197,12 @@ class Dvc:
             if path is None:
                 continue
             md5 = item.get("md5") or item.get("checksum")
+            # a directory output: its md5 names a listing (`.dir`), DVC 3 counts its files
+            directory = "nfiles" in item or (isinstance(md5, str) and md5.endswith(".dir"))
             if not md5:
-                out.append(Entity(ctx.iri("entities", "path", path), path))
+                out.append(Entity(ctx.iri("entities", "path", path), path, directory=directory))
                 continue
             md5 = str(md5)
-            directory = md5.endswith(".dir")
             entity = tool_entity(ctx, path, "md5", md5, directory=directory)
             if not directory:
                 entity.git_version = git_version_with(ctx, commit.sha, path, "md5", md5)
@@ -162,15 +210,23 @@ class Dvc:
         return out
 
     def _run(
-        self, ctx: Context, commit: Commit, file: str, stage: str, entry: dict[str, Any], base: str
+        self,
+        ctx: Context,
+        commit: Commit,
+        file: str,
+        stage: str,
+        entry: dict[str, Any],
+        base: str | None,
+        earlier: list[dict[str, Any]],
     ) -> None:
-        wdir = entry.get("wdir")
-        if isinstance(wdir, str) and wdir not in ("", "."):
-            moved = _join(ctx, base, wdir)
-            if moved is None:
-                return
-            base = moved
+        """A stage's run, unless a parent commit already recorded the same run (command,
+        inputs and outputs with their hashes: a reformatted file is no new run)."""
+        if base is None:  # its working directory leaves the repository (noted)
+            return
         base = "" if base == "." else base
+        key = _run_key(file, stage, entry)
+        if any(_run_key(file, stage, old) == key for old in earlier):
+            return
         command = _command(entry.get("cmd"))
         used = self._entities(ctx, commit, entry.get("deps"), base)
         made = self._entities(ctx, commit, entry.get("outs"), base)
@@ -187,7 +243,7 @@ class Dvc:
         write_run(
             ctx,
             Run(
-                iri=ctx.iri("runs", "dvc", short_hash(file, stage), commit.sha),
+                iri=ctx.iri("runs", "dvc", key),
                 tool="dvc",
                 label=f"dvc stage {stage}",
                 started=commit.authored,
@@ -198,6 +254,7 @@ class Dvc:
                 used=used,
                 generated=made,
                 parameters=_flat_params(entry.get("params")),
+                command_line=command or None,
             ),
         )
 
@@ -243,6 +300,9 @@ class Dvc:
                 ctx.warn("dvc", f"stage {str(name)!r} skipped: {exc}", commit.sha, path)
                 continue
             for expanded, definition in expansions:
+                folder = Dvc._stage_dir(ctx, base, definition)
+                if folder is None:
+                    continue
                 command = _command(definition.get("cmd"))
                 desc = definition.get("desc")
                 plan = Plan(
@@ -250,11 +310,11 @@ class Dvc:
                     name=expanded,
                     tool="dvc",
                     command=command,
-                    inputs=_declared(ctx, definition, "deps", base),
+                    inputs=_declared(ctx, definition, "deps", folder),
                     outputs=[
                         x
                         for key in ("outs", "metrics", "plots")
-                        for x in _declared(ctx, definition, key, base)
+                        for x in _declared(ctx, definition, key, folder)
                     ],
                     description=desc if isinstance(desc, str) else None,
                 )

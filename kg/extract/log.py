@@ -61,8 +61,10 @@ def is_zero(blob: str) -> bool:
     return blob.strip("0") == ""
 
 
-def log_command(repo: Path, revisions: Sequence[str]) -> list[str]:
-    """The one `git log` whose output `parse_log` reads."""
+def log_command(repo: Path, revisions: Sequence[str], *, renames: bool = True) -> list[str]:
+    """The one `git log` whose output `parse_log` reads (`renames`: detect them, which reads
+    blobs; without, a rename is a deletion and an addition)."""
+    detect = ["-M", "-l200"] if renames else ["--no-renames"]
     return [
         "git",
         "-C",
@@ -73,10 +75,9 @@ def log_command(repo: Path, revisions: Sequence[str]) -> list[str]:
         "-z",
         "--raw",
         "--no-abbrev",
-        "-M",
         # inexact renames among 200 x 200 files at most (exact ones are always found):
         # one deletion beside a million additions is otherwise a million blob comparisons
-        "-l200",
+        *detect,
         "--diff-merges=combined",
         "--no-color",
         "--no-ext-diff",

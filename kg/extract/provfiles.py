@@ -19,10 +19,12 @@ import pyoxigraph as ox
 
 from kg import iri as mint
 from kg.bounded import Exceeded, loads_json, plain_xml
+from kg.errors import InvalidInput
 from kg.extract.blobs import METADATA_BYTES
 from kg.extract.context import Context
 from kg.extract.log import Change, Commit, is_zero
-from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
+from kg.extract.rdfdoc import activities, mark_runs, names, normalize, ntriples, parse
+from kg.vocab import KG, PROV
 
 PROV_NS = b"http://www.w3.org/ns/prov#"
 MAX_BYTES = METADATA_BYTES
@@ -36,6 +38,46 @@ _RDF = {
 _OTHER = (".json", ".xml", ".provn", ".provx")
 _USUALLY_DATA = (".json", ".xml")  # a large one is skipped without a warning
 _ARCP = re.compile(r"^arcp://uuid,([0-9a-fA-F-]+)/(.*)$")
+
+
+_HASH_IRI = re.compile(r"^urn:hash::sha1:([0-9a-f]{40})$")
+
+
+def _bag_root(path: str) -> str | None:
+    """The folder of the CWLProv bag a provenance file is in (`<bag>/metadata/provenance/`)."""
+    if path.startswith("metadata/provenance/"):
+        return ""
+    head, found, _ = path.partition("/metadata/provenance/")
+    return head if found else None
+
+
+def _payload_links(ctx: Context, commit: str, path: str, triples: list[ox.Triple]) -> list[ox.Triple]:
+    """A CWLProv bag keeps the content of each `urn:hash::sha1:<x>` entity at `data/<x[:2]>/<x>`:
+    the entity gets its hash (`kg:sha1`), that path and, where the commit holds the file, the
+    git file version it is `prov:alternateOf` (so lineage reaches the payload)."""
+    root = _bag_root(path)
+    digests = {
+        term.value: match.group(1)
+        for t in triples
+        for term in (t.subject, t.object)
+        if isinstance(term, ox.NamedNode) and (match := _HASH_IRI.match(term.value))
+    }
+    links = []
+    for value, digest in sorted(digests.items()):
+        entity = ox.NamedNode(value)
+        links.append(ox.Triple(entity, ox.NamedNode(KG + "sha1"), ox.Literal(digest)))
+        if root is None:
+            continue
+        payload = posixpath.join(root, "data", digest[:2], digest)
+        found = ctx.blobs.info(f"{commit}:{payload}")
+        if found is None or found[1] != "blob":
+            continue
+        version = mint.file_version(ctx.project, payload, found[0])
+        links += [
+            ox.Triple(entity, ox.NamedNode(PROV + "atLocation"), ox.Literal(payload)),
+            ox.Triple(entity, ox.NamedNode(PROV + "alternateOf"), ox.NamedNode(version)),
+        ]
+    return links
 
 
 def _stem(path: str) -> str:
@@ -67,7 +109,7 @@ class ProvFiles:
 
     def _file(self, ctx: Context, commit: Commit, ch: Change) -> None:
         try:
-            raw = ctx.blobs.read(ch.after, limit=MAX_BYTES)
+            raw = ctx.read_change("prov", commit.sha, ch.after, ch.text, ch.mode, limit=MAX_BYTES)
         except Exceeded:
             if ch.text.endswith(_USUALLY_DATA):
                 return  # far more often data than PROV
@@ -77,9 +119,32 @@ class ProvFiles:
         triples = self._read(ctx, commit, ch.text, raw)
         if triples is None:
             return
-        commit_iri = mint.commit(ctx.project, commit.sha) if ch.status == "A" else None
+        # An activity is recorded in the commit that first brought it: a document edited
+        # in place (by any parent of a merge) names its earlier activities again.
+        known = self._known(ctx, commit, ch)
+        commit_iri = mint.commit(ctx.project, commit.sha)
         tool = "cwlprov" if "cwlprov" in ch.text else "prov"
-        ctx.emit(ntriples(triples + names(triples) + mark_runs(triples, tool, commit_iri)))
+        extra = mark_runs(triples, tool, commit_iri, known) + _payload_links(
+            ctx, commit.sha, ch.text, triples
+        )
+        ctx.emit(ntriples(triples + names(triples) + extra))
+
+    def _known(self, ctx: Context, commit: Commit, ch: Change) -> set[Any]:
+        """The activities of the document's versions before this commit (warnings about them
+        were given when their own commits were read)."""
+        old_path = ch.source.decode("utf-8", "replace") if ch.source is not None else ch.text
+        known: set[Any] = set()
+        for blob in ch.before:
+            if is_zero(blob):
+                continue
+            quiet = Context(ctx.minter, ctx.project, ctx.repo, ctx.out, ctx.blobs)
+            try:
+                raw = ctx.blobs.read(blob, limit=MAX_BYTES)
+                if raw is not None and self._looks_like_prov(old_path, raw):
+                    known |= activities(self._read(quiet, commit, old_path, raw) or [])
+            except (Exceeded, InvalidInput):
+                continue
+        return known
 
     @staticmethod
     def _looks_like_prov(path: str, raw: bytes) -> bool:

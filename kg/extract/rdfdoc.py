@@ -171,21 +171,31 @@ def names(triples: list[ox.Triple]) -> list[ox.Triple]:
     return extra
 
 
-def mark_runs(triples: list[ox.Triple], tool: str, commit_iri: str | None) -> list[ox.Triple]:
-    """Type the document's activities as kg runs of `tool`, recorded in `commit_iri`."""
-    activities = {
+def activities(triples: list[ox.Triple]) -> set[ox.NamedNode | ox.BlankNode | ox.Triple]:
+    """The document's `prov:Activity` subjects."""
+    return {
         t.subject
         for t in triples
         if t.predicate.value == RDF_TYPE
         and isinstance(t.object, ox.NamedNode)
         and t.object.value == PROV + "Activity"
     }
+
+
+def mark_runs(
+    triples: list[ox.Triple],
+    tool: str,
+    commit_iri: str | None,
+    known: set[ox.NamedNode | ox.BlankNode | ox.Triple] | None = None,
+) -> list[ox.Triple]:
+    """Type the document's activities as kg runs of `tool`; those not `known` (from the
+    document's version before) are recorded in `commit_iri`."""
     extra = []
-    for activity in sorted(activities, key=str):
+    for activity in sorted(activities(triples), key=str):
         extra += [
             ox.Triple(activity, ox.NamedNode(RDF_TYPE), ox.NamedNode(KG + "Run")),
             ox.Triple(activity, ox.NamedNode(KG + "tool"), ox.Literal(tool)),
         ]
-        if commit_iri:
+        if commit_iri and (known is None or activity not in known):
             extra.append(ox.Triple(activity, ox.NamedNode(KG + "inCommit"), ox.NamedNode(commit_iri)))
     return extra

@@ -41,6 +41,7 @@ RENKU = "https://swissdatasciencecenter.github.io/renku-ontology#"
 _OID = re.compile(r"^[0-9a-f]{64}$")
 _BLOB = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _DT = XSD + "dateTime"
+_MAX_NESTING = 32  # folders in folders a run's collection lists; deeper members are left out
 # what may stay as it is in a relative id's path (percent escapes included); the rest is quoted
 _ID_SAFE = "/%:@!$&'()*+,;=-._~"
 
@@ -96,7 +97,7 @@ class Renku:
                     self._file(ctx, commit, ch)
 
     def _file(self, ctx: Context, commit: Commit, ch: Change) -> None:
-        raw = ctx.blobs.read(ch.after, limit=MAX_OBJECT_BYTES)
+        raw = ctx.read_change("renku", commit.sha, ch.after, ch.text, ch.mode, limit=MAX_OBJECT_BYTES)
         if raw is None:
             return
         try:
@@ -133,6 +134,10 @@ class Renku:
 
     def _entity(self, ctx: Context, value: Any) -> Entity | None:
         entity = value.get("entity") if isinstance(value, dict) else None
+        return self._file_entity(ctx, entity, depth=0)
+
+    def _file_entity(self, ctx: Context, entity: Any, *, depth: int) -> Entity | None:
+        """An entity, and a collection's listed members (nested a few levels at most)."""
         if not isinstance(entity, dict) or "path" not in entity:
             return None
         path = repo_path(str(entity["path"]))
@@ -140,11 +145,18 @@ class Renku:
             ctx.note("path outside the repository skipped", str(entity["path"]))
             return None
         checksum = entity.get("checksum")
+        directory = str(entity.get("@type", "")).endswith("Collection")
         if isinstance(checksum, str) and _BLOB.match(checksum):  # it names the git blob
             e = git_entity(ctx, path, checksum)
-            e.directory = str(entity.get("@type", "")).endswith("Collection")
-            return e
-        return Entity(ctx.iri("entities", "path", path), path)
+            e.directory = directory
+        else:
+            e = Entity(ctx.iri("entities", "path", path), path, directory=directory)
+        members = entity.get("members") if directory and depth < _MAX_NESTING else None
+        for member in members if isinstance(members, list) else []:
+            found = self._file_entity(ctx, member, depth=depth + 1)
+            if found is not None:
+                e.members.append(found)
+        return e
 
     def _described(self, ctx: Context, s: str, obj: dict[str, Any], lines: list[str]) -> None:
         """Keywords and creators, as plans and datasets carry them."""
@@ -201,6 +213,7 @@ class Renku:
             agents=agents,
             used=[e for e in map(lambda u: self._entity(ctx, u), obj.get("usages") or []) if e],
             generated=[e for e in map(lambda g: self._entity(ctx, g), obj.get("generations") or []) if e],
+            command_line=_command_line(plan_obj, obj.get("parameters")) if plan_obj else None,
             parameters={
                 str(pv.get("parameter_id", "")).rsplit("/", 2)[-2]
                 + "/"
@@ -289,6 +302,8 @@ class Renku:
                 lines.append(triple(s, p(term), iri(target_iri)))
         for file in obj.get("dataset_files") or []:
             entity = self._entity(ctx, file)
+            if entity is not None and entity.path.startswith(".renku/"):
+                continue  # renku's own metadata (the dataset's folder) is none of its files
             file_iri = self.rebase(ctx, str(file.get("id") or entity.iri)) if entity else None
             if entity is None or file_iri is None or not isinstance(file, dict):
                 continue
@@ -346,6 +361,35 @@ class Renku:
         if creator:
             lines.append(triple(s, p("schema:creator"), agent_term(ctx, creator, lines)))
         ctx.emit(lines)
+
+
+def _command_line(plan: dict[str, Any], values: Any) -> str | None:
+    """The plan's command with its positioned parameters, each the value the run gave it
+    (else its default), as renku builds the argv: prefix and value as one word."""
+    if not isinstance(plan.get("command"), str):
+        return None
+    given = {
+        str(v.get("parameter_id")): str(v.get("value"))
+        for v in (values if isinstance(values, list) else [])
+        if isinstance(v, dict) and v.get("value") is not None
+    }
+    placed: list[tuple[int, str]] = []
+    for key in ("inputs", "outputs", "parameters"):
+        for parameter in plan.get(key) or []:
+            if not isinstance(parameter, dict) or not isinstance(parameter.get("position"), int):
+                continue
+            # a run of an older version of the plan names that version's parameter ids
+            value = given.get(str(parameter.get("id"))) or _by_tail(given, str(parameter.get("id")))
+            if value is None:
+                value = "" if parameter.get("default_value") is None else str(parameter["default_value"])
+            placed.append((parameter["position"], f"{parameter.get('prefix') or ''}{value}"))
+    return " ".join([plan["command"], *(words for _, words in sorted(placed))]).strip()
+
+
+def _by_tail(given: dict[str, str], parameter_id: str) -> str | None:
+    """A value given for the parameter of the same kind and number in another plan version."""
+    tail = "/".join(parameter_id.rsplit("/", 2)[-2:])
+    return next((v for k, v in given.items() if k.endswith("/" + tail)), None)
 
 
 def _url(value: Any) -> str | None:

@@ -19,10 +19,13 @@ import pyoxigraph as ox
 
 from kg import iri as mint
 from kg.bounded import loads_yaml
+from kg.errors import InvalidInput
 from kg.extract.blobs import repo_path
 from kg.extract.context import Context, short_hash
 from kg.extract.log import Change, Commit, is_zero
-from kg.extract.rdfdoc import mark_runs, names, normalize, ntriples, parse
+from kg.extract.rdfdoc import activities, mark_runs, names, normalize, ntriples, parse
+from kg.extract.renku_plans import plan_terms
+from kg.extract.renku_versions import dataset_folder, dataset_terms
 from kg.extract.runs import Agent, Entity, Plan, Run, write_run
 from kg.vocab import KG
 
@@ -31,6 +34,8 @@ _RENKU_PATH = re.compile(
 )
 _PROJECT = re.compile(r"^https?://[^/]+/projects/[^#]*$")
 _COMMIT_ACTIVITY = re.compile(r"/activities/commit/([0-9a-f]{40})")
+_IN_COMMIT = ox.NamedNode(KG + "inCommit")
+_RECORDED_COMMIT = ox.NamedNode(KG + "recordedCommit")
 
 
 class RenkuLegacy:
@@ -68,36 +73,60 @@ class RenkuLegacy:
                 ):
                     self._jsonld(ctx, commit, ch)
 
-    def _jsonld(self, ctx: Context, commit: Commit, ch: Change) -> None:
-        raw = ctx.blobs.read(ch.after)
+    def _triples(self, ctx: Context, blob: str, commit: Commit, path: str) -> list[ox.Triple] | None:
+        """The JSON-LD in a YAML blob as triples; None if there is none."""
+        raw = ctx.read_change("renku", commit.sha, blob, path, "100644")
         if raw is None:
-            return
+            return None
         data = loads_yaml(raw)  # within its bounds, so the JSON written below is too
         text = json.dumps(data, default=str)
         if not isinstance(data, (dict, list)) or "@" not in text[:4096]:
-            return  # renku >= 1.0 keeps a dummy metadata.yml: no JSON-LD in it
+            return None  # renku >= 1.0 keeps a dummy metadata.yml: no JSON-LD in it
         try:
             dataset = parse(text.encode(), ox.RdfFormat.JSON_LD, ctx.iri("renku"))
         except (SyntaxError, ValueError) as exc:
-            ctx.warn("renku", f"unreadable JSON-LD: {str(exc).splitlines()[0]}", commit.sha, ch.text)
+            ctx.warn("renku", f"unreadable JSON-LD: {str(exc).splitlines()[0]}", commit.sha, path)
+            return None
+        return normalize(ctx, dataset, ctx.iri("renku", "genid"), lambda iri: self.rebase(ctx, iri))
+
+    def _known(self, ctx: Context, commit: Commit, ch: Change) -> set[Any]:
+        """Activities of the file's versions before (warned about when their commits were read)."""
+        known: set[Any] = set()
+        quiet = Context(ctx.minter, ctx.project, ctx.repo, ctx.out, ctx.blobs)
+        for blob in ch.before:
+            if not is_zero(blob):
+                try:
+                    known |= activities(self._triples(quiet, blob, commit, ch.text) or [])
+                except InvalidInput:
+                    continue
+        return known
+
+    def _jsonld(self, ctx: Context, commit: Commit, ch: Change) -> None:
+        triples = self._triples(ctx, ch.after, commit, ch.text)
+        if triples is None:
             return
-        triples = normalize(ctx, dataset, ctx.iri("renku", "genid"), lambda iri: self.rebase(ctx, iri))
+        folder = dataset_folder(ch.text)
+        if folder is not None:
+            triples, more = dataset_terms(triples, folder)
+            triples += more
         runs = mark_runs(triples, "renku", None)
+        known = self._known(ctx, commit, ch)
         extra = []
-        for activity in {t.subject for t in runs}:
+        for activity in activities(triples) - known:
+            # renku named its run's commit in the id; after a history rewrite that commit is
+            # gone: the run is then in the commit that brought its record, the named one kept
             match = _COMMIT_ACTIVITY.search(str(activity))
-            if match:  # the run's own commit is in its id
-                extra.append(
-                    ox.Triple(
-                        activity,
-                        ox.NamedNode(KG + "inCommit"),
-                        ox.NamedNode(mint.commit(ctx.project, match.group(1))),
-                    )
-                )
-        ctx.emit(ntriples(triples + names(triples) + runs + extra))
+            named = match.group(1) if match else None
+            found = ctx.blobs.info(named) if named else None
+            in_history = found is not None and found[1] == "commit"
+            sha = named if named and in_history else commit.sha
+            extra.append(ox.Triple(activity, _IN_COMMIT, ox.NamedNode(mint.commit(ctx.project, sha))))
+            if named and not in_history:
+                extra.append(ox.Triple(activity, _RECORDED_COMMIT, ox.Literal(named)))
+        ctx.emit(ntriples(triples + names(triples) + runs + extra + plan_terms(triples)))
 
     def _cwl_run(self, ctx: Context, commit: Commit, ch: Change, changes: list[Change]) -> None:
-        raw = ctx.blobs.read(ch.after)
+        raw = ctx.read_change("renku", commit.sha, ch.after, ch.text, ch.mode)
         cwl: Any = loads_yaml(raw, what="CWL") if raw is not None else None
         if not isinstance(cwl, dict):
             ctx.warn("renku", "CWL file is not a mapping", commit.sha, ch.text)
@@ -143,5 +172,6 @@ class RenkuLegacy:
                 agents=[Agent(commit.author_name, commit.author_email)],
                 used=[Entity(ctx.iri("entities", "path", i), i) for i in inputs],
                 generated=generated,
+                command_line=" ".join([command, *inputs]).strip() or None,
             ),
         )

@@ -26,6 +26,7 @@ from kg.rdf import iri, literal, triple
 _ACTIONS = {"CreateAction", "OrganizeAction"}
 _WFRUN = "https://w3id.org/ro/wfrun/"
 _NAMES = ("ro-crate-metadata.json", "ro-crate-metadata.jsonld")
+_MAX_NESTING = 32  # folders in folders whose parts are listed; deeper ones are left as folders
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -50,6 +51,9 @@ class Crate:
         self.path = path
         self.folder = posixpath.dirname(path)
         self.nodes = {n["@id"]: n for n in graph if isinstance(n, dict) and isinstance(n.get("@id"), str)}
+        self._keys: dict[str, str] = {}
+        self.listed: set[str] = set()
+        """Folders whose parts were written: once per crate, however many runs name them."""
 
     def location(self, ref: str) -> str | None:
         """The repository path of a relative id (None for absolute or crate-local ids, and,
@@ -70,6 +74,41 @@ class Crate:
             return None
         return self.ctx.iri("rocrate", self.path, ref)
 
+    def run_key(self, ref: str) -> str:
+        """`_run_key`; actions alike in all of it are told apart by their order in the crate
+        (which regenerated ids leave as it is)."""
+        if not self._keys:
+            seen: dict[str, int] = {}
+            for action in (r for r, n in self.nodes.items() if _types(n) & _ACTIONS):
+                key = self._run_key(action)
+                seen[key] = seen.get(key, 0) + 1
+                self._keys[action] = key if seen[key] == 1 else short_hash(key, str(seen[key]))
+        return self._keys.get(ref) or self._run_key(ref)
+
+    def _run_key(self, ref: str) -> str:
+        """What identifies the action `ref` as a run: its instrument, what it read and wrote
+        (ids relative to the crate, with their hashes; parameters by name and value) and its
+        times. Not its own id (tools regenerate them) nor the crate's folder (it may move)."""
+        node = self.nodes.get(ref, {})
+
+        def described(refs: list[str]) -> list[str]:
+            out = []
+            for x in refs:
+                target = self.nodes.get(x, {})
+                if "PropertyValue" in _types(target):
+                    out.append(f"{target.get('name')}={target.get('value')}")
+                elif not _types(target) & (_ACTIONS | {"ControlAction"}):
+                    sums = ",".join(str(target.get(k)) for k in ("sha1", "sha256", "md5") if target.get(k))
+                    out.append(f"{x}#{sums}")
+            return sorted(out)
+
+        instruments = sorted(
+            f"{x}:{self.nodes.get(x, {}).get('name', '')}" for x in _ids(node.get("instrument"))
+        )
+        times = [str(node.get("startTime") or ""), str(node.get("endTime") or "")]
+        inputs, outputs = described(_ids(node.get("object"))), described(_ids(node.get("result")))
+        return short_hash(str(sorted(_types(node))), *instruments, "", *inputs, "", *outputs, "", *times)
+
     def conforms_to_run_profile(self) -> bool:
         root = self.nodes.get("./", {})
         return any(c.startswith(_WFRUN) for c in _ids(root.get("conformsTo")))
@@ -89,7 +128,12 @@ class RoCrate:
     def _parse(self, ctx: Context, blob: str, commit: str, path: str, *, warn: bool) -> list[Any] | None:
         """The crate's `@graph`; raises `InvalidInput` if unreadable and `warn`."""
         try:
-            raw = ctx.blobs.read(blob) if not is_zero(blob) else None
+            if is_zero(blob):
+                raw = None
+            elif warn:
+                raw = ctx.read_change("rocrate", commit, blob, path, "100644")
+            else:
+                raw = ctx.blobs.read(blob)
             data = loads_json(raw) if raw is not None else None
         except InvalidInput:
             if warn:
@@ -113,11 +157,17 @@ class RoCrate:
         graph = self._parse(ctx, ch.after, commit.sha, ch.text, warn=True)
         if graph is None:
             return
-        before = self._parse(ctx, ch.before[0], commit.sha, ch.text, warn=False) if ch.before else None
-        known = {n["@id"] for n in before or [] if isinstance(n, dict) and isinstance(n.get("@id"), str)}
+        # Runs any parent's crate (at its path before a rename) already held are not new here.
+        old_path = ch.source.decode("utf-8", "replace") if ch.source is not None else ch.text
+        known: set[str] = set()
+        for blob in ch.before:
+            before = self._parse(ctx, blob, commit.sha, old_path, warn=False)
+            if before is not None:
+                old = Crate(ctx, old_path, before)
+                known |= {old.run_key(ref) for ref, node in old.nodes.items() if _types(node) & _ACTIONS}
         self._crate(ctx, commit, Crate(ctx, ch.text, graph), known)
 
-    def _entity(self, crate: Crate, commit: Commit, ref: str) -> Entity | None:
+    def _entity(self, crate: Crate, commit: Commit, ref: str, depth: int = 0) -> Entity | None:
         node = crate.nodes.get(ref, {})
         entity_iri = crate.iri_of(ref)
         if entity_iri is None:
@@ -126,6 +176,11 @@ class RoCrate:
         path = located or ref
         hashes = {k: str(node[k]) for k in ("sha1", "sha256", "md5") if isinstance(node.get(k), str)}
         entity = Entity(entity_iri, path, hashes, directory="Dataset" in _types(node))
+        if entity.directory and ref not in crate.listed and depth < _MAX_NESTING:
+            crate.listed.add(ref)  # its listed parts are its members
+            members = (self._entity(crate, commit, part, depth + 1) for part in _ids(node.get("hasPart")))
+            entity.members = [m for m in members if m is not None]
+            return entity
         # one object looked up, not the commit's whole tree (300,000 paths, for every commit)
         found = crate.ctx.blobs.info(f"{commit.sha}:{located}") if located else None
         if found is not None and found[1] == "blob":
@@ -163,7 +218,8 @@ class RoCrate:
             instruments = _ids(node.get("instrument"))
             if not instruments and not run_profile:
                 continue  # e.g. "RO-Crate created": not a computation
-            self._action(ctx, commit, crate, node, instruments, informed, node["@id"] not in known)
+            new = crate.run_key(node["@id"]) not in known
+            self._action(ctx, commit, crate, node, instruments, informed, new)
         root = crate.nodes.get("./")
         if root is not None:
             s = iri(ctx.iri("rocrate", crate.path, "./"))
@@ -180,7 +236,7 @@ class RoCrate:
         ctx.emit(lines)
 
     def _run_iri(self, crate: Crate, ref: str) -> str:
-        return crate.ctx.iri("runs", "rocrate", short_hash(crate.path, ref))
+        return crate.ctx.iri("runs", "rocrate", crate.run_key(ref))
 
     def _action(
         self,
@@ -216,6 +272,9 @@ class RoCrate:
             if not _types(crate.nodes.get(ref, {})) & _ACTIONS
         ]
         agents = [self._agent(crate, a) for a in _ids(node.get("agent"))]
+        # RO-Crate keeps no command line: the instrument, then the actual values and paths
+        words = [plan.name] if plan is not None else []
+        words += [*parameters.values(), *(e.path for e in used if e), *(e.path for e in generated if e)]
         start, end = node.get("startTime"), node.get("endTime")
         write_run(
             ctx,
@@ -232,5 +291,7 @@ class RoCrate:
                 generated=[e for e in generated if e is not None],
                 parameters=parameters,
                 informed_by=informed.get(node["@id"], []),
+                # one label per run: a run seen before (its crate moved) keeps its first
+                command_line=" ".join(words) or None if new else None,
             ),
         )

@@ -35,6 +35,8 @@ class Entity:
     hashes: dict[str, str] = field(default_factory=dict)
     directory: bool = False
     git_version: str | None = None
+    members: list[Entity] = field(default_factory=list)
+    """What a directory held, where the tool listed it (`prov:hadMember`)."""
 
 
 @dataclass
@@ -78,6 +80,12 @@ class Run:
     parameters: dict[str, str] = field(default_factory=dict)
     informed_by: list[str] = field(default_factory=list)
     exit_code: int | None = None
+    command_line: str | None = None
+    """The command line as run: the command with the run's actual argument values and paths
+    (`kg:commandLine`; lineage labels a run with it)."""
+    recorded_commit: str | None = None
+    """The commit the tool's record names when it is not in the history (`kg:recordedCommit`);
+    `commit` is then the one that brought the record in."""
 
 
 def tool_entity(ctx: Context, path: str, algorithm: str, digest: str, **kw: object) -> Entity:
@@ -99,6 +107,9 @@ def entity_lines(entity: Entity) -> list[str]:
     ]
     if entity.directory:
         lines.append(triple(s, A, p("prov:Collection")))
+    for member in entity.members:
+        lines.append(triple(s, p("prov:hadMember"), iri(member.iri)))
+        lines += entity_lines(member)
     for algorithm, digest in sorted(entity.hashes.items()):
         lines.append(triple(s, p(f"kg:{algorithm}"), literal(digest)))
     if entity.git_version and entity.git_version != entity.iri:
@@ -160,6 +171,10 @@ def write_run(ctx: Context, run: Run) -> None:
         lines.append(triple(s, p("prov:endedAtTime"), literal(run.ended, _DT)))
     if run.commit:
         lines.append(triple(s, p("kg:inCommit"), iri(mint.commit(ctx.project, run.commit))))
+    if run.command_line:
+        lines.append(triple(s, p("kg:commandLine"), literal(run.command_line)))
+    if run.recorded_commit:
+        lines.append(triple(s, p("kg:recordedCommit"), literal(run.recorded_commit)))
     if run.exit_code is not None:
         lines.append(triple(s, p("kg:exitCode"), literal(str(run.exit_code), XSD + "integer")))
     for agent in run.agents:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from kg.errors import CommandFailed
 from kg.extract.base import Extractor
@@ -27,6 +29,9 @@ def _dispatch(ctx: Context, tools: Sequence[Extractor], commit: Commit, changes:
             tool.commit(ctx, commit, wanted)
 
 
+_UNREADABLE = re.compile(r"unable to read ([0-9a-f]{40,64})")
+
+
 def walk(
     ctx: Context,
     revisions: Sequence[str],
@@ -34,9 +39,41 @@ def walk(
     *,
     on_commit: Callable[[int], None] | None = None,
 ) -> None:
-    """Stream `git log` over `revisions` into the git layer and the tool extractors."""
+    """Stream `git log` over `revisions` into the git layer and the tool extractors.
+
+    git reads blobs only to find renames: if one is missing (a damaged or partial clone),
+    the walk starts over without rename detection, with a warning naming the object.
+    """
+    start = ctx.out.tell() if ctx.out.seekable() else None
+    stats, warnings = replace(ctx.stats), list(ctx.warnings)
+    try:
+        _walk(ctx, revisions, tools, on_commit, renames=True)
+    except CommandFailed as exc:
+        missing = _UNREADABLE.search(str(exc))
+        if missing is None or start is None:
+            raise
+        ctx.out.seek(start)
+        ctx.out.truncate()
+        ctx.stats, ctx.warnings = stats, warnings
+        ctx.unreadable.clear()
+        lost = missing.group(1)
+        ctx.warn("git", f"git object {lost} is not readable: renames are recorded as deletions and additions")
+        _walk(ctx, revisions, tools, on_commit, renames=False)
+    for tool in tools:
+        with ctx.reading(tool.name, None):
+            tool.finish(ctx)
+
+
+def _walk(
+    ctx: Context,
+    revisions: Sequence[str],
+    tools: Sequence[Extractor],
+    on_commit: Callable[[int], None] | None,
+    *,
+    renames: bool,
+) -> None:
     history = GitHistory(ctx)
-    command = log_command(ctx.repo, revisions)
+    command = log_command(ctx.repo, revisions, renames=renames)
     # stderr goes to a file: a pipe nobody drains could fill up and stall git.
     with (
         tempfile.TemporaryFile() as errors,
@@ -70,6 +107,3 @@ def walk(
         if proc.wait() != 0:
             errors.seek(0)
             raise CommandFailed(command, proc.returncode, errors.read().decode("utf-8", "replace"))
-    for tool in tools:
-        with ctx.reading(tool.name, None):
-            tool.finish(ctx)

@@ -18,7 +18,7 @@ from kg.store import ProjectRecord, Store
 
 # Bump when extractors change what they emit: projects ingested by another version are
 # rebuilt in full rather than extended.
-EXTRACTOR_VERSION = "kg/3"
+EXTRACTOR_VERSION = "kg/4"
 
 
 @dataclass(frozen=True)
@@ -80,15 +80,30 @@ def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def resolve_head(repo: Path, commit: str | None, branch: str | None) -> str:
-    """The commit to ingest: the pushed one if the repository has it, else the branch head."""
+class NoSuchBranch(InvalidInput):
+    """The branch asked for is not in the repository."""
+
+
+def _branch_refs(branch: str) -> list[str]:
+    """Where a branch may be: a local branch, a remote-tracking one named with its remote
+    (`origin/B`), or one of a fresh clone, which has only `origin`'s."""
+    return [f"refs/heads/{branch}", f"refs/remotes/{branch}", f"refs/remotes/origin/{branch}"]
+
+
+def resolve_head(repo: Path, commit: str | None, branch: str | None, *, branch_required: bool = False) -> str:
+    """The commit to ingest: the pushed one if the repository has it, else the branch head,
+    else HEAD; with `branch_required`, a branch that is not there is `NoSuchBranch`."""
     candidates = [f"{commit}^{{commit}}"] if commit else []
-    candidates += [f"refs/heads/{branch}^{{commit}}"] if branch else []
-    candidates.append("HEAD^{commit}")
+    candidates += [f"{ref}^{{commit}}" for ref in _branch_refs(branch)] if branch else []
     for candidate in candidates:
-        done = _git(repo, "rev-parse", "--verify", "--quiet", candidate)
+        done = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", candidate)
         if done.returncode == 0:
             return done.stdout.strip()
+    if branch and branch_required:
+        raise NoSuchBranch(f"no branch {branch!r} in {repo.name}")
+    done = _git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if done.returncode == 0:
+        return done.stdout.strip()
     raise CommandFailed(
         ["git", "rev-parse", "HEAD"], 128, f"no commit to ingest in {repo.name} (empty repository?)"
     )
@@ -118,6 +133,7 @@ def ingest_repository(
     on_commit: Callable[[int], None] | None = None,
     run: Callable[[Extraction], Extracted] | None = None,
     max_triples: int = 10_000_000,
+    branch_required: bool = False,
 ) -> IngestResult:
     """Bring the project's graph up to `commit` (or the branch head) of `repo`.
 
@@ -127,7 +143,7 @@ def ingest_repository(
     progress to `on_commit`.
     """
     started = time.monotonic()
-    head = resolve_head(repo, commit, branch)
+    head = resolve_head(repo, commit, branch, branch_required=branch_required)
     iri = minter.project(project.slug)
     version = f"{EXTRACTOR_VERSION}:{extractors}"
     previous = store.project(iri)

@@ -217,3 +217,30 @@ def test_a_triple_too_long_for_the_store_is_dropped_alone(git_repo: Callable[[st
     ]
     chained = rows(store, "SELECT ?x WHERE { ?r kg:tool 'datalad' ; prov:wasInformedBy ?x }")
     assert [r["x"].rsplit("/", 1)[1] for r in chained] == ["abc"]
+
+
+def test_the_command_line_as_run_fills_in_the_placeholders(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("placeholders")
+    repo.commit({"in/a.csv": "1", "in/b.csv": "2", "code/merge.py": "m"}, "inputs")
+    record = {
+        "cmd": "python merge.py {inputs} --out {outputs[0]} --extra {{x}}",
+        "inputs": ["../in/*.csv"],
+        "extra_inputs": ["merge.py"],
+        "outputs": ["../out.csv"],
+        "pwd": "code",
+    }
+    _commit_message(
+        repo,
+        "[DATALAD RUNCMD] merge\n\n=== Do not change lines below ===\n"
+        + json.dumps(record)
+        + "\n^^^ Do not change lines above ^^^\n",
+        {"out.csv": b"merged"},
+    )
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    found = rows(
+        store,
+        "SELECT ?line ?cmd WHERE { ?r kg:tool 'datalad' ; kg:commandLine ?line ; prov:qualifiedAssociation/prov:hadPlan/kg:command ?cmd }",
+    )
+    line = "python merge.py ../in/a.csv ../in/b.csv --out ../out.csv --extra {x}"
+    assert found == [{"line": line, "cmd": record["cmd"]}]

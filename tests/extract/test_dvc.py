@@ -47,8 +47,10 @@ def test_four_stage_runs_in_every_era(history: tuple[GitRepo, dict[str, str]]) -
     assert warnings == []
     for era, sha in commits.items():
         found = runs(store, sha)
-        assert {r["name"] for r in found} == STAGES, era
-        assert len(found) == 4, era
+        # that era's lock only adds sizes to `prepare`: the same run, not a new one
+        expected = STAGES - {"prepare"} if era == "dvc1-lock-noschema-size" else STAGES
+        assert {r["name"] for r in found} == expected, era
+        assert len(found) == len(expected), era
 
 
 def test_stage_outputs_link_up_by_md5(history: tuple[GitRepo, dict[str, str]]) -> None:

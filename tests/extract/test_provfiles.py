@@ -49,6 +49,20 @@ def test_the_bag_is_ingested_once_with_runs_and_shortcuts(bag: GitRepo) -> None:
     assert "urn:hash::sha1:97fe1b50b4582cebc7d853796ebd62e3e163aa3f" in {r["e"] for r in content}
 
 
+def test_the_payload_is_the_content_of_the_hash_entities(bag: GitRepo) -> None:
+    store, _ = extract(bag.path)
+    found = rows(
+        store,
+        """SELECT ?e ?sha ?path WHERE { ?e kg:sha1 ?sha ; prov:alternateOf ?v .
+           ?v a kg:FileVersion ; prov:atLocation ?path }""",
+    )
+    assert {(r["e"], r["path"]) for r in found} == {
+        (f"urn:hash::sha1:{r['sha']}", f"test/revsort-cwlprov-0.4.0/data/{r['sha'][:2]}/{r['sha']}")
+        for r in found
+    }
+    assert len(found) == 3
+
+
 def test_six_serializations_give_the_graph_of_one(
     bag: GitRepo, real: Path, git_repo: Callable[[str], GitRepo]
 ) -> None:
@@ -57,6 +71,7 @@ def test_six_serializations_give_the_graph_of_one(
     target = single.path / PROVENANCE / "primary.cwlprov.ttl"
     target.parent.mkdir(parents=True)
     target.write_bytes((real / BAG / "metadata/provenance/primary.cwlprov.ttl").read_bytes())
+    copy_tree(real / BAG / "data", single.path / "test/revsort-cwlprov-0.4.0/data")  # the payload
     single.commit(message="only turtle")
     one, _ = extract(single.path)
     count = (

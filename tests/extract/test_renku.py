@@ -204,3 +204,54 @@ def test_a_back_reference_cycle_gives_a_finite_structure() -> None:
     assert json.loads(json.dumps(decoded))["keywords"] == [
         {"@type": "builtins.object", "me": {"@type": "builtins.object"}}
     ]
+
+
+def test_runs_carry_their_command_line_as_run(arc: GitRepo) -> None:
+    store, _ = extract(arc.path)
+    found = rows(
+        store, "SELECT DISTINCT ?line WHERE { ?run kg:tool 'renku' ; a kg:Run ; kg:commandLine ?line }"
+    )
+    assert {r["line"] for r in found} == {
+        "python workflows/calculation/calculation.py -p assays/population/dataset/population.csv"
+        " -s assays/speakers/dataset/speakers_revised.csv",
+        "python workflows/plot/plot.py -r results.csv",
+    }
+
+
+def _entity(path: str, blob: str, kind: str = "Entity", **more: Any) -> dict[str, Any]:
+    return {
+        "@renku_data_type": f"renku.domain_model.entity.{kind}",
+        "@renku_data_value": {"id": f"/entities/{blob}/{path}", "path": path, "checksum": blob, **more},
+    }
+
+
+def test_a_collection_a_run_used_lists_its_members(git_repo: Callable[[str], GitRepo]) -> None:
+    repo = git_repo("collection")
+    folder = _entity(
+        "data/raw",
+        "a" * 40,
+        "Collection",
+        members=[_entity("data/raw/a.csv", "b" * 40), _entity("data/raw/b.csv", "c" * 40)],
+    )
+    usage = {
+        "@renku_data_type": "renku.domain_model.provenance.activity.Usage",
+        "@renku_data_value": {"id": "/activities/a1/usages/1", "entity": folder},
+    }
+    activity = renku_object(
+        "provenance.activity.Activity",
+        id="/activities/a1",
+        started_at_time="2024-03-01T10:00:00+00:00",
+        ended_at_time="2024-03-01T10:01:00+00:00",
+        usages=[usage],
+        generations=[],
+        agents=[],
+    )
+    repo.commit(dict([activity]), "renku run")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    members = rows(
+        store,
+        """SELECT ?m WHERE { ?run kg:tool 'renku' ; prov:used ?c .
+           ?c a prov:Collection ; prov:atLocation "data/raw" ; prov:hadMember/prov:atLocation ?m }""",
+    )
+    assert {r["m"] for r in members} == {"data/raw/a.csv", "data/raw/b.csv"}

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.extract.helpers import PROJECT, copy_tree, extract, rows
 from tests.fixtures.gitrepo import GitRepo
@@ -48,6 +49,14 @@ def test_the_run_its_plan_and_lineage_shortcuts(inflation: GitRepo) -> None:
         }} GROUP BY ?cmd""",
     )
     assert plan == [{"cmd": "python", "ins": "2", "outs": "8"}]
+    # the activity's commit is not in this history: the run is in the one that brought it
+    recorded = rows(
+        store,
+        f"SELECT ?sha ?named ?line WHERE {{ <{RUN}> kg:inCommit/kg:sha ?sha ; kg:recordedCommit ?named ; kg:commandLine ?line }}",
+    )
+    first = inflation.git("rev-list", "--max-parents=0", "HEAD")
+    line = "python src/python/preprocess_cpi-m.py data/oecd"
+    assert recorded == [{"sha": first, "named": RUN.rsplit("/", 1)[-1], "line": line}]
     members = rows(
         store,
         "SELECT ?m WHERE { ?c prov:atLocation 'data/oecd' ; prov:hadMember/prov:atLocation ?m }",
@@ -118,3 +127,136 @@ outputs: {}
         ?o prov:wasGeneratedBy ?r ; prov:atLocation ?out }}""",
     )
     assert run == [{"in": "input.txt", "out": "count.txt", "cmd": "python count.py"}]
+
+
+GONE = "0123456789abcdef0123456789abcdef01234567"  # a commit a history rewrite removed
+R = "https://swissdatasciencecenter.github.io/renku-ontology#"
+P = "http://www.w3.org/ns/prov#"
+
+
+def _node(id_: str, types: list[str], **props: object) -> dict[str, object]:
+    return {"@id": id_, "@type": types, **props}
+
+
+def _workflow_yaml() -> str:
+    """A renku 0.11-0.16 workflow file (expanded JSON-LD) for a run whose commit is gone."""
+    run, plan = f"https://localhost/activities/commit/{GONE}", "https://renku.example/runs/p1"
+    blob = "https://renku.example/blob/" + GONE
+    nodes = [
+        _node(run, [P + "Activity"], **{P + "qualifiedAssociation": [{"@id": run + "/association"}]}),
+        _node(run + "/association", [P + "Association"], **{P + "hadPlan": [{"@id": plan}]}),
+        _node(
+            plan,
+            [P + "Plan", P + "Entity", R + "Run"],
+            **{
+                R + "command": [{"@value": "python"}],
+                R + "hasArguments": [{"@id": plan + "/arguments/1"}],
+                R + "hasInputs": [{"@id": plan + "/inputs/1"}, {"@id": plan + "/inputs/2"}],
+                R + "hasOutputs": [{"@id": plan + "/outputs/1"}, {"@id": plan + "/outputs/2"}],
+            },
+        ),
+        _node(
+            plan + "/arguments/1",
+            [R + "CommandArgument"],
+            **{R + "position": [{"@value": 1}], "http://schema.org/defaultValue": [{"@value": "-u"}]},
+        ),
+        _node(
+            plan + "/inputs/1",
+            [R + "CommandInput"],
+            **{
+                R + "position": [{"@value": 2}],
+                "http://schema.org/defaultValue": [{"@value": "old.py"}],
+                R + "consumes": [{"@id": blob + "/src/count.py"}],
+            },
+        ),
+        _node(
+            plan + "/inputs/2",
+            [R + "CommandInput"],
+            **{
+                R + "position": [{"@value": 3}],
+                R + "prefix": [{"@value": "--data="}],
+                R + "consumes": [{"@id": blob + "/data/in.csv"}],
+            },
+        ),
+        _node(
+            plan + "/outputs/1",
+            [R + "CommandOutput"],
+            **{R + "position": [{"@value": 4}], R + "produces": [{"@id": blob + "/out.txt"}]},
+        ),
+        _node(plan + "/outputs/2", [R + "CommandOutput"], **{R + "produces": [{"@id": blob + "/log.txt"}]}),
+        *(
+            _node(blob + "/" + path, [P + "Entity"], **{P + "atLocation": [{"@value": path}]})
+            for path in ("src/count.py", "data/in.csv", "out.txt", "log.txt")
+        ),
+    ]
+    return yaml.safe_dump(nodes)
+
+
+def test_a_run_whose_commit_is_gone_is_in_the_commit_that_brought_it(
+    git_repo: Callable[[str], GitRepo],
+) -> None:
+    repo = git_repo("renku-rewritten")
+    brought = repo.commit({".renku/workflow/abc_python.yaml": _workflow_yaml()}, "renku run (rebased)")
+    repo.commit({".renku/workflow/abc_python.yaml": _workflow_yaml() + "# touched\n"}, "touched")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    found = rows(
+        store,
+        """SELECT ?sha ?named ?line ?cmd ?name WHERE { ?run a kg:Run ; kg:tool 'renku' ;
+             kg:inCommit/kg:sha ?sha ; kg:recordedCommit ?named ; kg:commandLine ?line ;
+             prov:qualifiedAssociation/prov:hadPlan ?plan .
+           ?plan kg:command ?cmd ; schema:name ?name ; kg:tool 'renku' }""",
+    )
+    line = "python -u src/count.py --data=data/in.csv out.txt"
+    assert found == [{"sha": brought, "named": GONE, "line": line, "cmd": "python", "name": line}]
+
+
+def test_dataset_versions_lead_to_the_datasets_and_the_folder_is_the_initial_id(
+    git_repo: Callable[[str], GitRepo],
+) -> None:
+    s, host = "http://schema.org/", "https://renku.example"
+    current, older, folder = "bbbb2222", "aaaa1111", "f01d0000"
+    url = f"{host}/urls/%2F%2Frenku.example%2Fdatasets%2F{older}"
+    nodes = [
+        _node(
+            f"{host}/datasets/{current}",
+            [s + "Dataset", P + "Entity"],
+            **{
+                s + "name": [{"@value": "Rain"}],
+                s + "identifier": [{"@value": current}],
+                P + "atLocation": [{"@value": f".renku/datasets/{folder}"}],
+                P + "wasDerivedFrom": [{"@id": url}],
+                s + "hasPart": [
+                    {"@id": f"{host}/blob/x/data/rain.csv"},
+                    {"@id": f"{host}/blob/x/.renku/datasets/{folder}"},
+                ],
+            },
+        ),
+        _node(url, [s + "URL"], **{s + "url": [{"@id": f"{host}/datasets/{older}"}]}),
+        _node(
+            f"{host}/blob/x/data/rain.csv",
+            [P + "Entity"],
+            **{P + "atLocation": [{"@value": "data/rain.csv"}]},
+        ),
+        _node(
+            f"{host}/blob/x/.renku/datasets/{folder}",
+            [P + "Entity"],
+            **{P + "atLocation": [{"@value": f".renku/datasets/{folder}"}]},
+        ),
+    ]
+    repo = git_repo("renku-versions")
+    repo.commit({f".renku/datasets/{folder}/metadata.yml": yaml.safe_dump(nodes)}, "renku dataset edit")
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    found = rows(
+        store,
+        RENKU
+        + """SELECT ?from ?initial WHERE { ?d a schema:Dataset ; prov:wasDerivedFrom ?from ;
+             renku:originalIdentifier ?initial FILTER(CONTAINS(STR(?from), "/datasets/")) }""",
+    )
+    assert found == [{"from": f"{PROJECT}/-/renku/datasets/{older}", "initial": folder}]
+    parts = rows(
+        store,
+        "SELECT ?path WHERE { ?d a schema:Dataset ; prov:atLocation|schema:hasPart/prov:atLocation ?path }",
+    )
+    assert [r["path"] for r in parts] == ["data/rain.csv"]
