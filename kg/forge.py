@@ -128,15 +128,59 @@ _MAINTAINERS_ONLY = "only a project maintainer can manage its webhooks"
 
 
 @contextmanager
-def _calling(method: str, path: str, forbidden: str | None = None) -> Iterator[None]:
+def _calling(
+    method: str, path: str, forbidden: str | None = None, *, missing: int | str | None = None
+) -> Iterator[None]:
     """GitLab's errors as kg's: 401 → Unauthorized, 403 → Forbidden (where it means that),
-    anything else (GitLab or the network failing) → a recoverable CommandFailed."""
+    404 → NotFound (where a project was named), anything else (GitLab or the network
+    failing) → a recoverable CommandFailed."""
     try:
         yield
     except GitlabAuthenticationError as exc:
         raise Unauthorized() from exc
     except (GitlabError, requests.RequestException) as exc:
         code = getattr(exc, "response_code", None)
+        if missing is not None and code == 404:
+            raise NotFound("project", str(missing)) from exc
+        if missing is not None and code == 403:
+            raise Forbidden(forbidden or "GitLab does not let you do this to the project") from exc
         if forbidden and code == 403:
             raise Forbidden(forbidden) from exc
         raise CommandFailed([method, path], code or -1, str(exc), recoverable=True) from exc
+
+
+class ProjectEdits:
+    """Changes to a GitLab project made for its caller (the caller's own token)."""
+
+    def __init__(self, forge: GitLab) -> None:
+        self.forge = forge
+        self._gl = forge._gl
+
+    def details(self, project_id: int | str) -> dict[str, Any]:
+        """`GET /projects/:id?statistics=true`: GitLab's own description of the project."""
+        with _calling("GET", f"/projects/{project_id}", missing=project_id):
+            found = self._gl.http_get(f"/projects/{project_id}", query_data={"statistics": "true"})
+        return dict(found) if isinstance(found, dict) else {}
+
+    def update(self, project_id: int | str, fields: dict[str, Any]) -> None:
+        """`PUT /projects/:id` with description, topics and/or visibility."""
+        with _calling("PUT", f"/projects/{project_id}", missing=project_id):
+            self._gl.http_put(f"/projects/{project_id}", post_data=fields)
+
+    def set_avatar(self, project_id: int | str, filename: str, content: bytes, media_type: str) -> None:
+        """`PUT /projects/:id` multipart with the `avatar` file."""
+        with _calling("PUT", f"/projects/{project_id}", missing=project_id):
+            self._gl.http_put(
+                f"/projects/{project_id}", files={"avatar": (filename, content, media_type)}, post_data={}
+            )
+
+    def delete(self, project_id: int | str) -> None:
+        """`DELETE /projects/:id` (GitLab answers 202 and deletes it)."""
+        with _calling("DELETE", f"/projects/{project_id}", missing=project_id):
+            self._gl.http_delete(f"/projects/{project_id}")
+
+    def create(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """`POST /projects`: the new project as GitLab describes it."""
+        with _calling("POST", "/projects"):
+            made = self._gl.http_post("/projects", post_data=fields)
+        return dict(made) if isinstance(made, dict) else {}

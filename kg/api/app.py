@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from kg import __version__, health
-from kg.api import problems
+from kg.api import problems, spec
+from kg.api.forge_details import ForgeDetails
 from kg.api.limits import ParameterLimit
 from kg.api.outbound import GitLabCalls
 from kg.api.routes import (
@@ -20,10 +21,13 @@ from kg.api.routes import (
     lineage,
     ontology,
     ops,
+    project_changes,
     projects,
     sparql,
     users,
+    viewed,
 )
+from kg.api.viewed import RecentViews
 from kg.auth.callers import Callers
 from kg.auth.gitlab import GitLabUsers
 from kg.auth.oidc import OidcVerifier
@@ -67,6 +71,11 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.index = open_index(settings)
         app.state.callers = make_callers(settings)
         app.state.vault = open_vault(settings)
+        app.state.views = RecentViews(settings.data_dir / "viewed.sqlite")
+        own_token = settings.gitlab_token.get_secret_value() if settings.gitlab_token else None
+        app.state.forge_details = (
+            ForgeDetails(settings.gitlab_url, own_token) if settings.gitlab_url else None
+        )
         app.state.queries = QueryPool(
             settings.store_path,
             settings.base_iri,
@@ -109,6 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.events.close()
             app.state.index.close()
             app.state.vault.close()
+            app.state.views.close()
 
     app = FastAPI(
         title="kg",
@@ -120,6 +130,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ParameterLimit)
     problems.install(app)
     problems.document(app)
+    spec.describe(app)
+    app.include_router(spec.router)
     app.include_router(ops.router)
     app.include_router(receiver.router)
     app.include_router(projects.router)
@@ -129,6 +141,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ontology.alias)
     app.include_router(entities.router)
     app.include_router(lineage.router)  # before the project pages: see kg.api.routes.lineage
+    app.include_router(viewed.router)
+    app.include_router(project_changes.router)
     app.include_router(knowledge_projects.router)
     app.include_router(datasets.router)
     app.include_router(users.router)

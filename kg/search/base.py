@@ -105,6 +105,14 @@ class SearchIndex(Protocol):
         """Forget a project."""
         ...
 
+    def amend_project(self, slug: str, fields: dict[str, Any]) -> None:
+        """Apply edits made in GitLab through kg (description, keywords, visibility)."""
+        ...
+
+    def bury_project(self, slug: str, gitlab_id: int | None) -> None:
+        """Take a project deleted through kg out of the index, for good."""
+        ...
+
     def project(self, slug: str) -> ProjectEntry | None:
         """A project's access entry, or None."""
         ...

@@ -30,23 +30,7 @@ def project_entry(record: ProjectRecord) -> ProjectEntry:
 def documents(store: Store, record: ProjectRecord) -> list[Document]:
     """The project, its current datasets, its workflows and its people, as search documents."""
     graph = {"graph": ox.NamedNode(record.graph or "")}
-    project = store.select("index_project.rq", {**graph, "project": ox.NamedNode(record.iri)})
-    info = project[0] if project else {}
-    docs = [
-        Document(
-            id=record.iri,
-            kind="project",
-            project=record.slug,
-            name=record.name,
-            slug=record.slug,
-            description=info.get("description", ""),
-            keywords=_split(info.get("keywords")),
-            creators=[info["creator"]] if info.get("creator") else [],
-            created=info.get("created", ""),
-            modified=info.get("modified", ""),
-            extra={"gitlabId": str(record.gitlab_id or ""), "commit": record.ingested_commit or ""},
-        )
-    ]
+    docs = [project_document(store, record, graph)]
     tags: dict[str, list[dict[str, str]]] = {}
     for row in store.select("index_dataset_tags.rq", graph):
         tags.setdefault(row["dataset"], []).append(
@@ -57,8 +41,10 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
                 "version": row.get("versionId") or row["version"].rsplit("/", 1)[-1],
             }
         )
+    creators = dataset_creators(store, graph)
     for row in store.select("index_datasets.rq", graph):
         own = tags.get(row["dataset"], [])
+        people = creators.get(row["dataset"], [])
         docs.append(
             Document(
                 id=row["dataset"],
@@ -68,16 +54,18 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
                 slug=row.get("slug", ""),
                 description=row.get("description", ""),
                 keywords=_split(row.get("keywords")),
-                creators=_split(row.get("creators")),
-                paths=_split(row.get("paths"))[:1000],
+                creators=[c["name"] for c in people if c.get("name")],
+                paths=[p for p in _split(row.get("paths")) if not p.startswith(".renku/")][:1000],
                 created=row.get("created", ""),
                 modified=row.get("modified", ""),
                 extra={
                     "identifier": row.get("identifier", ""),
-                    "initial": row.get("initial", ""),
+                    "initial": row.get("initial") or _last_segment(row.get("chainStart", "")),
                     "tags": own,
                     # older versions that tags point at resolve to the current dataset
                     "versions": sorted({t["version"] for t in own}),
+                    "people": people,
+                    **{k: row[k] for k in ("published", "sameAs", "derivedFrom", "url") if row.get(k)},
                 },
             )
         )
@@ -107,6 +95,51 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
             )
         )
     return docs
+
+
+def project_document(store: Store, record: ProjectRecord, graph: dict[str, ox.NamedNode]) -> Document:
+    """The project's own search document: Renku's creation date, else its first commit."""
+    values: dict[str, list[str]] = {}
+    for row in store.select("index_project.rq", {**graph, "project": ox.NamedNode(record.iri)}):
+        for key, value in row.items():
+            if key not in ("graph", "project") and value not in values.setdefault(key, []):
+                values[key].append(value)
+    dates = store.select("index_project_dates.rq", graph)
+    first = dates[0] if dates else {}
+    own_created = min(values.get("dateCreated", []), default="")
+    return Document(
+        id=record.iri,
+        kind="project",
+        project=record.slug,
+        name=record.name,
+        slug=record.slug,
+        description=(values.get("description") or [""])[0],
+        keywords=sorted(values.get("keyword", [])),
+        creators=sorted(values.get("creator", []))[:1],
+        created=own_created or first.get("created", ""),
+        modified=first.get("modified", "") or own_created,
+        extra={
+            "gitlabId": str(record.gitlab_id or ""),
+            "commit": record.ingested_commit or "",
+            "images": sorted(values.get("image", []))[:10],
+            "version": (values.get("version") or [""])[0],
+        },
+    )
+
+
+def dataset_creators(store: Store, graph: dict[str, ox.NamedNode]) -> dict[str, list[dict[str, str]]]:
+    """Each dataset's creators, in the metadata's order where it was kept (else by name)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for row in store.select("index_dataset_creators.rq", graph):
+        person = {k: row[k] for k in ("name", "email", "affiliation", "position", "person") if row.get(k)}
+        found.setdefault(row["dataset"], []).append(person)
+    for people in found.values():
+        people.sort(key=lambda c: (float(c.get("position", "inf")), c.get("name", "")))
+    return found
+
+
+def _last_segment(value: str) -> str:
+    return value.rstrip("/").rsplit("/", 1)[-1]
 
 
 def index_project(index: SearchIndex, store: Store, record: ProjectRecord) -> None:

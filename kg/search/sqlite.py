@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from kg.search import amendments
 from kg.search.base import Access, Document, Kind, ProjectEntry, SearchQuery, SearchResult
 from kg.search.hits import ID, ROWID, SCORE, facets, page, ranked_page, results
 
@@ -73,6 +74,7 @@ class SqliteIndex:
         self._local = threading.local()
         db = self._db()
         db.executescript(_SCHEMA)
+        db.executescript(amendments.SCHEMA)
         if db.execute("PRAGMA user_version").fetchone()[0] < _VERSION:
             # an index written before `hits` existed: fill it from what is there
             db.execute("BEGIN IMMEDIATE")
@@ -95,53 +97,60 @@ class SqliteIndex:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            self._delete(db, entry.slug)
-            namespace = entry.slug.rsplit("/", 1)[0] if "/" in entry.slug else ""
-            db.execute(
-                "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
-                (entry.slug, entry.iri, entry.graph, entry.visibility, namespace, entry.gitlab_id),
-            )
-            db.executemany(
-                "INSERT INTO members VALUES (?, ?, ?)",
-                [(entry.slug, user, level) for user, level in entry.members.items()],
-            )
-            for doc in documents:
-                cursor = db.execute(
-                    "INSERT INTO docs (id, kind, project, name, slug, description, keywords, creators,"
-                    " paths, created, modified, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        doc.id,
-                        doc.kind,
-                        entry.slug,
-                        doc.name,
-                        doc.slug,
-                        doc.description,
-                        _SEP.join(doc.keywords),
-                        _SEP.join(doc.creators),
-                        _SEP.join(doc.paths),
-                        doc.created,
-                        doc.modified,
-                        json.dumps(doc.extra),
-                    ),
-                )
-                db.execute(
-                    "INSERT INTO docs_fts (rowid, name, slug, description, keywords, creators, paths)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        cursor.lastrowid,
-                        doc.name,
-                        doc.slug.replace("/", " ").replace("-", " "),
-                        doc.description,
-                        " ".join(doc.keywords),
-                        " ".join(doc.creators),
-                        " ".join(p.replace("/", " ").replace("_", " ") for p in doc.paths),
-                    ),
-                )
-            db.execute(_HITS_FROM_DOCS + " WHERE d.project = ?", (entry.slug,))
+            self._insert(db, entry, documents)
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _insert(self, db: sqlite3.Connection, entry: ProjectEntry, documents: list[Document]) -> None:
+        """Replace the project's rows, within the caller's transaction."""
+        self._delete(db, entry.slug)
+        if amendments.is_buried(db, entry.gitlab_id):  # deleted through kg meanwhile
+            return
+        documents = _with_edits(documents, amendments.edits_of(db, entry.slug))
+        namespace = entry.slug.rsplit("/", 1)[0] if "/" in entry.slug else ""
+        db.execute(
+            "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
+            (entry.slug, entry.iri, entry.graph, entry.visibility, namespace, entry.gitlab_id),
+        )
+        db.executemany(
+            "INSERT INTO members VALUES (?, ?, ?)",
+            [(entry.slug, user, level) for user, level in entry.members.items()],
+        )
+        for doc in documents:
+            cursor = db.execute(
+                "INSERT INTO docs (id, kind, project, name, slug, description, keywords, creators,"
+                " paths, created, modified, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc.id,
+                    doc.kind,
+                    entry.slug,
+                    doc.name,
+                    doc.slug,
+                    doc.description,
+                    _SEP.join(doc.keywords),
+                    _SEP.join(doc.creators),
+                    _SEP.join(doc.paths),
+                    doc.created,
+                    doc.modified,
+                    json.dumps(doc.extra),
+                ),
+            )
+            db.execute(
+                "INSERT INTO docs_fts (rowid, name, slug, description, keywords, creators, paths)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cursor.lastrowid,
+                    doc.name,
+                    doc.slug.replace("/", " ").replace("-", " "),
+                    doc.description,
+                    " ".join(doc.keywords),
+                    " ".join(doc.creators),
+                    " ".join(p.replace("/", " ").replace("_", " ") for p in doc.paths),
+                ),
+            )
+        db.execute(_HITS_FROM_DOCS + " WHERE d.project = ?", (entry.slug,))
 
     def _delete(self, db: sqlite3.Connection, slug: str) -> None:
         db.execute("DELETE FROM hits WHERE rowid IN (SELECT rowid FROM docs WHERE project = ?)", (slug,))
@@ -152,6 +161,36 @@ class SqliteIndex:
         db.execute("DELETE FROM docs WHERE project = ?", (slug,))
         db.execute("DELETE FROM members WHERE slug = ?", (slug,))
         db.execute("DELETE FROM projects WHERE slug = ?", (slug,))
+
+    def amend_project(self, slug: str, fields: dict[str, Any]) -> None:
+        """Apply edits made in GitLab through kg (description, keywords, visibility) now, and
+        keep description and keywords over later re-indexing."""
+        self._local.__dict__.pop("readable", None)
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            amendments.save_edit(db, slug, fields)
+            entry = self.project(slug)
+            if entry is not None:  # re-indexed from its own rows, in this one transaction
+                docs = [_document(r) for r in db.execute("SELECT * FROM docs WHERE project = ?", (slug,))]
+                visibility = fields.get("visibility") or entry.visibility
+                changed = ProjectEntry(
+                    entry.slug, entry.iri, entry.graph, visibility, entry.members, entry.gitlab_id
+                )
+                self._insert(db, changed, docs)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def bury_project(self, slug: str, gitlab_id: int | None) -> None:
+        """Take a project deleted through kg out of the index, for good."""
+        self._local.__dict__.pop("readable", None)
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        self._delete(db, slug)
+        amendments.bury(db, slug, gitlab_id)
+        db.execute("COMMIT")
 
     def remove_project(self, slug: str) -> None:
         self._local.__dict__.pop("readable", None)
@@ -295,6 +334,8 @@ class SqliteIndex:
                 "h.project IN (SELECT p.rowid FROM projects p JOIN members m ON m.slug = p.slug"
                 " WHERE m.user = :user AND (" + " OR ".join(levels[r] for r in query.roles) + "))"
             )
+        if query.since or query.until:  # an undated item is in no date range
+            where.append("coalesce(h.created, '') != ''")
         if query.since:
             where.append("substr(h.created, 1, 10) >= :since")
             params["since"] = query.since
@@ -347,6 +388,21 @@ _READABLE = (
     "(p.visibility = 'public' OR (:user IS NOT NULL AND (p.visibility = 'internal'"
     " OR EXISTS (SELECT 1 FROM members m WHERE m.slug = p.slug AND m.user = :user))))"
 )
+
+
+def _with_edits(documents: list[Document], edits: dict[str, Any]) -> list[Document]:
+    """The documents with the project's own one edited."""
+    if not edits:
+        return documents
+    changed = []
+    for doc in documents:
+        if doc.kind == "project":
+            if isinstance(edits.get("description"), str):
+                doc.description = edits["description"]
+            if isinstance(edits.get("keywords"), list):
+                doc.keywords = [str(k) for k in edits["keywords"]]
+        changed.append(doc)
+    return changed
 
 
 def _document(row: sqlite3.Row) -> Document:

@@ -200,7 +200,9 @@ def test_search_paging_headers_facets_and_bad_parameters(world: dict[str, Any]) 
             assert bad.headers["content-type"] == "application/problem+json"
             assert bad.json()["parameter"] == name
     with client(world, "anonymous") as http:
-        assert http.get("/knowledge-graph/entities", params={"role": "owner"}).status_code == 401
+        assert (
+            http.get("/knowledge-graph/entities", params={"role": "owner"}).status_code == 400
+        )  # renku-graph: a bad request
         ld = http.get("/knowledge-graph/projects/g/pub", headers={"Accept": "application/ld+json"})
         assert ld.headers["content-type"] == "application/ld+json"
         assert ld.json()["@id"] == "https://kg.local/projects/g/pub"
@@ -251,5 +253,5 @@ def test_graph_export_formats(world: dict[str, Any]) -> None:
         assert len(counts) == 1
         assert http.get("/knowledge-graph/projects/g/pub/files/nope.txt/history").status_code == 404
         assert http.get("/knowledge-graph/version").json()["name"] == "kg"
-        assert "/knowledge-graph/entities" in http.get("/knowledge-graph/spec.json").json()["paths"]
+        assert "/entities" in http.get("/knowledge-graph/spec.json").json()["paths"]  # below its server
         assert http.get("/knowledge-graph/ontology", headers={"Accept": "text/turtle"}).status_code == 200

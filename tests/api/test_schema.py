@@ -49,7 +49,13 @@ def test_every_operation_conforms(server: KgServer) -> None:
             query = case.query or {}
             # renku-graph's rule since > until -> 400 is across two fields: no schema can say it
             crossed = "since" in query and "until" in query and str(query["since"]) > str(query["until"])
-            skip = [positive_data_acceptance] if case.operation.path == "/sparql" or crossed else []
+            # renku-graph's rule role without a token -> 400 is across a field and a header
+            anonymous_role = "role" in query and not (case.headers or {}).get("Authorization")
+            skip = (
+                [positive_data_acceptance]
+                if case.operation.path == "/sparql" or crossed or anonymous_role
+                else []
+            )
             case.call_and_validate(timeout=30, excluded_checks=skip)
 
         check()
@@ -60,4 +66,8 @@ def test_every_operation_conforms(server: KgServer) -> None:
         "GET /sparql",
         "POST /webhooks/events",
         "GET /knowledge-graph/projects/{slug}",
+        "PATCH /knowledge-graph/projects/{slug}",
+        "DELETE /knowledge-graph/projects/{slug}",
+        "POST /knowledge-graph/projects",
+        "GET /knowledge-graph/current-user/recently-viewed",
     } <= set(checked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -9,22 +10,33 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import caller, search_index
+from kg.api.fields import present
+from kg.api.schemas import DatasetDetails
+from kg.api.viewed import remember
 from kg.errors import NotFound
 from kg.search import Access, Document, SearchIndex
 
 router = APIRouter(prefix="/knowledge-graph/datasets", tags=["datasets"])
+_UUID = re.compile(
+    r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
 
 
 def _visible(index: SearchIndex, key: str, access: Access) -> list[tuple[Document, str]]:
     found: list[tuple[Document, str]] = []
-    for doc in index.find("dataset", key):
+    docs = index.find("dataset", key)
+    if not docs and _UUID.match(key):  # renku-ui may send a UUID with or without its hyphens
+        bare = key.replace("-", "")
+        hyphenated = f"{bare[:8]}-{bare[8:12]}-{bare[12:16]}-{bare[16:20]}-{bare[20:]}"
+        docs = index.find("dataset", hyphenated if "-" not in key else bare)
+    for doc in docs:
         entry = index.project(doc.project)
         if entry is not None and entry.readable_by(access):
             found.append((doc, entry.visibility))
     return found
 
 
-@router.get("/{identifier}", responses={404: {}})
+@router.get("/{identifier}", responses={200: {"model": DatasetDetails}, 404: {}})
 async def dataset(
     identifier: str,
     request: Request,
@@ -49,22 +61,64 @@ async def dataset(
             "_links": [{"rel": "project-details", "href": f"{base}/knowledge-graph/projects/{d.project}"}],
         }
 
-    return {
-        "identifier": ident,
-        "versions": {"initial": initial_identifier(doc)},
-        "name": doc.name,
-        "slug": doc.slug or doc.name,
-        "description": doc.description,
-        "created": doc.created or None,
-        "dateModified": doc.modified or None,
-        "published": {"creator": [{"name": c} for c in doc.creators]},
-        "keywords": doc.keywords,
-        "hasPart": [{"atLocation": p} for p in doc.paths],
-        "project": project(doc, visibility),
-        "usedIn": [project(d, v) for d, v in found],
-        "images": [],
-        "_links": dataset_links(base, doc, "self"),
-    }
+    await remember(request, access, "dataset", ident)
+    extra = doc.extra
+    provenance = {"sameAs": extra["sameAs"]} if extra.get("sameAs") else {}
+    if not provenance and extra.get("derivedFrom"):
+        provenance = {"derivedFrom": extra["derivedFrom"]}
+    tags = extra.get("tags") or []
+    initial = initial_identifier(doc)
+    first_tags = [t for t in tags if t.get("version") == initial]
+    return present(
+        {
+            "identifier": ident,
+            "versions": {"initial": initial},
+            "tags": {
+                "initial": present(
+                    {"name": first_tags[-1]["name"], "description": first_tags[-1].get("description")}
+                )
+            }
+            if first_tags
+            else None,
+            "name": doc.name,
+            "slug": doc.slug or doc.name,
+            "url": extra.get("url"),
+            **provenance,
+            "description": doc.description,
+            "created": doc.created,
+            "dateModified": doc.modified,
+            "published": present(
+                {"datePublished": extra.get("published"), "creator": [_creator(c) for c in _people(doc)]}
+            ),
+            "keywords": doc.keywords,
+            "hasPart": [{"atLocation": p} for p in doc.paths],
+            "project": project(doc, visibility),
+            "usedIn": [project(d, v) for d, v in found],
+            "images": [],
+            "_links": dataset_links(base, doc, "self"),
+        }
+    )
+
+
+def _people(doc: Document) -> list[dict[str, str]]:
+    """The dataset's creators as indexed (older indexes kept names only)."""
+    people: list[dict[str, str]] = doc.extra.get("people") or [{"name": n} for n in doc.creators]
+    return people
+
+
+def _creator(person: dict[str, str]) -> dict[str, str]:
+    """One creator: name, and e-mail and affiliation where known. A Renku person id (an ORCID
+    URL, say) is an identifier, not an e-mail."""
+    email = person.get("email", "")
+    if "@" not in email or email.startswith(("http://", "https://")):
+        email = ""
+    return present(
+        {
+            "name": person.get("name", ""),
+            "email": email.removeprefix("mailto:"),
+            "affiliation": person.get("affiliation"),
+        }
+    )
 
 
 def dataset_identifier(doc: Document) -> str:

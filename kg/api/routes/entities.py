@@ -13,8 +13,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import caller, search_index
+from kg.api.fields import present
 from kg.api.routes.datasets import dataset_identifier
-from kg.errors import InvalidInput, Unauthorized
+from kg.api.schemas import SearchHit
+from kg.errors import InvalidInput
 from kg.search import Access, Document, SearchIndex, SearchQuery
 
 router = APIRouter(prefix="/knowledge-graph", tags=["search"])
@@ -63,7 +65,8 @@ def _query(params: dict[str, list[str]], access: Access) -> SearchQuery:
         per_page=number("per_page", 20, 100),
     )
     if query.roles and not access.authenticated:
-        raise Unauthorized()  # filtering by role needs a caller
+        # renku-graph: a role filter without a token is a bad request, not a missing login
+        raise InvalidInput("role: filtering by role needs a token", field="role")
     for name in ("since", "until"):
         value = params.get(name, [""])[-1]
         if value and not _DATE.match(value):
@@ -96,39 +99,54 @@ def item(doc: Document, visibility: str, base: str) -> dict[str, Any]:
         "keywords": doc.keywords,
     }
     if doc.kind == "project":
-        return {
-            **common,
-            "slug": doc.slug,
-            "path": doc.slug,
-            "namespace": namespace,
-            "namespaces": _namespaces(namespace),
-            "date": doc.created,
-            "dateModified": doc.modified,
-            "creator": doc.creators[0] if doc.creators else None,
-            "_links": [{"rel": "details", "href": f"{base}/knowledge-graph/projects/{doc.slug}"}],
-        }
+        return present(
+            {
+                **common,
+                "slug": doc.slug,
+                "path": doc.slug,
+                "namespace": namespace,
+                "namespaces": _namespaces(namespace),
+                "date": doc.created,
+                "dateModified": doc.modified,
+                "creator": doc.creators[0] if doc.creators else None,
+                "images": _images(doc),
+                "_links": [{"rel": "details", "href": f"{base}/knowledge-graph/projects/{doc.slug}"}],
+            }
+        )
     if doc.kind == "dataset":
         identifier = dataset_identifier(doc)
-        return {
-            **common,
-            "slug": doc.slug or doc.name,
-            "identifier": identifier,
-            "date": doc.created,
-            "dateModified": doc.modified,
-            "creators": doc.creators,
-            "images": [],
-            "project": {"path": doc.project, "slug": doc.project},
-            "_links": [{"rel": "details", "href": f"{base}/knowledge-graph/datasets/{identifier}"}],
-        }
+        return present(
+            {
+                **common,
+                "slug": doc.slug or doc.name,
+                "identifier": identifier,
+                # renku-graph: an imported (published) dataset is dated by its publication
+                "date": doc.extra.get("published") or doc.created,
+                "dateModified": doc.modified,
+                "creators": doc.creators,
+                "images": [],
+                "project": {"path": doc.project, "slug": doc.project},
+                "_links": [{"rel": "details", "href": f"{base}/knowledge-graph/datasets/{identifier}"}],
+            }
+        )
     if doc.kind == "workflow":
-        return {
-            **common,
-            "date": doc.created,
-            "workflowType": doc.extra.get("tool", ""),
-            "project": {"path": doc.project, "slug": doc.project},
-            "_links": [],
-        }
+        return present(
+            {
+                **common,
+                "date": doc.created,
+                "workflowType": doc.extra.get("tool", ""),
+                "project": {"path": doc.project, "slug": doc.project},
+                "_links": [],
+            }
+        )
     return {"type": "person", "matchingScore": 1.0, "name": doc.name, "_links": []}
+
+
+def _images(doc: Document) -> list[dict[str, Any]]:
+    """renku-graph's image list: each with its position and a link to its location."""
+    return [
+        {"location": url, "_links": [{"rel": "view", "href": url}]} for url in doc.extra.get("images", [])
+    ]
 
 
 def _namespaces(namespace: str) -> list[dict[str, str]]:
@@ -159,7 +177,7 @@ def paging_headers(request: Request, total: int, page: int, per_page: int) -> di
     return headers
 
 
-@router.get("/entities", responses={400: {}, 401: {}, 503: {}})
+@router.get("/entities", responses={200: {"model": list[SearchHit]}, 400: {}, 401: {}, 503: {}})
 async def entities(
     request: Request,
     access: Annotated[Access, Depends(caller)],

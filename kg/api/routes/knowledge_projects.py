@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg import queries
-from kg.api.deps import caller, query_pool, run_query, search_index
+from kg.api.deps import address_of, caller, gitlab_token, outbound, query_pool, run_query, search_index
+from kg.api.fields import present
+from kg.api.forge_details import ForgeDetails
+from kg.api.project_page import project_body, project_jsonld
 from kg.api.routes.datasets import dataset_links, initial_identifier
 from kg.api.routes.entities import item, paging_headers
-from kg.errors import InvalidInput, NotFound
-from kg.ontology import context
+from kg.api.schemas import ProjectDetails
+from kg.api.viewed import remember
+from kg.errors import InvalidInput, NotFound, TooManyRequests, Unavailable
 from kg.search import Access, Document, SearchIndex
 from kg.search.base import ProjectEntry
 from kg.sparql.engine import QueryRequest
@@ -120,16 +125,21 @@ async def project_datasets(
     for doc in every[(page - 1) * per_page : page * per_page]:
         hit = item(doc, entry.visibility, base)
         items.append(
-            {
-                "identifier": hit["identifier"],
-                "versions": {"initial": initial_identifier(doc)},
-                "name": doc.name,
-                "slug": hit["slug"],
-                "dateCreated": doc.created or None,
-                "dateModified": doc.modified or None,
-                "images": [],
-                "_links": dataset_links(base, doc, "details"),
-            }
+            present(
+                {
+                    "identifier": hit["identifier"],
+                    "versions": {"initial": initial_identifier(doc)},
+                    "name": doc.name,
+                    "slug": hit["slug"],
+                    "dateCreated": doc.created,
+                    "datePublished": doc.extra.get("published"),
+                    "dateModified": doc.modified,
+                    "sameAs": doc.extra.get("sameAs"),
+                    "derivedFrom": None if doc.extra.get("sameAs") else doc.extra.get("derivedFrom"),
+                    "images": [],
+                    "_links": dataset_links(base, doc, "details"),
+                }
+            )
         )
     return JSONResponse(items, headers=paging_headers(request, len(every), page, per_page))
 
@@ -152,49 +162,31 @@ async def dataset_tags(
     tags = found[0].extra.get("tags") or []
     base = str(request.base_url).rstrip("/")
     items = [
-        {
-            "name": tag["name"],
-            "date": tag.get("date") or None,
-            "description": tag.get("description") or None,
-            "_links": [
-                {"rel": "dataset-details", "href": f"{base}/knowledge-graph/datasets/{tag['version']}"}
-            ],
-        }
+        present(
+            {
+                "name": tag["name"],
+                "date": tag.get("date"),
+                "description": tag.get("description"),
+                "_links": [
+                    {"rel": "dataset-details", "href": f"{base}/knowledge-graph/datasets/{tag['version']}"}
+                ],
+            }
+        )
         for tag in tags[(page - 1) * per_page : page * per_page]
     ]
     return JSONResponse(items, headers=paging_headers(request, len(tags), page, per_page))
 
 
-def _project_document(entry: ProjectEntry, doc: Any, base: str, access: Access) -> dict[str, Any]:
-    name = entry.slug.rsplit("/", 1)[-1]
-    role = entry.role_of(access.user)
-    levels = {"owner": 50, "maintainer": 40, "reader": 20}
-    return {
-        "identifier": entry.gitlab_id,
-        "path": entry.slug,
-        "slug": entry.slug,
-        "name": doc.name if doc else name,
-        "description": doc.description if doc else "",
-        "visibility": entry.visibility,
-        "created": {
-            "dateCreated": doc.created if doc else None,
-            "creator": {"name": doc.creators[0]} if doc and doc.creators else None,
-        },
-        "dateModified": doc.modified if doc else None,
-        "keywords": doc.keywords if doc else [],
-        "permissions": {"projectAccess": {"level": {"name": role, "value": levels[role]}}} if role else {},
-        "images": [],
-        "_links": [
-            {"rel": "self", "href": f"{base}/knowledge-graph/projects/{entry.slug}"},
-            {"rel": "datasets", "href": f"{base}/knowledge-graph/projects/{entry.slug}/datasets"},
-        ],
-    }
+@router.get("", include_in_schema=False)
+async def no_project() -> Response:
+    """No listing here (renku-graph has none): a path is needed, as at `.../projects/`."""
+    raise InvalidInput("a project path is needed", field="slug")
 
 
 @router.get(
     "/{slug:path}",
     response_class=Response,
-    responses={404: {}, 200: {"content": {"application/json": {}, "application/ld+json": {}}}},
+    responses={404: {}, 200: {"model": ProjectDetails, "content": {"application/ld+json": {}}}},
 )
 async def project(
     slug: str,
@@ -202,14 +194,27 @@ async def project(
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
 ) -> Response:
-    """A project's page; JSON-LD with kg's context when asked for `application/ld+json`."""
+    """A project's page: renku-graph's JSON, or its JSON-LD when asked for `application/ld+json`."""
     if not slug.strip("/"):
         raise InvalidInput("a project path is needed", field="slug")
     entry = await run_in_threadpool(readable, index, slug, access)
     found = await run_in_threadpool(index.documents, entry.slug, "project")
-    doc = found[0] if found else None
-    body = _project_document(entry, doc, str(request.base_url).rstrip("/"), access)
+    gitlab: dict[str, Any] = {}
+    details: ForgeDetails | None = request.app.state.forge_details
+    if details is not None:
+        target = entry.gitlab_id or quote(entry.slug, safe="")
+        token = gitlab_token(request)
+        known = details.cached(target, token)
+        try:  # charged to the caller's address: a crawler must not make kg crawl GitLab
+            gitlab = (
+                known
+                if known is not None
+                else await outbound(request).call(address_of(request), details.of, target, token)
+            )
+        except (TooManyRequests, Unavailable):
+            gitlab = {}  # the page without GitLab's part, rather than no page
+    body = project_body(entry, found[0] if found else None, gitlab, str(request.base_url).rstrip("/"), access)
+    await remember(request, access, "project", entry.slug)
     if "application/ld+json" in request.headers.get("accept", ""):
-        linked = {"@context": json.loads(context())["@context"], "@id": entry.iri, "@type": "Project", **body}
-        return JSONResponse(linked, media_type="application/ld+json")
+        return JSONResponse(project_jsonld(entry, body), media_type="application/ld+json")
     return JSONResponse(body)

@@ -53,13 +53,6 @@ async def version() -> dict[str, Any]:
     return {"name": "kg", "versions": [{"version": __version__}]}
 
 
-@router.get("/knowledge-graph/spec.json", include_in_schema=False)
-async def spec(request: Request) -> dict[str, Any]:
-    """The OpenAPI document of the whole service (also at /spec.json)."""
-    document: dict[str, Any] = request.app.openapi()
-    return document
-
-
 @router.get("/metrics", include_in_schema=False)
 async def metrics() -> Response:
     """Prometheus metrics."""

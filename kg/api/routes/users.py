@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kg.api.deps import address_of, caller, gitlab_token, outbound, search_index, settings
+from kg.api.fields import present
 from kg.api.routes.entities import paging_headers
 from kg.config import Settings
 from kg.errors import KgError
@@ -33,17 +34,20 @@ def _activated(index: SearchIndex, user_id: int, access: Access, base: str) -> l
 def _activated_item(index: SearchIndex, entry: ProjectEntry, base: str) -> dict[str, Any]:
     docs = index.documents(entry.slug, "project")
     doc = docs[0] if docs else None
-    return {
-        "name": doc.name if doc else entry.slug.rsplit("/", 1)[-1],
-        "slug": entry.slug,
-        "path": entry.slug,
-        "visibility": entry.visibility,
-        "date": doc.created if doc else None,
-        "creator": doc.creators[0] if doc and doc.creators else None,
-        "description": doc.description if doc else "",
-        "keywords": doc.keywords if doc else [],
-        "_links": [{"rel": "details", "href": f"{base}/knowledge-graph/projects/{entry.slug}"}],
-    }
+    return present(
+        {
+            "id": entry.gitlab_id,
+            "name": doc.name if doc else entry.slug.rsplit("/", 1)[-1],
+            "slug": entry.slug,
+            "path": entry.slug,
+            "visibility": entry.visibility,
+            "date": doc.created if doc else None,
+            "creator": doc.creators[0] if doc and doc.creators else None,
+            "description": doc.description if doc else "",
+            "keywords": doc.keywords if doc else [],
+            "_links": [{"rel": "details", "href": f"{base}/knowledge-graph/projects/{entry.slug}"}],
+        }
+    )
 
 
 def _not_activated(gitlab: GitLab, index: SearchIndex, user_id: int, base: str) -> list[dict[str, Any]]:
@@ -56,24 +60,26 @@ def _not_activated(gitlab: GitLab, index: SearchIndex, user_id: int, base: str) 
             continue
         owner = project.get("owner") or {}
         items.append(
-            {
-                "id": project.get("id"),
-                "name": project.get("name"),
-                "slug": project.get("path_with_namespace"),
-                "path": project.get("path_with_namespace"),
-                "visibility": project.get("visibility"),
-                "date": project.get("created_at"),
-                "creator": owner.get("name"),
-                "description": project.get("description") or "",
-                "keywords": project.get("topics") or project.get("tag_list") or [],
-                "_links": [
-                    {
-                        "rel": "activation",
-                        "href": f"{base}/projects/{project.get('id')}/webhooks",
-                        "method": "POST",
-                    }
-                ],
-            }
+            present(
+                {
+                    "id": project.get("id"),
+                    "name": project.get("name"),
+                    "slug": project.get("path_with_namespace"),
+                    "path": project.get("path_with_namespace"),
+                    "visibility": project.get("visibility"),
+                    "date": project.get("created_at"),
+                    "creator": owner.get("name"),
+                    "description": project.get("description") or "",
+                    "keywords": project.get("topics") or project.get("tag_list") or [],
+                    "_links": [
+                        {
+                            "rel": "activation",
+                            "href": f"{base}/projects/{project.get('id')}/webhooks",
+                            "method": "POST",
+                        }
+                    ],
+                }
+            )
         )
     return items
 
