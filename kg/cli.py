@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 from urllib.parse import urlsplit
 
 import typer
@@ -23,6 +23,9 @@ from kg import logs
 from kg.config import Settings, SettingsError, load_settings
 from kg.errors import KgError
 from kg.iri import Minter
+
+if TYPE_CHECKING:
+    from kg.forge import ProjectAccess
 
 app = typer.Typer(
     help="kg: a provenance knowledge graph for git repositories.",
@@ -60,21 +63,24 @@ def _fail(exc: KgError, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _gitlab_id(settings: Settings, slug: str) -> int | None:
-    """The id GitLab (KG_GITLAB_URL, with kg's token) gives the project at `slug`; None, with
-    a warning, if it has none or cannot be asked."""
-    import gitlab
-    import requests
-    from gitlab.exceptions import GitlabError
+def _from_gitlab(
+    settings: Settings, slug: str, gitlab_id: int | None
+) -> tuple[int | None, ProjectAccess | None]:
+    """The project's GitLab id and who may read it, as GitLab (KG_GITLAB_URL, kg's token) says;
+    (the id given, None) with a warning when GitLab cannot tell."""
+    from kg.forge import GitLab
 
     token = settings.gitlab_token.get_secret_value() if settings.gitlab_token else None
+    forge = GitLab(str(settings.gitlab_url), token)
     try:
-        client = gitlab.Gitlab(settings.gitlab_url, private_token=token, timeout=15)
-        return int(client.projects.get(slug).id)
-    except (GitlabError, requests.RequestException, TypeError, ValueError) as exc:
-        reason = f"{type(exc).__name__}: {str(exc)[:200]}"
-        console.print(f"[yellow]warning:[/yellow] no GitLab id for {escape(slug)} ({escape(reason)})")
-        return None
+        found = forge.describe(gitlab_id if gitlab_id is not None else slug).id
+        return found, forge.access(found)
+    except KgError as exc:
+        shown = gitlab_id if gitlab_id is not None else slug
+        console.print(
+            f"[yellow]warning:[/yellow] GitLab does not tell about {escape(str(shown))} ({escape(str(exc))})"
+        )
+        return gitlab_id, None
 
 
 def _slug_from(source: str, local: bool) -> str:
@@ -88,7 +94,9 @@ def _slug_from(source: str, local: bool) -> str:
 def ingest(
     source: Annotated[str, typer.Argument(help="A local repository path or a git URL.")],
     project: Annotated[str | None, typer.Option(help="NAMESPACE/NAME to file it under.")] = None,
-    visibility: Annotated[str, typer.Option(help="public, internal or private.")] = "public",
+    visibility: Annotated[
+        str | None, typer.Option(help="public, internal or private (default: GitLab's, else public).")
+    ] = None,
     branch: Annotated[str | None, typer.Option(help="Branch to ingest (default: HEAD).")] = None,
     member: Annotated[list[str] | None, typer.Option(help="A user id who may read it (repeatable).")] = None,
     gitlab_id: Annotated[
@@ -105,7 +113,7 @@ def ingest(
     from kg.store import open_store
 
     settings = _settings()
-    if visibility not in ("public", "internal", "private"):
+    if visibility not in (None, "public", "internal", "private"):
         raise typer.BadParameter("must be public, internal or private", param_hint="--visibility")
     local = Path(source).exists()
     slug = project or _slug_from(source, local)
@@ -130,8 +138,11 @@ def ingest(
             )
             with console.status(f"fetching {slug}"):
                 repo = mirrors.sync(key, source)
-        if gitlab_id is None and settings.gitlab_url:
-            gitlab_id = _gitlab_id(settings, slug)
+        members = tuple((m, 30) for m in member) if member else None
+        if settings.gitlab_url:
+            gitlab_id, access = _from_gitlab(settings, slug, gitlab_id)
+            if access is not None and visibility is None:  # GitLab is the authority on who reads
+                visibility, members = access.visibility, members or access.members
         store = open_store(settings)
         with Progress(
             TextColumn("{task.description}"),
@@ -146,12 +157,7 @@ def ingest(
                 store,
                 Minter(settings.base_iri),
                 repo,
-                ProjectInfo(
-                    slug,
-                    visibility,
-                    gitlab_id=gitlab_id,
-                    members=tuple((m, 30) for m in member) if member else None,
-                ),
+                ProjectInfo(slug, visibility or "public", gitlab_id=gitlab_id, members=members),
                 branch=branch,
                 branch_required=branch is not None,
                 workdir=settings.data_dir / "tmp",

@@ -45,7 +45,7 @@ class GitLab:
         auth = {} if token is None else {"oauth_token": token} if oauth else {"private_token": token}
         self._gl = gitlab.Gitlab(url, timeout=timeout, **auth)  # type: ignore[arg-type]
 
-    def _project(self, project_id: int) -> Any:
+    def _project(self, project_id: int | str) -> Any:
         try:
             return self._gl.projects.get(project_id)
         except GitlabAuthenticationError as exc:
@@ -67,11 +67,11 @@ class GitLab:
         pairs = tuple(sorted((str(m.id), int(m.access_level)) for m in members))
         return ProjectAccess(str(project.visibility), pairs)
 
-    def describe(self, project_id: int) -> ForgeProject:
-        """The project's path_with_namespace, default branch and visibility."""
+    def describe(self, project_id: int | str) -> ForgeProject:
+        """The project's id, path_with_namespace, default branch and visibility (by id or path)."""
         project = self._project(project_id)
         return ForgeProject(
-            id=project_id,
+            id=int(project.id),
             path=str(project.path_with_namespace),
             default_branch=str(project.default_branch or "main"),
             visibility=str(project.visibility),

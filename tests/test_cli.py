@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from kg.cli import app
 from kg.config import Settings
 from kg.store import open_store
 from tests.fixtures.gitrepo import GitRepo
+from tests.fixtures.identity import IdentityServer
 from tests.fixtures.servers import GitDaemon, kg_env
 from webhooks.tokens import hook_token
 
@@ -40,6 +41,13 @@ def kg(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+@pytest.fixture
+def gitlab_stand_in() -> Iterator[IdentityServer]:
+    server = IdentityServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -202,3 +210,27 @@ def test_a_missing_blob_is_a_warning_naming_it(
     match = SUMMARY.search(result.stdout)
     assert match is not None and match.group(3, 5) == ("2", "1"), result.stdout
     assert f"[git] git object {blob} is not readable" in result.stderr
+
+
+def test_with_gitlab_the_id_and_readers_come_from_gitlab(
+    repo: GitRepo, tmp_path: Path, gitlab_stand_in: IdentityServer
+) -> None:
+    gitlab_stand_in.gitlab_user("kg-instance-token-0123", 1)
+    gitlab_stand_in.admins.add(1)
+    gitlab_stand_in.gitlab_project(77, "team/secret", "private", {70: 40})
+    env = {**kg_env(tmp_path / "kg"), "KG_GITLAB_URL": gitlab_stand_in.url}
+    env["KG_GITLAB_TOKEN"] = "kg-instance-token-0123"
+    result = CliRunner().invoke(app, ["ingest", str(repo.path), "--project", "team/secret"], env=env)
+    assert result.exit_code == 0, result.output
+    # a project GitLab does not know: the id stays unknown, with a warning, and the ingest goes on
+    other = CliRunner().invoke(app, ["ingest", str(repo.path), "--project", "team/nowhere"], env=env)
+    assert other.exit_code == 0, other.output
+    assert "GitLab does not tell about team/nowhere" in other.output
+    store = open_store(Settings(data_dir=tmp_path / "kg"))
+    try:
+        records = {r.slug: r for r in store.projects()}
+    finally:
+        store.close()
+    secret = records["team/secret"]
+    assert (secret.gitlab_id, secret.visibility, secret.members) == (77, "private", (("70", 40),))
+    assert (records["team/nowhere"].gitlab_id, records["team/nowhere"].visibility) == (None, "public")

@@ -70,6 +70,9 @@ async def _kg_error(request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, object] = {}
     if isinstance(exc, errors.InvalidInput) and exc.field:
         extra["parameter"] = exc.field
+    if isinstance(exc, errors.NotFound) and exc.kind == "project":
+        # renku-ui tells "not activated" from other failures by these words (renku-graph's)
+        extra["message"] = "Info about project cannot be found"
     return problem(status, title, _detail(exc), **extra)
 
 

@@ -101,6 +101,9 @@ class Worker:
         """Fetch, extract and load one job, and record the outcome in the event log."""
         extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt}
         log.info("job claimed", extra=extra)
+        if self.index.is_buried(job.project_id):
+            self._bury(job)
+            return
         try:
             with self._heartbeat(job):
                 token = self.vault.get(job.project_id) if self.vault else None
@@ -148,6 +151,15 @@ class Worker:
 
     def _gitlab(self, token: str | None) -> GitLab | None:
         return gitlab_for(self.settings, token)
+
+    def _bury(self, job: Job) -> None:
+        """A project deleted through kg leaves the store too (the search index already forgot
+        it): every record of its GitLab id goes, its graphs at the next garbage collection."""
+        for record in self.store.projects():
+            if record.gitlab_id == job.project_id:
+                self.store.remove_project(record.iri)
+                log.info("deleted project removed", extra={"project_id": job.project_id, "path": record.slug})
+        self.events.complete(job, commit="", warnings=["the project was deleted"])
 
     def _forget_old_paths(self, gitlab_id: int, slug: str) -> None:
         """A project lives at one path: the records it left at others (renamed) go."""

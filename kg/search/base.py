@@ -113,6 +113,10 @@ class SearchIndex(Protocol):
         """Take a project deleted through kg out of the index, for good."""
         ...
 
+    def is_buried(self, gitlab_id: int) -> bool:
+        """Whether the GitLab project was deleted through kg."""
+        ...
+
     def project(self, slug: str) -> ProjectEntry | None:
         """A project's access entry, or None."""
         ...

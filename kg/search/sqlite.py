@@ -192,6 +192,9 @@ class SqliteIndex:
         amendments.bury(db, slug, gitlab_id)
         db.execute("COMMIT")
 
+    def is_buried(self, gitlab_id: int) -> bool:
+        return amendments.is_buried(self._db(), gitlab_id)
+
     def remove_project(self, slug: str) -> None:
         self._local.__dict__.pop("readable", None)
         db = self._db()

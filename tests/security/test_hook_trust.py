@@ -249,6 +249,7 @@ def test_the_status_answers_only_the_projects_readers(world: dict[str, Any]) -> 
         "title": "NotFound",
         "status": 404,
         "detail": "project '7' not found",
+        "message": "Info about project cannot be found",
     }
     # a project GitLab does not know is as absent as a hidden one
     assert httpx.get(f"{kg.url}/projects/424242/events/status", timeout=30).status_code == 404

@@ -144,6 +144,7 @@ async def delete_project(
     request: Request,
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
+    events: Annotated[EventLog, Depends(event_log)],
     config: Annotated[Settings, Depends(settings)],
 ) -> InfoMessage:
     """Delete the project in GitLab, and take it out of kg."""
@@ -152,6 +153,8 @@ async def delete_project(
     await outbound(request).run(gitlab.delete, entry.gitlab_id or quote(entry.slug, safe=""))
     await run_in_threadpool(index.bury_project, entry.slug, entry.gitlab_id)
     await run_in_threadpool(request.app.state.views.forget, "project", entry.slug)
+    if entry.gitlab_id is not None:  # the worker, the store's one writer, removes its graph
+        await events.enqueue_async(_refresh(entry.gitlab_id, "delete"))
     return InfoMessage(message="Project deleted", severity="Info")
 
 
