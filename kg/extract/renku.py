@@ -22,13 +22,12 @@ from kg.extract.blobs import repo_path
 from kg.extract.context import Context
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.renku_db import MAX_OBJECT_BYTES, CorruptObject, decode
+from kg.extract.renku_meta import agent, creators, images, person_term
 from kg.extract.runs import (
     A,
-    Agent,
     Entity,
     Plan,
     Run,
-    agent_term,
     git_entity,
     p,
     plan_lines,
@@ -123,15 +122,6 @@ class Renku:
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             ctx.warn("renku", f"unexpected {kind} object: {exc!r}", commit.sha, ch.text)
 
-    def _agent(self, ctx: Context, value: Any) -> Agent | None:
-        if not isinstance(value, dict):
-            return None
-        if str(value.get("@type", "")).endswith("SoftwareAgent"):
-            software = ctx.document_iri(str(value.get("id")))
-            return Agent(str(value.get("name") or ""), software_iri=software) if software else None
-        email = value.get("email") or str(value.get("id", "")).removeprefix("mailto:")
-        return Agent(str(value.get("name") or email), str(email or ""))
-
     def _entity(self, ctx: Context, value: Any) -> Entity | None:
         entity = value.get("entity") if isinstance(value, dict) else None
         return self._file_entity(ctx, entity, depth=0)
@@ -158,14 +148,12 @@ class Renku:
                 e.members.append(found)
         return e
 
-    def _described(self, ctx: Context, s: str, obj: dict[str, Any], lines: list[str]) -> None:
-        """Keywords and creators, as plans and datasets carry them."""
+    def _described(self, ctx: Context, subject: str, obj: dict[str, Any], lines: list[str]) -> None:
+        """Keywords, creators (in order) and images, as plans and datasets carry them."""
         for keyword in obj.get("keywords") or []:
-            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
-        for creator in obj.get("creators") or []:
-            agent = self._agent(ctx, creator)
-            if agent:
-                lines.append(triple(s, p("schema:creator"), agent_term(ctx, agent, lines)))
+            lines.append(triple(iri(subject), p("schema:keywords"), literal(str(keyword))))
+        creators(ctx, subject, obj.get("creators"), lines)
+        images(subject, obj.get("images"), lines)
 
     def _plan_record(self, ctx: Context, obj: dict[str, Any]) -> Plan | None:
         plan_iri = self.rebase(ctx, str(obj["id"]))
@@ -199,7 +187,7 @@ class Renku:
         run_iri = self.rebase(ctx, str(obj["id"]))
         if run_iri is None:
             return
-        agents = [a for a in (self._agent(ctx, x) for x in obj.get("agents") or []) if a is not None]
+        agents = [a for a in (agent(ctx, x) for x in obj.get("agents") or []) if a is not None]
         # The person first: the association's agent in PROV is the software, listed below.
         agents.sort(key=lambda a: a.software_iri is not None)
         run = Run(
@@ -259,7 +247,7 @@ class Renku:
             lines.append(triple(s, p("prov:invalidatedAtTime"), literal(str(removed), _DT)))
         if obj.get("date_created"):
             lines.append(triple(s, p("schema:dateCreated"), literal(str(obj["date_created"]), _DT)))
-        self._described(ctx, s, obj, lines)
+        self._described(ctx, plan.iri, obj, lines)
         ctx.emit(lines)
 
     def _dataset(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
@@ -294,7 +282,7 @@ class Renku:
         ):
             if obj.get(key):
                 lines.append(triple(s, p(term), literal(str(obj[key]), _DT)))
-        self._described(ctx, s, obj, lines)
+        self._described(ctx, dataset_iri, obj, lines)
         for key, term in (("derived_from", "prov:wasDerivedFrom"), ("same_as", "schema:sameAs")):
             target = _url(obj.get(key))
             target_iri = self.rebase(ctx, target) if target else None
@@ -357,9 +345,12 @@ class Renku:
             lines.append(triple(s, p("schema:agent"), literal(str(obj["agent_version"]))))
         for keyword in obj.get("keywords") or []:
             lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
-        creator = self._agent(ctx, obj.get("creator"))
+        if obj.get("date_created"):  # Renku's own creation date: the project's, not its first commit's
+            lines.append(triple(s, p("schema:dateCreated"), literal(str(obj["date_created"]), _DT)))
+        creator = person_term(ctx, obj.get("creator"), lines)
         if creator:
-            lines.append(triple(s, p("schema:creator"), agent_term(ctx, creator, lines)))
+            lines.append(triple(s, p("schema:creator"), creator))
+        images(ctx.project, obj.get("image") or obj.get("images"), lines)
         ctx.emit(lines)
 
 
