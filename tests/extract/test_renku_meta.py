@@ -111,7 +111,7 @@ def test_a_person_with_neither_name_nor_email_is_named_by_their_id(
 def test_the_real_project_is_dated_by_renku(real: Path, git_repo: Callable[[str], GitRepo]) -> None:
     repo = git_repo("arc")
     copy_tree(real / "renku-v1-arc", repo.path)
-    repo.commit(message="renku metadata")  # today: later than the project's creation
+    repo.commit(message="renku metadata")
     store, _ = extract(repo.path)
     found = rows(
         store,
