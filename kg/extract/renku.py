@@ -21,8 +21,9 @@ from kg.bounded import Exceeded
 from kg.extract.blobs import repo_path
 from kg.extract.context import Context
 from kg.extract.log import Change, Commit, is_zero
+from kg.extract.renku_commands import command_line
 from kg.extract.renku_db import MAX_OBJECT_BYTES, CorruptObject, decode
-from kg.extract.renku_meta import agent, creators, images, person_term
+from kg.extract.renku_meta import agent, creators, images, project_lines
 from kg.extract.runs import (
     A,
     Entity,
@@ -201,7 +202,7 @@ class Renku:
             agents=agents,
             used=[e for e in map(lambda u: self._entity(ctx, u), obj.get("usages") or []) if e],
             generated=[e for e in map(lambda g: self._entity(ctx, g), obj.get("generations") or []) if e],
-            command_line=_command_line(plan_obj, obj.get("parameters")) if plan_obj else None,
+            command_line=command_line(plan_obj, obj.get("parameters")) if plan_obj else None,
             parameters={
                 str(pv.get("parameter_id", "")).rsplit("/", 2)[-2]
                 + "/"
@@ -335,52 +336,7 @@ class Renku:
         ctx.emit(lines)
 
     def _project(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
-        s = iri(ctx.project)
-        lines = [triple(s, A, p("schema:Project"))]
-        if obj.get("description"):
-            lines.append(triple(s, p("schema:description"), literal(str(obj["description"]))))
-        if obj.get("version") is not None:
-            lines.append(triple(s, p("schema:schemaVersion"), literal(str(obj["version"]))))
-        if obj.get("agent_version"):
-            lines.append(triple(s, p("schema:agent"), literal(str(obj["agent_version"]))))
-        for keyword in obj.get("keywords") or []:
-            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
-        if obj.get("date_created"):  # Renku's own creation date: the project's, not its first commit's
-            lines.append(triple(s, p("schema:dateCreated"), literal(str(obj["date_created"]), _DT)))
-        creator = person_term(ctx, obj.get("creator"), lines)
-        if creator:
-            lines.append(triple(s, p("schema:creator"), creator))
-        images(ctx.project, obj.get("image") or obj.get("images"), lines)
-        ctx.emit(lines)
-
-
-def _command_line(plan: dict[str, Any], values: Any) -> str | None:
-    """The plan's command with its positioned parameters, each the value the run gave it
-    (else its default), as renku builds the argv: prefix and value as one word."""
-    if not isinstance(plan.get("command"), str):
-        return None
-    given = {
-        str(v.get("parameter_id")): str(v.get("value"))
-        for v in (values if isinstance(values, list) else [])
-        if isinstance(v, dict) and v.get("value") is not None
-    }
-    placed: list[tuple[int, str]] = []
-    for key in ("inputs", "outputs", "parameters"):
-        for parameter in plan.get(key) or []:
-            if not isinstance(parameter, dict) or not isinstance(parameter.get("position"), int):
-                continue
-            # a run of an older version of the plan names that version's parameter ids
-            value = given.get(str(parameter.get("id"))) or _by_tail(given, str(parameter.get("id")))
-            if value is None:
-                value = "" if parameter.get("default_value") is None else str(parameter["default_value"])
-            placed.append((parameter["position"], f"{parameter.get('prefix') or ''}{value}"))
-    return " ".join([plan["command"], *(words for _, words in sorted(placed))]).strip()
-
-
-def _by_tail(given: dict[str, str], parameter_id: str) -> str | None:
-    """A value given for the parameter of the same kind and number in another plan version."""
-    tail = "/".join(parameter_id.rsplit("/", 2)[-2:])
-    return next((v for k, v in given.items() if k.endswith("/" + tail)), None)
+        ctx.emit(project_lines(ctx, obj))
 
 
 def _url(value: Any) -> str | None:

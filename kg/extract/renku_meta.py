@@ -1,4 +1,4 @@
-"""Renku >= 1.0: the people and images that projects, datasets and plans describe.
+"""Renku >= 1.0: the project object, and the people and images projects, datasets and plans name.
 
 A Renku person's id is an identifier (`mailto:…`, an ORCID URL, `/persons/…`), not an
 address: only the `email` field or a `mailto:` id is an e-mail. The order of a dataset's
@@ -17,6 +17,7 @@ from kg.rdf import iri, literal, triple
 from kg.vocab import XSD
 
 _INT = XSD + "integer"
+_DT = XSD + "dateTime"
 
 
 def agent(ctx: Context, value: Any) -> Agent | None:
@@ -95,3 +96,25 @@ def images(subject: str, value: Any, lines: list[str]) -> None:
             triple(node, p("schema:contentUrl"), literal(image["content_url"])),
             triple(node, p("schema:position"), literal(str(position), _INT)),
         ]
+
+
+def project_lines(ctx: Context, obj: dict[str, Any]) -> list[str]:
+    """The project object: description, keywords, versions, creator, image, and Renku's own
+    creation date (the index dates the project by it rather than by its first commit)."""
+    s = iri(ctx.project)
+    lines = [triple(s, A, p("schema:Project"))]
+    if obj.get("description"):
+        lines.append(triple(s, p("schema:description"), literal(str(obj["description"]))))
+    if obj.get("version") is not None:
+        lines.append(triple(s, p("schema:schemaVersion"), literal(str(obj["version"]))))
+    if obj.get("agent_version"):
+        lines.append(triple(s, p("schema:agent"), literal(str(obj["agent_version"]))))
+    for keyword in obj.get("keywords") or []:
+        lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
+    if obj.get("date_created"):
+        lines.append(triple(s, p("schema:dateCreated"), literal(str(obj["date_created"]), _DT)))
+    creator = person_term(ctx, obj.get("creator"), lines)
+    if creator:
+        lines.append(triple(s, p("schema:creator"), creator))
+    images(ctx.project, obj.get("image") or obj.get("images"), lines)
+    return lines
