@@ -90,13 +90,17 @@ def test_only_an_email_field_or_a_mailto_id_is_an_email(described: GitRepo) -> N
     }
 
 
-def test_a_person_with_neither_name_nor_email_is_named_by_their_id(
+def test_a_person_id_is_never_an_email_and_names_the_nameless(
     git_repo: Callable[[str], GitRepo],
 ) -> None:
     repo = git_repo("nameless")
     orcid = "https://orcid.org/0000-0001-5109-3700"
     dataset = renku_object(
-        "dataset.Dataset", id="/datasets/fff666", name="x", creators=[person(orcid, "")], dataset_files=[]
+        "dataset.Dataset",
+        id="/datasets/fff666",
+        name="x",
+        creators=[person(orcid, ""), person("/persons/dan%40example.org", "Dan")],
+        dataset_files=[],
     )
     repo.commit(dict([dataset]), "renku")
     store, warnings = extract(repo.path)
@@ -105,7 +109,7 @@ def test_a_person_with_neither_name_nor_email_is_named_by_their_id(
         store,
         "SELECT ?n ?e WHERE { ?d schema:creator ?p . ?p schema:name ?n OPTIONAL { ?p schema:email ?e } }",
     )
-    assert found == [{"n": orcid}]
+    assert sorted(found, key=lambda r: r["n"]) == [{"n": "Dan"}, {"n": orcid}]
 
 
 def test_the_real_project_is_dated_by_renku(real: Path, git_repo: Callable[[str], GitRepo]) -> None:
