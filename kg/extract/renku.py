@@ -21,14 +21,14 @@ from kg.bounded import Exceeded
 from kg.extract.blobs import repo_path
 from kg.extract.context import Context
 from kg.extract.log import Change, Commit, is_zero
+from kg.extract.renku_commands import command_line
 from kg.extract.renku_db import MAX_OBJECT_BYTES, CorruptObject, decode
+from kg.extract.renku_meta import agent, creators, images, project_lines
 from kg.extract.runs import (
     A,
-    Agent,
     Entity,
     Plan,
     Run,
-    agent_term,
     git_entity,
     p,
     plan_lines,
@@ -123,15 +123,6 @@ class Renku:
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             ctx.warn("renku", f"unexpected {kind} object: {exc!r}", commit.sha, ch.text)
 
-    def _agent(self, ctx: Context, value: Any) -> Agent | None:
-        if not isinstance(value, dict):
-            return None
-        if str(value.get("@type", "")).endswith("SoftwareAgent"):
-            software = ctx.document_iri(str(value.get("id")))
-            return Agent(str(value.get("name") or ""), software_iri=software) if software else None
-        email = value.get("email") or str(value.get("id", "")).removeprefix("mailto:")
-        return Agent(str(value.get("name") or email), str(email or ""))
-
     def _entity(self, ctx: Context, value: Any) -> Entity | None:
         entity = value.get("entity") if isinstance(value, dict) else None
         return self._file_entity(ctx, entity, depth=0)
@@ -158,14 +149,12 @@ class Renku:
                 e.members.append(found)
         return e
 
-    def _described(self, ctx: Context, s: str, obj: dict[str, Any], lines: list[str]) -> None:
-        """Keywords and creators, as plans and datasets carry them."""
+    def _described(self, ctx: Context, subject: str, obj: dict[str, Any], lines: list[str]) -> None:
+        """Keywords, creators (in order) and images, as plans and datasets carry them."""
         for keyword in obj.get("keywords") or []:
-            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
-        for creator in obj.get("creators") or []:
-            agent = self._agent(ctx, creator)
-            if agent:
-                lines.append(triple(s, p("schema:creator"), agent_term(ctx, agent, lines)))
+            lines.append(triple(iri(subject), p("schema:keywords"), literal(str(keyword))))
+        creators(ctx, subject, obj.get("creators"), lines)
+        images(subject, obj.get("images"), lines)
 
     def _plan_record(self, ctx: Context, obj: dict[str, Any]) -> Plan | None:
         plan_iri = self.rebase(ctx, str(obj["id"]))
@@ -199,7 +188,7 @@ class Renku:
         run_iri = self.rebase(ctx, str(obj["id"]))
         if run_iri is None:
             return
-        agents = [a for a in (self._agent(ctx, x) for x in obj.get("agents") or []) if a is not None]
+        agents = [a for a in (agent(ctx, x) for x in obj.get("agents") or []) if a is not None]
         # The person first: the association's agent in PROV is the software, listed below.
         agents.sort(key=lambda a: a.software_iri is not None)
         run = Run(
@@ -213,7 +202,7 @@ class Renku:
             agents=agents,
             used=[e for e in map(lambda u: self._entity(ctx, u), obj.get("usages") or []) if e],
             generated=[e for e in map(lambda g: self._entity(ctx, g), obj.get("generations") or []) if e],
-            command_line=_command_line(plan_obj, obj.get("parameters")) if plan_obj else None,
+            command_line=command_line(plan_obj, obj.get("parameters")) if plan_obj else None,
             parameters={
                 str(pv.get("parameter_id", "")).rsplit("/", 2)[-2]
                 + "/"
@@ -259,7 +248,7 @@ class Renku:
             lines.append(triple(s, p("prov:invalidatedAtTime"), literal(str(removed), _DT)))
         if obj.get("date_created"):
             lines.append(triple(s, p("schema:dateCreated"), literal(str(obj["date_created"]), _DT)))
-        self._described(ctx, s, obj, lines)
+        self._described(ctx, plan.iri, obj, lines)
         ctx.emit(lines)
 
     def _dataset(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
@@ -294,7 +283,7 @@ class Renku:
         ):
             if obj.get(key):
                 lines.append(triple(s, p(term), literal(str(obj[key]), _DT)))
-        self._described(ctx, s, obj, lines)
+        self._described(ctx, dataset_iri, obj, lines)
         for key, term in (("derived_from", "prov:wasDerivedFrom"), ("same_as", "schema:sameAs")):
             target = _url(obj.get(key))
             target_iri = self.rebase(ctx, target) if target else None
@@ -347,49 +336,7 @@ class Renku:
         ctx.emit(lines)
 
     def _project(self, ctx: Context, commit: Commit, obj: dict[str, Any], *, first: bool) -> None:
-        s = iri(ctx.project)
-        lines = [triple(s, A, p("schema:Project"))]
-        if obj.get("description"):
-            lines.append(triple(s, p("schema:description"), literal(str(obj["description"]))))
-        if obj.get("version") is not None:
-            lines.append(triple(s, p("schema:schemaVersion"), literal(str(obj["version"]))))
-        if obj.get("agent_version"):
-            lines.append(triple(s, p("schema:agent"), literal(str(obj["agent_version"]))))
-        for keyword in obj.get("keywords") or []:
-            lines.append(triple(s, p("schema:keywords"), literal(str(keyword))))
-        creator = self._agent(ctx, obj.get("creator"))
-        if creator:
-            lines.append(triple(s, p("schema:creator"), agent_term(ctx, creator, lines)))
-        ctx.emit(lines)
-
-
-def _command_line(plan: dict[str, Any], values: Any) -> str | None:
-    """The plan's command with its positioned parameters, each the value the run gave it
-    (else its default), as renku builds the argv: prefix and value as one word."""
-    if not isinstance(plan.get("command"), str):
-        return None
-    given = {
-        str(v.get("parameter_id")): str(v.get("value"))
-        for v in (values if isinstance(values, list) else [])
-        if isinstance(v, dict) and v.get("value") is not None
-    }
-    placed: list[tuple[int, str]] = []
-    for key in ("inputs", "outputs", "parameters"):
-        for parameter in plan.get(key) or []:
-            if not isinstance(parameter, dict) or not isinstance(parameter.get("position"), int):
-                continue
-            # a run of an older version of the plan names that version's parameter ids
-            value = given.get(str(parameter.get("id"))) or _by_tail(given, str(parameter.get("id")))
-            if value is None:
-                value = "" if parameter.get("default_value") is None else str(parameter["default_value"])
-            placed.append((parameter["position"], f"{parameter.get('prefix') or ''}{value}"))
-    return " ".join([plan["command"], *(words for _, words in sorted(placed))]).strip()
-
-
-def _by_tail(given: dict[str, str], parameter_id: str) -> str | None:
-    """A value given for the parameter of the same kind and number in another plan version."""
-    tail = "/".join(parameter_id.rsplit("/", 2)[-2:])
-    return next((v for k, v in given.items() if k.endswith("/" + tail)), None)
+        ctx.emit(project_lines(ctx, obj))
 
 
 def _url(value: Any) -> str | None:

@@ -15,7 +15,7 @@ import pytest
 from tests.compat.legacy import CURRENT, FIRST, FOLDER, dvc_commits, imported_commits, legacy_commits
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.identity import IdentityServer
-from tests.fixtures.renku import tagged_rainfall
+from tests.fixtures.renku import CREATED, described_project, tagged_rainfall
 from tests.fixtures.servers import KgServer, kg_ingest
 
 OWNER = {"Authorization": "Bearer glpat-owner"}  # GitLab user 1, owner of every project
@@ -118,6 +118,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "g/gone": (14, "public", tagged_rainfall()[:1]),
         "g/dvc": (15, "public", dvc_commits()),
         "g/imported": (16, "public", imported_commits()),
+        "g/described": (17, "public", described_project()),
     }
     for slug, (pid, visibility, commits) in projects.items():
         repo = make_repo(root / slug.replace("/", "-"))
@@ -174,7 +175,14 @@ def test_search_hits_carry_what_the_ui_shows(world: dict[str, Any]) -> None:
     assert barro["creators"] == ["Chandrasekhar Ramakrishnan", "Josiah Carberry"]
     assert all(v is not None for v in barro.values())
     everything = world["http"].get("/knowledge-graph/entities", params={"type": "project"}).json()
-    assert {p["slug"] for p in everything} == {"g/rain", "g/legacy", "g/gone", "g/dvc", "g/imported"}
+    assert {p["slug"] for p in everything} == {
+        "g/rain",
+        "g/legacy",
+        "g/gone",
+        "g/dvc",
+        "g/imported",
+        "g/described",
+    }
     for project in everything:
         assert project["date"] and project["dateModified"]  # every project is dated
         assert isinstance(project["images"], list)
@@ -266,6 +274,10 @@ def test_an_imported_renku_1_dataset(world: dict[str, Any]) -> None:
     assert {c["name"] for c in creators} == {"Josiah Carberry", "Ada Lovelace"}
     assert all("orcid" not in c.get("email", "") for c in creators)  # an ORCID id is no e-mail
     assert next(c for c in creators if c["name"] == "Ada Lovelace")["email"] == "ada@example.org"
+    assert creators == [  # the metadata's order, with each one's affiliation
+        {"name": "Josiah Carberry", "affiliation": "Brown University"},
+        {"name": "Ada Lovelace", "email": "ada@example.org", "affiliation": "Analytical Engines"},
+    ]
     hits = http.get("/knowledge-graph/entities", params={"query": "zenodo"}).json()
     assert [h["date"][:10] for h in hits if h["type"] == "dataset"] == ["2019-05-04"]
     # a project with a description and a creator is still dated (by its first commit here)
@@ -274,6 +286,25 @@ def test_an_imported_renku_1_dataset(world: dict[str, Any]) -> None:
     assert project["date"] and project["date"] <= project["dateModified"]
     page = http.get("/knowledge-graph/projects/g/imported").json()
     assert (page["description"], page["keywords"], page["version"]) == ("Rain from Zenodo", ["rain"], "10")
+
+
+def test_a_renku_1_project_dated_by_renku_with_ordered_creators(world: dict[str, Any]) -> None:
+    http: httpx.Client = world["http"]
+    page = http.get("/knowledge-graph/projects/g/described").json()
+    # Renku's creation date, not the (later) first commit's
+    assert page["created"]["dateCreated"].startswith(CREATED[:19])
+    assert page["created"]["creator"] == {"name": "Ada Lovelace"}
+    assert [i["location"] for i in page["images"]] == ["https://example.org/snow.png"]
+    assert (page["description"], page["keywords"]) == ("Snow depth over the Alps", ["alps", "snow"])
+    body = http.get("/knowledge-graph/datasets/ddd444eee555").json()
+    assert body["published"]["creator"] == [  # the metadata's order, not by name
+        {"name": "Zoe Zimmer", "affiliation": "Uni Bern"},
+        {"name": "Bob Berg", "email": "bob@example.org", "affiliation": "SLF Davos"},
+        {"name": "Carla Ander", "email": "carla@example.org"},
+    ]
+    hits = http.get("/knowledge-graph/entities", params={"query": "alps"}).json()
+    (project,) = [h for h in hits if h["type"] == "project"]
+    assert project["date"].startswith(CREATED[:19])
 
 
 def test_lineage_is_what_the_ui_draws(world: dict[str, Any]) -> None:
