@@ -100,13 +100,20 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
 def project_document(store: Store, record: ProjectRecord, graph: dict[str, ox.NamedNode]) -> Document:
     """The project's own search document: Renku's creation date, else its first commit."""
     values: dict[str, list[str]] = {}
+    images: set[tuple[int, str]] = set()
     for row in store.select("index_project.rq", {**graph, "project": ox.NamedNode(record.iri)}):
+        if "image" in row:  # in Renku's order
+            position = row.get("imagePosition", "")
+            images.add((int(position) if position.isdigit() else 0, row["image"]))
+            continue
         for key, value in row.items():
             if key not in ("graph", "project") and value not in values.setdefault(key, []):
                 values[key].append(value)
     dates = store.select("index_project_dates.rq", graph)
     first = dates[0] if dates else {}
     own_created = min(values.get("dateCreated", []), default="")
+    # a project Renku dates after its last commit (skewed clocks) is not modified before it
+    modified = max(first.get("modified", ""), own_created)
     return Document(
         id=record.iri,
         kind="project",
@@ -117,11 +124,11 @@ def project_document(store: Store, record: ProjectRecord, graph: dict[str, ox.Na
         keywords=sorted(values.get("keyword", [])),
         creators=sorted(values.get("creator", []))[:1],
         created=own_created or first.get("created", ""),
-        modified=first.get("modified", "") or own_created,
+        modified=modified,
         extra={
             "gitlabId": str(record.gitlab_id or ""),
             "commit": record.ingested_commit or "",
-            "images": sorted(values.get("image", []))[:10],
+            "images": [url for _, url in sorted(images)][:10],
             "version": (values.get("version") or [""])[0],
         },
     )

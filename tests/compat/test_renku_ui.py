@@ -294,7 +294,11 @@ def test_a_renku_1_project_dated_by_renku_with_ordered_creators(world: dict[str,
     # Renku's creation date, not the (later) first commit's
     assert page["created"]["dateCreated"].startswith(CREATED[:19])
     assert page["created"]["creator"] == {"name": "Ada Lovelace"}
-    assert [i["location"] for i in page["images"]] == ["https://example.org/snow.png"]
+    # Renku's order, not the URLs'
+    assert [i["location"] for i in page["images"]] == [
+        "https://example.org/z-snow.png",
+        "https://example.org/a-alps.png",
+    ]
     assert (page["description"], page["keywords"]) == ("Snow depth over the Alps", ["alps", "snow"])
     body = http.get("/knowledge-graph/datasets/ddd444eee555").json()
     assert body["published"]["creator"] == [  # the metadata's order, not by name

@@ -50,7 +50,10 @@ def test_the_project_is_dated_by_renku_and_described(described: GitRepo) -> None
 def test_project_and_dataset_images_with_their_position(described: GitRepo) -> None:
     store, _ = extract(described.path)
     query = "SELECT ?url ?pos WHERE {{ <{}> schema:image [ schema:contentUrl ?url ; schema:position ?pos ] }}"
-    assert rows(store, query.format(PROJECT)) == [{"url": "https://example.org/snow.png", "pos": "0"}]
+    assert sorted(rows(store, query.format(PROJECT)), key=lambda r: r["pos"]) == [
+        {"url": "https://example.org/z-snow.png", "pos": "0"},
+        {"url": "https://example.org/a-alps.png", "pos": "1"},
+    ]
     assert sorted((r["pos"], r["url"]) for r in rows(store, query.format(DATASET))) == [
         ("0", "https://example.org/a.png"),
         ("1", "https://example.org/b.png"),
