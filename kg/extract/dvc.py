@@ -167,7 +167,16 @@ class Dvc:
         except InvalidInput:  # warned about where the dvc.yaml itself changed
             return {}
         stages = data.get("stages") if isinstance(data, dict) else None
-        return stages if isinstance(stages, dict) else {}
+        found: dict[str, Any] = {}
+        for name, stage in stages.items() if isinstance(stages, dict) else []:
+            if not isinstance(stage, dict):
+                continue
+            found[str(name)] = stage
+            try:  # a foreach stage's wdir is in its `do` template, with `${item}` filled in
+                found.update(_expand(str(name), stage))
+            except Exceeded:  # warned about where the dvc.yaml itself changed
+                continue
+        return found
 
     def _lock(
         self, ctx: Context, commit: Commit, path: str, new: dict[str, Any], parents: list[dict[str, Any]]
@@ -183,8 +192,8 @@ class Dvc:
             if stage == "schema" or not isinstance(entry, dict):
                 continue
             earlier = [old.get(stage) for old in before if isinstance(old, dict)]
-            # foreach/matrix stages are locked as `name@key`; the template holds the wdir
-            definition = definitions.get(str(stage), definitions.get(str(stage).split("@")[0]))
+            # foreach/matrix stages are locked as `name@key`; failing that, the template's
+            definition = definitions.get(str(stage)) or _template(definitions.get(str(stage).split("@")[0]))
             base = self._stage_dir(ctx, folder, definition)
             self._run(ctx, commit, path, str(stage), entry, base, [e for e in earlier if isinstance(e, dict)])
 
@@ -396,6 +405,13 @@ def _check_expansion(stages: int, values_each: int) -> None:
         raise Exceeded(f"expands to {stages} stages, more than {MAX_EXPANDED_STAGES}")
     if stages * values_each > DOCUMENT.max_nodes:
         raise Exceeded(f"expands to more than {DOCUMENT.max_nodes} values")
+
+
+def _template(stage: Any) -> Any:
+    """The body a `foreach` stage repeats (it holds the `wdir`), else the stage itself."""
+    if isinstance(stage, dict) and "foreach" in stage and isinstance(stage.get("do"), dict):
+        return stage["do"]
+    return stage
 
 
 def _expand(name: str, stage: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

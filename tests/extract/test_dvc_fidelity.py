@@ -168,3 +168,61 @@ def test_a_reformatted_stage_file_is_no_new_run(git_repo: Callable[[str], GitRep
     store, _ = extract(repo.path)
     found = rows(store, 'SELECT ?run ?sha WHERE { ?run kg:tool "dvc" ; a kg:Run ; kg:inCommit/kg:sha ?sha }')
     assert [r["sha"] for r in found] == [first]
+
+
+SWEEP = """\
+stages:
+  algo:
+    foreach:
+      ml1m: {wd: ..}
+      ml10m: {wd: ../..}
+    do:
+      wdir: ${item.wd}
+      cmd: python run-algo.py ${key}
+      deps:
+      - run-algo.py
+      outs:
+      - runs/${key}.json
+  fixed:
+    foreach: [a, b]
+    do:
+      wdir: ..
+      cmd: python split.py ${item}
+      deps:
+      - data-split/${item}
+"""
+SWEEP_LOCK = """\
+schema: '2.0'
+stages:
+  algo@ml1m:
+    cmd: python run-algo.py ml1m
+    deps:
+    - path: run-algo.py
+      md5: 77777777777777777777777777777777
+    outs:
+    - path: runs/ml1m.json
+      md5: 88888888888888888888888888888888
+  fixed@a:
+    cmd: python split.py a
+    deps:
+    - path: data-split/a
+      md5: 99999999999999999999999999999999.dir
+  fixed@c:
+    cmd: python split.py c
+    deps:
+    - path: data-split/c
+      md5: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.dir
+"""
+
+
+def test_a_foreach_stage_takes_its_wdir_from_its_template(git_repo: Callable[[str], GitRepo]) -> None:
+    """`foreach` keeps the stage body, `wdir` included, under `do` (as lenskit's pipelines do)."""
+    repo = git_repo("dvc-foreach-wdir")
+    repo.commit({"lk/sweep/dvc.yaml": SWEEP, "lk/sweep/dvc.lock": SWEEP_LOCK}, "run the sweep")
+    store, warnings = extract(repo.path)
+    found = run_paths(store)
+    assert found["algo@ml1m"] == {"in": {"lk/run-algo.py"}, "out": {"lk/runs/ml1m.json"}}
+    assert found["fixed@a"] == {"in": {"lk/data-split/a"}, "out": set()}
+    # a lock entry the template no longer names still resolves through the template's wdir
+    assert found["fixed@c"] == {"in": {"lk/data-split/c"}, "out": set()}
+    assert warnings == []
