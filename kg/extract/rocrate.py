@@ -99,15 +99,21 @@ class Crate:
                     out.append(f"{target.get('name')}={target.get('value')}")
                 elif not _types(target) & (_ACTIONS | {"ControlAction"}):
                     sums = ",".join(str(target.get(k)) for k in ("sha1", "sha256", "md5") if target.get(k))
-                    out.append(f"{x}#{sums}")
+                    out.append(f"{self._stable(x)}#{sums}")
             return sorted(out)
 
-        instruments = sorted(
-            f"{x}:{self.nodes.get(x, {}).get('name', '')}" for x in _ids(node.get("instrument"))
-        )
+        instruments = sorted(f"{self._stable(x)}" for x in _ids(node.get("instrument")))
         times = [str(node.get("startTime") or ""), str(node.get("endTime") or "")]
         inputs, outputs = described(_ids(node.get("object"))), described(_ids(node.get("result")))
         return short_hash(str(sorted(_types(node))), *instruments, "", *inputs, "", *outputs, "", *times)
+
+    def _stable(self, ref: str) -> str:
+        """What names `ref` across rebuilds of the crate: a path or URL as it is; a `#local` id
+        (tools mint a new uuid each time) by the node's type and name instead."""
+        if not ref.startswith("#"):
+            return ref
+        target = self.nodes.get(ref, {})
+        return f"#{sorted(_types(target))}:{target.get('name', '')}"
 
     def conforms_to_run_profile(self) -> bool:
         root = self.nodes.get("./", {})
@@ -173,7 +179,7 @@ class RoCrate:
         if entity_iri is None:
             return None
         located = crate.location(ref)
-        path = located or ref
+        path = located or ""  # a `#local` id or a URL elsewhere is no path of the repository
         hashes = {k: str(node[k]) for k in ("sha1", "sha256", "md5") if isinstance(node.get(k), str)}
         entity = Entity(entity_iri, path, hashes, directory="Dataset" in _types(node))
         if entity.directory and ref not in crate.listed and depth < _MAX_NESTING:
@@ -274,7 +280,8 @@ class RoCrate:
         agents = [self._agent(crate, a) for a in _ids(node.get("agent"))]
         # RO-Crate keeps no command line: the instrument, then the actual values and paths
         words = [plan.name] if plan is not None else []
-        words += [*parameters.values(), *(e.path for e in used if e), *(e.path for e in generated if e)]
+        words += [*parameters.values(), *(e.path for e in used if e and e.path)]
+        words += [e.path for e in generated if e and e.path]
         start, end = node.get("startTime"), node.get("endTime")
         write_run(
             ctx,

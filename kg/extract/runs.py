@@ -32,6 +32,7 @@ class Entity:
 
     iri: str
     path: str
+    """Relative to the repository root; "" for what is not a file of the repository."""
     hashes: dict[str, str] = field(default_factory=dict)
     directory: bool = False
     git_version: str | None = None
@@ -101,10 +102,9 @@ def git_entity(ctx: Context, path: str, blob: str) -> Entity:
 def entity_lines(entity: Entity) -> list[str]:
     """Triples of an entity."""
     s = iri(entity.iri)
-    lines = [
-        triple(s, A, p("prov:Entity")),
-        triple(s, p("prov:atLocation"), literal(entity.path)),
-    ]
+    lines = [triple(s, A, p("prov:Entity"))]
+    if entity.path:  # a file of the repository; what a tool names elsewhere has no location here
+        lines.append(triple(s, p("prov:atLocation"), literal(entity.path)))
     if entity.directory:
         lines.append(triple(s, A, p("prov:Collection")))
     for member in entity.members:

@@ -51,13 +51,21 @@ def _crate(action_id: str, *, start: str = "2024-01-01T10:00:00Z") -> str:
         {"@id": "./", "@type": "Dataset", "name": "fig", "hasPart": [{"@id": "in.csv"}, {"@id": "out.png"}]},
         {"@id": "in.csv", "@type": "File", "sha1": "aa"},
         {"@id": "out.png", "@type": "File"},
-        {"@id": "#plot", "@type": "SoftwareApplication", "name": "plot.py"},
+        # tools mint crate-local ids anew each time they write the crate (cwltool: uuids)
+        {"@id": "#plot" + action_id, "@type": "SoftwareApplication", "name": "plot.py"},
         {"@id": "#p-" + action_id, "@type": "PropertyValue", "name": "dpi", "value": "300"},
+        {"@id": "#scratch" + action_id, "@type": "File", "name": "scratch"},
+        {"@id": "ftp://example.org/stations.csv", "@type": "File"},
         {
             "@id": action_id,
             "@type": "CreateAction",
-            "instrument": {"@id": "#plot"},
-            "object": [{"@id": "in.csv"}, {"@id": "#p-" + action_id}],
+            "instrument": {"@id": "#plot" + action_id},
+            "object": [
+                {"@id": "in.csv"},
+                {"@id": "#p-" + action_id},
+                {"@id": "#scratch" + action_id},
+                {"@id": "ftp://example.org/stations.csv"},
+            ],
             "result": [{"@id": "out.png"}],
             "startTime": start,
         },
@@ -88,6 +96,9 @@ def test_regenerated_action_ids_and_a_moved_crate_make_no_new_runs(
         store, "SELECT ?run (COUNT(?line) AS ?n) WHERE { ?run kg:commandLine ?line } GROUP BY ?run"
     )
     assert {r["n"] for r in per_run} == {"1"}
+    # what is not a file of the repository has no location in it
+    located = rows(store, 'SELECT ?path WHERE { ?run kg:tool "rocrate" ; prov:used/prov:atLocation ?path }')
+    assert {r["path"] for r in located} == {"a/in.csv", "b/in.csv"}
 
 
 def test_cwlprov_payload_files_are_the_content_of_hash_entities(git_repo: Callable[[str], GitRepo]) -> None:
