@@ -1,7 +1,7 @@
 """A project's runs as lineage walks them: what each read and wrote, in which version, when.
 
-Read with two named queries per project graph and kept per store snapshot (the graphs of a
-snapshot never change).
+Read with named queries per project graph and kept per store snapshot (the graphs of a
+snapshot never change). "When" is a place in git history (`kg.lineage.history`), not a date.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
+from kg.lineage.history import CommitRow, History, order_commits
 from kg.store.oxigraph import select
 
 
@@ -62,6 +63,10 @@ class RunInfo:
     started: float | None = None
     committed: float | None = None
     commit: str = ""
+    position: float = -0.5
+    """Where the commit that recorded it stands in history (`History.position`)."""
+    placed: bool = False
+    """Whether that place is known (from its commit or a date), not a guess."""
     label: str = ""
     plan: str = ""
     tool: str = ""
@@ -72,9 +77,9 @@ class RunInfo:
 
     @property
     def order(self) -> tuple[float, float]:
-        """Sorts runs in history: by the date of the commit that recorded it, then its start."""
-        started = self.started if self.started is not None else 0.0
-        return (self.committed if self.committed is not None else started, started)
+        """Sorts runs in history: by the place in history of the commit that recorded it,
+        then (several runs in one commit) by its start."""
+        return (self.position, self.started if self.started is not None else 0.0)
 
     def command_as_run(self) -> str:
         """The command line as run: recorded, else the plan's command (with the actual paths
@@ -105,7 +110,9 @@ class ProjectRuns:
     resolved: dict[tuple[str, str], list[RunInfo]] = field(default_factory=dict)
     """Which runs made what a run read, as worked out (kept with the snapshot)."""
     git_versions: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
-    """(date, commit) of the git versions of a path no run made, oldest first, as looked up."""
+    """(position in history, commit) of the git versions of a path no run made, oldest first,
+    as looked up."""
+    history: History = field(default_factory=History)
 
     def index(self) -> None:
         """Index paths once every run is read."""
@@ -161,9 +168,24 @@ def _time(value: str | None) -> float | None:
         return None
 
 
+def load_history(sparql: Sparql, graph: str) -> History:
+    """Number the commits of a project graph in history order."""
+    dates: dict[str, tuple[str, float | None]] = {}
+    parents: dict[str, list[str]] = defaultdict(list)
+    for row in sparql.select("lineage_commits.rq", {"graph": ox.NamedNode(graph)}):
+        dates[row["commit"]] = (row["sha"], _time(row.get("time")))
+        if "parent" in row:
+            parents[row["commit"]].append(row["parent"])
+    return order_commits(
+        CommitRow(sha, date, tuple(dates[p][0] for p in parents.get(term, ()) if p in dates))
+        for term, (sha, date) in dates.items()
+    )
+
+
 def load_runs(sparql: Sparql, slug: str, graph: str) -> ProjectRuns:
-    """Read a project's runs with four queries."""
+    """Read a project's runs and the order of its commits with five queries."""
     project = ProjectRuns(slug)
+    project.history = load_history(sparql, graph)
     bound = {"graph": ox.NamedNode(graph)}
     versions: dict[str, Version] = defaultdict(Version)
     for row in sparql.select("lineage_entities.rq", bound):
@@ -193,13 +215,17 @@ def load_runs(sparql: Sparql, slug: str, graph: str) -> ProjectRuns:
         found.tool = row.get("tool", found.tool)
         found.command_line = row.get("commandLine", found.command_line)
         found.command = row.get("command", found.command)
+    for run in project.runs.values():
+        date = run.committed if run.committed is not None else run.started
+        run.position = project.history.position(run.commit, date)
+        run.placed = run.commit in project.history.positions or date is not None
     project.index()
     for row in sparql.select("lineage_links.rq", bound):
         project.elsewhere[(row["path"], row["role"])].add((row["slug"], row["other"]))
     return project
 
 
-def git_versions(sparql: Sparql, graph: str, path: str) -> list[tuple[float, str]]:
-    """(date, commit) of every git version of `path`, oldest first."""
+def git_versions(sparql: Sparql, history: History, graph: str, path: str) -> list[tuple[float, str]]:
+    """(position in history, commit) of every git version of `path`, oldest first."""
     rows = sparql.select("lineage_file_versions.rq", {"graph": ox.NamedNode(graph), "path": ox.Literal(path)})
-    return sorted((_time(row.get("time")) or 0.0, row["sha"]) for row in rows)
+    return sorted((history.position(row["sha"], _time(row.get("time"))), row["sha"]) for row in rows)

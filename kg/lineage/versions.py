@@ -2,8 +2,9 @@
 
 A version is told by its content where both sides know a hash of the same kind; otherwise
 it is the newest run that wrote the path (or a folder holding it) at or before the reading
-run, in the order of the commits that recorded the runs. A run that rewrote an input later
-is never the maker of what an earlier run read. A folder's version is made by the runs that
+run, in git history order of the commits that recorded the runs (`kg.lineage.history`: never
+by date or id, which tie or lie). A run that rewrote an input later is never the maker of what
+an earlier run read. A folder's version is made by the runs that
 wrote the folder or any file inside it.
 """
 

@@ -86,9 +86,10 @@ class Lineage:
         project = self._project(slug)
         versions = project.git_versions.get(path)
         if versions is None:
-            versions = project.git_versions[path] = git_versions(self.sparql, self._graphs[slug], path)
-        if reader is not None and reader.committed is not None:
-            versions = [v for v in versions if v[0] <= reader.committed]
+            graph = self._graphs[slug]
+            versions = project.git_versions[path] = git_versions(self.sparql, project.history, graph, path)
+        if reader is not None and reader.placed:  # at or before the reader's commit in history, never after
+            versions = [v for v in versions if v[0] <= reader.position]
         return versions[-1][1] if versions else ""
 
     def _run(self, slug: str, run: RunInfo) -> str:
