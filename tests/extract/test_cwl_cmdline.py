@@ -20,6 +20,7 @@ baseCommand: [python, -u]
 arguments:
   - {position: 2, valueFrom: --verbose}
   - late
+  - {position: -1, valueFrom: -mtool, shellQuote: true}
 inputs:
   b_second: {type: string, default: bee, inputBinding: {position: 1}}
   a_first: {type: string, default: ay, inputBinding: {position: 1}}
@@ -30,7 +31,7 @@ inputs:
   unbound: {type: string, default: never}
 outputs: {}
 """
-    assert _words(tool) == ["python", "-u", "late", "src/run.py", "ay", "bee", "--verbose"]
+    assert _words(tool) == ["python", "-u", "-mtool", "late", "src/run.py", "ay", "bee", "--verbose"]
 
 
 def test_prefix_separate_booleans_lists_and_redirects() -> None:
