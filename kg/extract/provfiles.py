@@ -51,10 +51,15 @@ def _bag_root(path: str) -> str | None:
     return head if found else None
 
 
+_SPECIALIZATION_OF = ox.NamedNode(PROV + "specializationOf")
+
+
 def _payload_links(ctx: Context, commit: str, path: str, triples: list[ox.Triple]) -> list[ox.Triple]:
     """A CWLProv bag keeps the content of each `urn:hash::sha1:<x>` entity at `data/<x[:2]>/<x>`:
     the entity gets its hash (`kg:sha1`), that path and, where the commit holds the file, the
-    git file version it is `prov:alternateOf` (so lineage reaches the payload)."""
+    git file version it is `prov:alternateOf` (so lineage reaches the payload). The runs use
+    and generate entities (`urn:uuid:`) that are `prov:specializationOf` a hash entity: each
+    gets the same links, since lineage follows a run's entities by their paths."""
     root = _bag_root(path)
     digests = {
         term.value: match.group(1)
@@ -62,22 +67,44 @@ def _payload_links(ctx: Context, commit: str, path: str, triples: list[ox.Triple
         for term in (t.subject, t.object)
         if isinstance(term, ox.NamedNode) and (match := _HASH_IRI.match(term.value))
     }
+    holders = _specializations(triples, set(digests))
     links = []
     for value, digest in sorted(digests.items()):
-        entity = ox.NamedNode(value)
-        links.append(ox.Triple(entity, ox.NamedNode(KG + "sha1"), ox.Literal(digest)))
-        if root is None:
-            continue
-        payload = posixpath.join(root, "data", digest[:2], digest)
-        found = ctx.blobs.info(f"{commit}:{payload}")
-        if found is None or found[1] != "blob":
-            continue
-        version = mint.file_version(ctx.project, payload, found[0])
-        links += [
-            ox.Triple(entity, ox.NamedNode(PROV + "atLocation"), ox.Literal(payload)),
-            ox.Triple(entity, ox.NamedNode(PROV + "alternateOf"), ox.NamedNode(version)),
-        ]
+        payload = _payload(ctx, commit, root, digest) if root is not None else None
+        for entity in [ox.NamedNode(value), *holders.get(value, [])]:
+            links.append(ox.Triple(entity, ox.NamedNode(KG + "sha1"), ox.Literal(digest)))
+            if payload is not None:
+                links += [
+                    ox.Triple(entity, ox.NamedNode(PROV + "atLocation"), ox.Literal(payload[0])),
+                    ox.Triple(entity, ox.NamedNode(PROV + "alternateOf"), ox.NamedNode(payload[1])),
+                ]
     return links
+
+
+def _payload(ctx: Context, commit: str, root: str, digest: str) -> tuple[str, str] | None:
+    """The path of the bag's payload file of that sha1 and its git file version, if the
+    commit holds it."""
+    path = posixpath.join(root, "data", digest[:2], digest)
+    found = ctx.blobs.info(f"{commit}:{path}")
+    if found is None or found[1] != "blob":
+        return None
+    return path, mint.file_version(ctx.project, path, found[0])
+
+
+def _specializations(triples: list[ox.Triple], general: set[str]) -> dict[str, list[ox.NamedNode]]:
+    """The entities that are `prov:specializationOf` each of the `general` ones (blank nodes
+    were made IRIs by `normalize`)."""
+    found: dict[str, set[ox.NamedNode]] = {}
+    for t in triples:
+        subject, general_one = t.subject, t.object
+        if (
+            t.predicate == _SPECIALIZATION_OF
+            and isinstance(subject, ox.NamedNode)
+            and isinstance(general_one, ox.NamedNode)
+            and general_one.value in general
+        ):
+            found.setdefault(general_one.value, set()).add(subject)
+    return {key: sorted(entities, key=str) for key, entities in found.items()}
 
 
 def _stem(path: str) -> str:

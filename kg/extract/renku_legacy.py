@@ -22,6 +22,7 @@ from kg.bounded import loads_yaml
 from kg.errors import InvalidInput
 from kg.extract.blobs import repo_path
 from kg.extract.context import Context, short_hash
+from kg.extract.cwl_cmdline import command_line, file_location, inputs_by_name
 from kg.extract.log import Change, Commit, is_zero
 from kg.extract.rdfdoc import activities, mark_runs, names, normalize, ntriples, parse
 from kg.extract.renku_plans import plan_terms
@@ -133,21 +134,16 @@ class RenkuLegacy:
             return
         folder = posixpath.dirname(ch.text)
         inputs = []
-        raw_inputs = cwl.get("inputs") or {}
-        items = raw_inputs.values() if isinstance(raw_inputs, dict) else raw_inputs
-        for item in items if isinstance(items, (list, type({}.values()))) else []:
-            default = item.get("default") if isinstance(item, dict) else None
-            location = default.get("path") or default.get("location") if isinstance(default, dict) else None
-            path = repo_path(location.removeprefix("file://"), folder) if isinstance(location, str) else None
+        for item in inputs_by_name(cwl).values():
+            location = file_location(item.get("default"))
+            path = repo_path(location, folder) if location is not None else None
             if path is not None:
                 inputs.append(path)
-            elif isinstance(location, str):
+            elif location is not None:
                 ctx.note("input outside the repository skipped", location)
-        command = (
-            " ".join(map(str, cwl.get("baseCommand") or []))
-            if isinstance(cwl.get("baseCommand"), list)
-            else str(cwl.get("baseCommand") or "")
-        )
+        base = cwl.get("baseCommand")
+        command = " ".join(map(str, base)) if isinstance(base, list) else str(base or "")
+        line = command_line(cwl, lambda location: repo_path(location, folder) or location)
         generated = [
             Entity(mint.file_version(ctx.project, c.text, c.after), c.text, {"blob": c.after})
             for c in changes
@@ -158,7 +154,7 @@ class RenkuLegacy:
             Run(
                 iri=ctx.iri("runs", "renku", commit.sha),
                 tool="renku",
-                label=f"renku run {command}".strip(),
+                label=f"renku run {line}".strip(),
                 started=commit.authored,
                 ended=commit.committed,
                 commit=commit.sha,
@@ -172,6 +168,6 @@ class RenkuLegacy:
                 agents=[Agent(commit.author_name, commit.author_email)],
                 used=[Entity(ctx.iri("entities", "path", i), i) for i in inputs],
                 generated=generated,
-                command_line=" ".join([command, *inputs]).strip() or None,
+                command_line=line or None,
             ),
         )

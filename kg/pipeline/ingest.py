@@ -18,7 +18,7 @@ from kg.store import ProjectRecord, Store
 
 # Bump when extractors change what they emit: projects ingested by another version are
 # rebuilt in full rather than extended.
-EXTRACTOR_VERSION = "kg/5"
+EXTRACTOR_VERSION = "kg/6"
 
 
 @dataclass(frozen=True)

@@ -54,13 +54,41 @@ def test_the_payload_is_the_content_of_the_hash_entities(bag: GitRepo) -> None:
     found = rows(
         store,
         """SELECT ?e ?sha ?path WHERE { ?e kg:sha1 ?sha ; prov:alternateOf ?v .
-           ?v a kg:FileVersion ; prov:atLocation ?path }""",
+           ?v a kg:FileVersion ; prov:atLocation ?path FILTER(STRSTARTS(STR(?e), 'urn:hash:')) }""",
     )
     assert {(r["e"], r["path"]) for r in found} == {
         (f"urn:hash::sha1:{r['sha']}", f"test/revsort-cwlprov-0.4.0/data/{r['sha'][:2]}/{r['sha']}")
         for r in found
     }
     assert len(found) == 3
+
+
+def test_the_runs_files_are_at_the_payload_of_their_content(bag: GitRepo) -> None:
+    """The runs use and generate `urn:uuid:` entities, specializations of the hash entities:
+    they are where the payload is, so the rev step's output is the sorted step's input."""
+    store, _ = extract(bag.path)
+    found = rows(
+        store,
+        """SELECT ?step ?role ?path WHERE {
+             ?run kg:tool 'cwlprov' ; rdfs:label ?label .
+             { ?run prov:used ?e BIND('in' AS ?role) } UNION { ?e prov:wasGeneratedBy ?run BIND('out' AS ?role) }
+             ?e prov:atLocation ?path ; prov:alternateOf/a kg:FileVersion ; kg:sha1 ?sha .
+             BIND(STRAFTER(?label, '#main') AS ?step) FILTER(STRSTARTS(STR(?e), 'urn:uuid:')) }""",
+    )
+    data = "test/revsort-cwlprov-0.4.0/data/"
+    whale, reversed_, sorted_ = (
+        data + "32/327fc7aedf4f6b69a42a7c8b808dc5a7aff61376",
+        data + "97/97fe1b50b4582cebc7d853796ebd62e3e163aa3f",
+        data + "b9/b9214658cc453331b62c2282b772a5c063dbd284",
+    )
+    assert {(r["step"], r["role"], r["path"]) for r in found} == {
+        ("", "in", whale),
+        ("", "out", sorted_),
+        ("/rev", "in", whale),
+        ("/rev", "out", reversed_),
+        ("/sorted", "in", reversed_),
+        ("/sorted", "out", sorted_),
+    }
 
 
 def test_six_serializations_give_the_graph_of_one(

@@ -260,3 +260,86 @@ def test_dataset_versions_lead_to_the_datasets_and_the_folder_is_the_initial_id(
         "SELECT ?path WHERE { ?d a schema:Dataset ; prov:atLocation|schema:hasPart/prov:atLocation ?path }",
     )
     assert [r["path"] for r in parts] == ["data/rain.csv"]
+
+
+def _binding(position: int, prefix: str | None = None) -> dict[str, object]:
+    binding: dict[str, object] = {"position": position, "separate": True, "shellQuote": True}
+    return binding | ({"prefix": prefix} if prefix else {})
+
+
+def _renku_cwl(command: str, inputs: list[tuple[object, str | None]], globs: list[int]) -> str:
+    """A `renku run` (<= 0.10) CWL file: each argument an input with a position, files as
+    File defaults relative to `.renku/workflow`, outputs that did not exist as strings."""
+    tool: dict[str, object] = {
+        "arguments": [],
+        "baseCommand": [command],
+        "class": "CommandLineTool",
+        "cwlVersion": "v1.0",
+        "inputs": {
+            f"input_{i}": {
+                "default": value,
+                "inputBinding": _binding(i, prefix),
+                "type": "File" if isinstance(value, dict) else "string",
+            }
+            for i, (value, prefix) in enumerate(inputs, start=1)
+        },
+        "outputs": {
+            f"output_{n}": {"outputBinding": {"glob": f"$(inputs.input_{i})"}, "type": "File"}
+            for n, i in enumerate(globs)
+        },
+    }
+    return yaml.safe_dump(tool)
+
+
+def _file(path: str) -> dict[str, str]:
+    return {"class": "File", "path": "../../" + path}
+
+
+def test_a_cwl_run_keeps_its_whole_command_line(git_repo: Callable[[str], GitRepo]) -> None:
+    """emmjab/flights_analysis: string inputs, `-p` prefixes and outputs are words of the command."""
+    repo = git_repo("flights")
+    zipped, filtered = "data/flights_1/2019-01-flights.csv.zip", "data/output/2019-01-flights-filtered.csv"
+    repo.commit({"src/00-Filter.py": "x", zipped: "z", "notebooks/01-Count.ipynb": "{}"}, "data")
+    filter_cwl = _renku_cwl(
+        "python", [(_file("src/00-Filter.py"), None), (_file(zipped), None), (filtered, None)], [3]
+    )
+    first = repo.commit(
+        {".renku/workflow/e88_python.cwl": filter_cwl, filtered: "f"},
+        f"renku run python src/00-Filter.py {zipped} {filtered}",
+    )
+    count = [
+        (_file("notebooks/01-Count.ipynb"), None),
+        ("notebooks/01-Count.ran.ipynb", None),
+        ("input_path", "-p"),
+        (_file(filtered), None),
+        ("output_path", "-p"),
+        ("data/output/2019-01-flights-count.txt", None),
+    ]
+    second = repo.commit(
+        {
+            ".renku/workflow/018_papermill.cwl": _renku_cwl("papermill", count, [6, 2]),
+            "data/output/2019-01-flights-count.txt": "3",
+            "notebooks/01-Count.ran.ipynb": "{}",
+        },
+        "renku run papermill …",
+    )
+    store, warnings = extract(repo.path)
+    assert warnings == []
+    lines = rows(
+        store,
+        "SELECT ?sha ?line WHERE { ?r kg:tool 'renku' ; kg:inCommit/kg:sha ?sha ; kg:commandLine ?line }",
+    )
+    assert sorted((r["sha"], r["line"]) for r in lines) == sorted(
+        [
+            (first, f"python src/00-Filter.py {zipped} {filtered}"),
+            (
+                second,
+                "papermill notebooks/01-Count.ipynb notebooks/01-Count.ran.ipynb -p input_path "
+                f"{filtered} -p output_path data/output/2019-01-flights-count.txt",
+            ),
+        ]
+    )
+    used = rows(
+        store, f"SELECT ?path WHERE {{ ?r kg:inCommit/kg:sha '{second}' ; prov:used/prov:atLocation ?path }}"
+    )
+    assert {r["path"] for r in used} == {"notebooks/01-Count.ipynb", filtered}
