@@ -113,13 +113,7 @@ def dvc_commits() -> list[dict[str, str | bytes | None]]:
 def imported_commits() -> list[dict[str, str | bytes | None]]:
     """A Renku 1.x project whose dataset was imported from Zenodo (`renku dataset import`):
     published, the same as a DOI, made by a person known by ORCID and one by e-mail."""
-    from tests.fixtures.renku import renku_object, url, when
-
-    def person(pid: str, name: str, email: str | None, affiliation: str) -> dict[str, object]:
-        return {
-            "@renku_data_type": "renku.domain_model.provenance.agent.Person",
-            "@renku_data_value": {"id": pid, "name": name, "email": email, "affiliation": affiliation},
-        }
+    from tests.fixtures.renku import person, renku_object, url, when
 
     dataset = renku_object(
         "dataset.Dataset",
