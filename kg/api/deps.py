@@ -7,11 +7,12 @@ from functools import partial
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from kg.access import Access
 from kg.api.outbound import GitLabCalls
 from kg.auth.callers import Callers
 from kg.config import Settings
 from kg.events import EventLog
-from kg.search import Access, SearchIndex
+from kg.search import SearchIndex
 from kg.sparql.admission import Admission, Caller
 from kg.sparql.dataset import read_only
 from kg.sparql.engine import Answer, LineageRequest, QueryRequest

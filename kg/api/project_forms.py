@@ -14,9 +14,9 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qs
 
+from kg.access import VISIBILITIES
 from kg.errors import BodyTooLarge, InvalidInput
 
-VISIBILITIES = ("public", "internal", "private")
 MAX_KEYWORDS = 100
 MAX_TEXT = 20_000
 Image = tuple[str, bytes, str]

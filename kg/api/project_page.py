@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from kg.search import Access, Document
+from kg.access import ACCESS_LEVELS, Access
+from kg.search import Document
 from kg.search.base import ProjectEntry
 
-ACCESS_NAMES = {10: "Guest", 20: "Reporter", 30: "Developer", 40: "Maintainer", 50: "Owner"}
 SCHEMA = "http://schema.org/"
 RENKU = "https://swissdatasciencecenter.github.io/renku-ontology#"
 
 
 def access_level(level: int) -> dict[str, Any]:
     """GitLab's access level as renku-graph shows it: its GitLab name and value."""
-    known = max((v for v in ACCESS_NAMES if v <= level), default=10)
-    return {"name": ACCESS_NAMES[known], "value": level}
+    known = max((v for v in ACCESS_LEVELS if v <= level), default=10)
+    return {"name": ACCESS_LEVELS[known], "value": level}
 
 
 def _statistics(gitlab: dict[str, Any]) -> dict[str, int] | None:

@@ -15,7 +15,7 @@ from typing import Literal
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from kg.search import Access
+from kg.access import Access
 
 KEEP = 200
 Kind = Literal["project", "dataset"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from kg.access import Access
 from kg.auth.gitlab import GitLabUsers
 from kg.auth.oidc import OidcVerifier
 from kg.errors import Unauthorized
-from kg.search import Access
 
 
 def _looks_like_jwt(token: str) -> bool:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from kg.config import Settings
-from kg.search.base import Access, Document, SearchIndex, SearchQuery, SearchResult
+from kg.search.base import Document, SearchIndex, SearchQuery, SearchResult
 
-__all__ = ["Access", "Document", "SearchIndex", "SearchQuery", "SearchResult", "open_index"]
+__all__ = ["Document", "SearchIndex", "SearchQuery", "SearchResult", "open_index"]
 
 
 def open_index(settings: Settings) -> SearchIndex:

@@ -5,20 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from kg.access import Access, Visibility, may_read, role
+
 Kind = Literal["project", "dataset", "workflow", "person"]
-Visibility = Literal["public", "internal", "private"]
-
-
-@dataclass(frozen=True)
-class Access:
-    """Who is asking: anonymous (user None), or an authenticated user id."""
-
-    user: str | None = None
-
-    @property
-    def authenticated(self) -> bool:
-        """Whether the caller proved an identity."""
-        return self.user is not None
 
 
 @dataclass
@@ -51,19 +40,12 @@ class ProjectEntry:
     gitlab_id: int | None = None
 
     def readable_by(self, access: Access) -> bool:
-        """public: everyone; internal: any authenticated user; private: members only."""
-        if self.visibility == "public":
-            return True
-        if access.user is None:
-            return False
-        return self.visibility == "internal" or access.user in self.members
+        """Whether `access` may read the project (`kg.access.may_read`)."""
+        return may_read(self.visibility, self.members, access)
 
     def role_of(self, user: str | None) -> str | None:
-        """owner (>= 50), maintainer (>= 40) or reader, for a member; None otherwise."""
-        level = self.members.get(user or "")
-        if level is None:
-            return None
-        return "owner" if level >= 50 else "maintainer" if level >= 40 else "reader"
+        """owner, maintainer or reader, for a member; None otherwise (`kg.access.role`)."""
+        return role(self.members.get(user or ""))
 
 
 @dataclass

@@ -13,8 +13,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from kg.access import Access, sql_may_read
 from kg.search import amendments
-from kg.search.base import Access, Document, Kind, ProjectEntry, SearchQuery, SearchResult
+from kg.search.base import Document, Kind, ProjectEntry, SearchQuery, SearchResult
 from kg.search.hits import ID, ROWID, SCORE, facets, page, ranked_page, results
 
 _SCHEMA = """
@@ -261,11 +262,13 @@ class SqliteIndex:
 
     def _readable(self, db: sqlite3.Connection, access: Access) -> list[ProjectEntry] | None:
         hidden = db.execute(
-            "SELECT count(*) FROM projects p WHERE NOT " + _READABLE, {"user": access.user}
+            "SELECT count(*) FROM projects p WHERE NOT " + _readable_projects(access), {"user": access.user}
         ).fetchone()[0]
         if hidden == 0:
             return None
-        rows = db.execute("SELECT * FROM projects p WHERE " + _READABLE, {"user": access.user}).fetchall()
+        rows = db.execute(
+            "SELECT * FROM projects p WHERE " + _readable_projects(access), {"user": access.user}
+        ).fetchall()
         return self._entries(rows)
 
     def documents(self, slug: str, kind: Kind) -> list[Document]:
@@ -308,7 +311,12 @@ class SqliteIndex:
         # paging in Python: three SQL passes over 8,000 matches cost three times this one.
         db = self._db()
         params: dict[str, Any] = {"user": access.user}
-        where = [_READABLE_ANONYMOUS if access.user is None else _READABLE_HITS]
+        # members through the hits' project rowid: one index lookup, not a join per hit
+        member = (
+            "h.project IN (SELECT p.rowid FROM projects p"
+            " JOIN members m ON m.slug = p.slug WHERE m.user = :user)"
+        )
+        where = [sql_may_read(access, "h.visibility", member)]
         source = "hits h"
         score = "0.0"
         match = match_expression(query.text)
@@ -382,15 +390,10 @@ class SqliteIndex:
             self._local.db = None
 
 
-_READABLE_ANONYMOUS = "h.visibility = 'public'"
-_READABLE_HITS = (
-    "(h.visibility IN ('public', 'internal') OR h.project IN (SELECT p.rowid FROM projects p"
-    " JOIN members m ON m.slug = p.slug WHERE m.user = :user))"
-)
-_READABLE = (
-    "(p.visibility = 'public' OR (:user IS NOT NULL AND (p.visibility = 'internal'"
-    " OR EXISTS (SELECT 1 FROM members m WHERE m.slug = p.slug AND m.user = :user))))"
-)
+def _readable_projects(access: Access) -> str:
+    """`kg.access.may_read` over the `projects` table (alias `p`)."""
+    member = "EXISTS (SELECT 1 FROM members m WHERE m.slug = p.slug AND m.user = :user)"
+    return sql_may_read(access, "p.visibility", member)
 
 
 def _with_edits(documents: list[Document], edits: dict[str, Any]) -> list[Document]:

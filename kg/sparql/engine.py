@@ -15,9 +15,9 @@ from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
+from kg.access import Access
 from kg.errors import InvalidInput, QueryError, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
-from kg.search import Access
 from kg.sparql.dataset import SERVICE_REFUSED, Dataset, read_only
 from kg.sparql.negotiation import choose, parse_accept
 from kg.sparql.readable import Readable, readable

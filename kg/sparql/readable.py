@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from kg.access import Access, audiences_for
 from kg.iri import Minter
-from kg.search import Access
 from kg.store import ProjectRecord
-from kg.store.audiences import VISIBILITIES, audience_of
+from kg.store.audiences import audience_of
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,7 @@ class Readable:
 
 def readable(minter: Minter, projects: Iterable[ProjectRecord], access: Access | None) -> Readable:
     """The graphs `access` may read (None: everything, for kg's own tools)."""
-    if access is None:
-        classes: tuple[str, ...] = VISIBILITIES
-    else:
-        classes = ("public", "internal") if access.authenticated else ("public",)
+    classes = audiences_for(access)
     default = [minter.audience_graph(c) for c in classes[:2]]
     audiences = set(default)  # `in default` would be quadratic while thousands are unmerged
     named: list[str] = []

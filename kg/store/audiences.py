@@ -23,15 +23,13 @@ projects holds it: projects share triples (people, content-addressed files).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Set
 
 import pyoxigraph as ox
 
+from kg.access import audience_key
 from kg.iri import Minter
 from kg.store.base import ProjectRecord
-
-VISIBILITIES = ("public", "internal", "private")
 
 
 def audience_of(minter: Minter, record: ProjectRecord) -> str:
@@ -47,10 +45,7 @@ def audience_of(minter: Minter, record: ProjectRecord) -> str:
     >>> a == audience_of(m, ProjectRecord("q", "g/q", "q", "private", members=(("9", 50), ("7", 30))))
     True
     """
-    if record.visibility != "private":
-        return minter.audience_graph(record.visibility)
-    users = "\n".join(sorted({user for user, _ in record.members}))
-    return f"{minter.audience_graph('private')}/{hashlib.sha256(users.encode()).hexdigest()[:32]}"
+    return minter.audience_graph(audience_key(record.visibility, (user for user, _ in record.members)))
 
 
 def is_audience(minter: Minter, graph: str) -> bool:

@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 from pydantic import SecretStr
 
+from kg.access import Access
 from kg.config import Settings
 from kg.events import Push, open_event_log
 from kg.iri import Minter
 from kg.pipeline.worker import Worker
-from kg.search import Access, SearchQuery, open_index
+from kg.search import SearchQuery, open_index
 from kg.sparql.engine import QueryRequest, Snapshot
 from kg.store import open_store
 from tests.fixtures.githttp import GitHttpServer

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kg.search import Access, Document, SearchQuery
+from kg.access import Access
+from kg.search import Document, SearchQuery
 from kg.search.base import ProjectEntry
 from kg.search.sqlite import SqliteIndex
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.search import Access, Document, SearchQuery
+from kg.access import Access
+from kg.search import Document, SearchQuery
 from kg.search.base import ProjectEntry
 from kg.search.sqlite import SqliteIndex
 

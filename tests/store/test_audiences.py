@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.access import Access
 from kg.config import Settings
-from kg.search import Access
 from kg.sparql.engine import QueryRequest, Snapshot
 from kg.store import ProjectRecord
 from kg.store.audiences import audience_of

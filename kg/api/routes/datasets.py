@@ -9,12 +9,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from kg.access import Access
 from kg.api.deps import caller, search_index
 from kg.api.fields import present
 from kg.api.schemas import DatasetDetails
 from kg.api.viewed import remember
 from kg.errors import NotFound
-from kg.search import Access, Document, SearchIndex
+from kg.search import Document, SearchIndex
 
 router = APIRouter(prefix="/knowledge-graph/datasets", tags=["datasets"])
 _UUID = re.compile(

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from kg.access import Access
 from kg.api.deps import caller, search_index
 from kg.api.fields import present
 from kg.api.routes.datasets import dataset_identifier
 from kg.api.schemas import SearchHit
 from kg.errors import InvalidInput
-from kg.search import Access, Document, SearchIndex, SearchQuery
+from kg.search import Document, SearchIndex, SearchQuery
 
 router = APIRouter(prefix="/knowledge-graph", tags=["search"])
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from kg.access import Access
 from kg.api.deps import caller, event_log, gitlab_token, outbound, settings
 from kg.auth.vault import TokenVault
 from kg.config import Settings
@@ -21,7 +22,6 @@ from kg.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from kg.events import EventLog, Push
 from kg.forge import GitLab
 from kg.pipeline.location import forge_clone_url
-from kg.search import Access
 from webhooks.tokens import hook_token
 
 router = APIRouter(prefix="/projects", tags=["webhooks"])

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kg import queries
+from kg.access import Access
 from kg.api.deps import address_of, caller, gitlab_token, outbound, query_pool, run_query, search_index
 from kg.api.fields import present
 from kg.api.forge_details import ForgeDetails
@@ -23,7 +24,7 @@ from kg.api.routes.entities import item, paging_headers
 from kg.api.schemas import ProjectDetails
 from kg.api.viewed import remember
 from kg.errors import InvalidInput, NotFound, TooManyRequests, Unavailable
-from kg.search import Access, Document, SearchIndex
+from kg.search import Document, SearchIndex
 from kg.search.base import ProjectEntry
 from kg.sparql.engine import QueryRequest
 from kg.sparql.pool import QueryPool

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from kg.access import Access
 from kg.api.deps import caller, query_pool, run_query, search_index
 from kg.api.routes.knowledge_projects import readable, readable_slugs
 from kg.errors import InvalidInput, NotFound
-from kg.search import Access, SearchIndex
+from kg.search import SearchIndex
 from kg.search.base import ProjectEntry
 from kg.sparql.engine import LineageRequest
 from kg.sparql.pool import QueryPool

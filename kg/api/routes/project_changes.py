@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from kg.access import Access
 from kg.api.deps import caller, event_log, gitlab_token, outbound, search_index, settings
 from kg.api.limits import read_body
 from kg.api.project_forms import ProjectChange, ProjectCreation, read_change, read_creation
@@ -26,7 +27,7 @@ from kg.errors import Forbidden, Unauthorized, Unavailable
 from kg.events import EventLog, Push
 from kg.forge import GitLab, ProjectEdits
 from kg.pipeline.location import forge_clone_url
-from kg.search import Access, SearchIndex
+from kg.search import SearchIndex
 from webhooks.tokens import hook_token
 
 router = APIRouter(prefix="/knowledge-graph/projects", tags=["projects"])

@@ -11,12 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
+from kg.access import Access
 from kg.api.deps import address_of, caller, event_log, gitlab_token, outbound, search_index, settings
 from kg.config import Settings
 from kg.errors import NotFound, Unauthorized
 from kg.events import EventLog
 from kg.forge import GitLab
-from kg.search import Access, SearchIndex
+from kg.search import SearchIndex
 from kg.status import status_document
 
 router = APIRouter(prefix="/projects", tags=["projects"])

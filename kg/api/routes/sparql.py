@@ -8,10 +8,10 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from kg.access import Access
 from kg.api.deps import caller, query_pool, run_query
 from kg.api.limits import MAX_QUERY_BYTES, read_whole_body, too_many
 from kg.errors import Forbidden, InvalidInput
-from kg.search import Access
 from kg.sparql.engine import QueryRequest
 from kg.sparql.pool import QueryPool
 

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from kg.access import Access
 from kg.api.deps import address_of, caller, gitlab_token, outbound, search_index, settings
 from kg.api.fields import present
 from kg.api.routes.entities import paging_headers
 from kg.config import Settings
 from kg.errors import KgError
 from kg.forge import GitLab
-from kg.search import Access, SearchIndex
+from kg.search import SearchIndex
 from kg.search.base import ProjectEntry
 
 router = APIRouter(prefix="/knowledge-graph/users", tags=["users"])

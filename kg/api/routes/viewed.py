@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from kg.access import Access
 from kg.api.deps import caller, search_index
 from kg.api.routes.entities import item
 from kg.api.schemas import SearchHit
 from kg.api.viewed import views
 from kg.errors import Unauthorized
-from kg.search import Access, SearchIndex
+from kg.search import SearchIndex
 
 router = APIRouter(prefix="/knowledge-graph", tags=["search"])
 
