@@ -113,6 +113,8 @@ def ingest(
     from kg.store import open_store
 
     settings = _settings()
+    if branch is not None and not branch.strip():
+        raise typer.BadParameter("must name a branch", param_hint="--branch")
     if visibility not in (None, "public", "internal", "private"):
         raise typer.BadParameter("must be public, internal or private", param_hint="--visibility")
     local = Path(source).exists()

@@ -163,6 +163,9 @@ def test_ingest_a_branch_that_is_not_there_fails_clearly(
     result = kg("ingest", str(repo.path), "--project", "team/analysis", "--branch", "nope", code=1)
     assert result.stderr.strip().splitlines() == ["error: no branch 'nope' in cli"]
     assert result.stdout == ""
+    # an empty name is no branch either, not the default one
+    empty = kg("ingest", str(repo.path), "--project", "team/analysis", "--branch", "", code=2)
+    assert "--branch" in empty.stderr and "must name a branch" in empty.stderr
 
 
 def test_ingest_a_remote_branch_of_a_fresh_clone(

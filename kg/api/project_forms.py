@@ -6,7 +6,6 @@ within a bound (`kg.api.limits.read_body`); nothing is written to disk.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesParser
@@ -15,11 +14,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from kg.access import VISIBILITIES
+from kg.bounded import Bounds, loads_json
 from kg.errors import BodyTooLarge, InvalidInput
 
 MAX_KEYWORDS = 100
 MAX_TEXT = 20_000
 Image = tuple[str, bytes, str]
+
+_BODY = Bounds(max_bytes=2 * 1024 * 1024, max_depth=8)
+"""A project form is flat: a field, or a list of keywords."""
 
 
 @dataclass
@@ -76,9 +79,9 @@ def _fields(content_type: str, raw: bytes) -> tuple[dict[str, Any], Image | None
             k.removesuffix("[]"): (v if k.startswith("keywords") else v[-1]) for k, v in pairs.items()
         }, None
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise InvalidInput("body: not JSON", field="body") from None
+        body = loads_json(raw or b"{}", _BODY)
+    except InvalidInput as exc:  # not JSON, or nested past any form's need
+        raise InvalidInput(f"body: {exc}", field="body") from None
     if not isinstance(body, dict):
         raise InvalidInput("body: expected a JSON object", field="body")
     return body, None
@@ -130,7 +133,8 @@ def read_creation(content_type: str, raw: bytes, complete: bool) -> ProjectCreat
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput("name: required", field="name")
     namespace = str(body.get("namespaceId", ""))
-    if not namespace.isdigit():
+    # ASCII digits only ("²".isdigit() is true), and no longer than GitLab's 64-bit ids
+    if not (namespace.isascii() and namespace.isdigit() and len(namespace) <= 18):
         raise InvalidInput("namespaceId: a GitLab namespace id is required", field="namespaceId")
     fields = {
         "name": name.strip(),

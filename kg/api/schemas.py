@@ -187,3 +187,73 @@ class ProjectDetails(_Open):
     keywords: list[str] = Field(default_factory=list)
     images: list[Image] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list, alias="_links")
+
+
+class LineageNode(BaseModel):
+    """A file, folder or run of a lineage graph."""
+
+    id: str
+    location: str
+    label: str = Field(description="a run: its command line as run; a file: `path@<short commit>`")
+    type: Literal["File", "Directory", "ProcessRun"]
+    project: str | None = Field(None, description="kg: the project of a node from another project")
+
+
+class LineageEdge(BaseModel):
+    """An input of a run (file → run) or an output (run → file)."""
+
+    source: str
+    target: str
+
+
+class Lineage(BaseModel):
+    """renku-graph's lineage: edges and nodes at the top level."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "edges": [
+                    {"source": "data/raw.csv", "target": "https://kg.local/projects/g/p/-/runs/dvc/1a2b"},
+                    {"source": "https://kg.local/projects/g/p/-/runs/dvc/1a2b", "target": "data/clean.csv"},
+                ],
+                "nodes": [
+                    {
+                        "id": "data/raw.csv",
+                        "location": "data/raw.csv",
+                        "label": "data/raw.csv@0f1e2d3",
+                        "type": "File",
+                    },
+                    {
+                        "id": "https://kg.local/projects/g/p/-/runs/dvc/1a2b",
+                        "location": "https://kg.local/projects/g/p/-/runs/dvc/1a2b",
+                        "label": "python clean.py data/raw.csv data/clean.csv",
+                        "type": "ProcessRun",
+                    },
+                    {
+                        "id": "data/clean.csv",
+                        "location": "data/clean.csv",
+                        "label": "data/clean.csv@4c5b6a7",
+                        "type": "File",
+                    },
+                ],
+            }
+        }
+    )
+
+    edges: list[LineageEdge]
+    nodes: list[LineageNode]
+
+
+class FileHistory(BaseModel):
+    """kg: the commits and runs that wrote, read or deleted a file, newest first."""
+
+    path: str
+    project: str
+    history: list[dict[str, str]]
+
+
+class SearchEnvelope(BaseModel):
+    """kg: `?envelope=true` wraps the hits with their facet counts."""
+
+    items: list[SearchHit]
+    facets: dict[str, dict[str, int]]

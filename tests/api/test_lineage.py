@@ -88,6 +88,10 @@ def test_the_location_is_one_encoded_segment_of_the_raw_path(
     project = path.split("/files/", 1)[0] if not path.startswith("g/files/") else "g/files"
     home = [n for n in body["nodes"] if n["type"] == "ProcessRun" and "project" not in n]
     assert home and all(n["id"].startswith(f"https://kg.local/projects/{project}/-/") for n in home)
+    # the file's history is routed the same way
+    history = http.get(f"{BASE}/{path}/history")
+    assert history.status_code == 200, history.text
+    assert (history.json()["project"], history.json()["path"]) == (project, location)
 
 
 def test_direction_and_depth_are_kept(http: httpx.Client) -> None:
@@ -107,4 +111,5 @@ def test_unknown_files_and_projects_are_404(http: httpx.Client) -> None:
         assert http.get(f"{BASE}/{path}").status_code == 404, path
     # the other routes under the project are not taken by lineage
     assert http.get(f"{BASE}/g/files").status_code == 200
-    assert http.get(f"{BASE}/g/demo/files/data%2Fclean.csv/history").status_code in (200, 404)
+    assert http.get(f"{BASE}/g/demo/files/data%2Fclean.csv/history").status_code == 200
+    assert http.get(f"{BASE}/g/demo/files/nope%2Fx/history").status_code == 404

@@ -200,6 +200,10 @@ def test_role_needs_a_token_and_undated_items_are_in_no_range(world: dict[str, A
     assert {h.get("slug") for h in mine.json() if h["type"] == "project"} == set()  # members are level 30
     ranged = http.get("/knowledge-graph/entities", params={"until": "2100-01-01"}).json()
     assert all(h.get("date") for h in ranged if h["type"] != "person")
+    for impossible in ("2023-13-45", "2023-02-30"):  # shaped like a date, but no day
+        for name in ("since", "until"):
+            refused = http.get("/knowledge-graph/entities", params={name: impossible})
+            assert (refused.status_code, refused.json()["parameter"]) == (400, name)
 
 
 def test_project_page(world: dict[str, Any]) -> None:
@@ -446,3 +450,20 @@ def test_spec_is_renku_graphs(world: dict[str, Any]) -> None:
     renku = http.get("/knowledge-graph/spec.json").json()
     assert renku["servers"] == [{"url": "/knowledge-graph"}]
     assert "/entities" in renku["paths"] and "/sparql" not in renku["paths"]
+
+
+def test_hostile_project_forms_are_400s(world: dict[str, Any]) -> None:
+    """A logged-in caller's malformed edits and creations are refused before GitLab is asked."""
+    http: httpx.Client = world["http"]
+    deep = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
+    edit = by_page("settings: description").path
+    for body in (deep, b"[" * 100_000 + b"]" * 100_000, b"not json"):
+        response = http.patch(edit, content=body, headers={**OWNER, "Content-Type": "application/json"})
+        assert (response.status_code, response.json()["parameter"]) == (400, "body"), body[:20]
+    for namespace in ("\u00b2", "9" * 5000, "-1", ""):
+        for sent in (
+            {"json": {"name": "x", "namespaceId": namespace}},
+            {"data": {"name": "x", "namespaceId": namespace}},
+        ):
+            response = http.post("/knowledge-graph/projects", headers=OWNER, **sent)  # type: ignore[arg-type]
+            assert (response.status_code, response.json()["parameter"]) == (400, "namespaceId"), namespace[:8]

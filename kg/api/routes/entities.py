@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
@@ -16,7 +17,7 @@ from kg.access import Access
 from kg.api.deps import caller, search_index
 from kg.api.fields import present
 from kg.api.routes.datasets import dataset_identifier
-from kg.api.schemas import SearchHit
+from kg.api.schemas import SearchEnvelope, SearchHit
 from kg.errors import InvalidInput
 from kg.search import Document, SearchIndex, SearchQuery
 
@@ -25,6 +26,19 @@ router = APIRouter(prefix="/knowledge-graph", tags=["search"])
 _KINDS = {"project", "dataset", "workflow", "person"}
 _SORT = re.compile(r"^(matchingScore|name|dateModified|date)(?::(asc|desc))?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _is_date(value: str) -> bool:
+    """A real calendar day written YYYY-MM-DD (not 2023-13-45, nor 2023-02-30)."""
+    if not _DATE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 SortKey = Literal[
     "matchingScore",
     "matchingScore:asc",
@@ -70,8 +84,8 @@ def _query(params: dict[str, list[str]], access: Access) -> SearchQuery:
         raise InvalidInput("role: filtering by role needs a token", field="role")
     for name in ("since", "until"):
         value = params.get(name, [""])[-1]
-        if value and not _DATE.match(value):
-            raise InvalidInput(f"{name}: expected YYYY-MM-DD", field=name)
+        if value and not _is_date(value):
+            raise InvalidInput(f"{name}: expected a date, YYYY-MM-DD", field=name)
         setattr(query, name, value)
     if query.since and query.until and query.since > query.until:
         raise InvalidInput("since: must not be after until", field="since")
@@ -178,7 +192,10 @@ def paging_headers(request: Request, total: int, page: int, per_page: int) -> di
     return headers
 
 
-@router.get("/entities", responses={200: {"model": list[SearchHit]}, 400: {}, 401: {}, 503: {}})
+@router.get(
+    "/entities",
+    responses={200: {"model": list[SearchHit] | SearchEnvelope}, 400: {}, 401: {}, 503: {}},
+)
 async def entities(
     request: Request,
     access: Annotated[Access, Depends(caller)],
@@ -189,8 +206,8 @@ async def entities(
     role: Annotated[list[Literal["owner", "maintainer", "reader"]], Query(description="Needs a token.")] = [],  # noqa: B006
     visibility: Annotated[list[Literal["public", "internal", "private"]], Query()] = [],  # noqa: B006
     namespace: Annotated[list[str], Query()] = [],  # noqa: B006
-    since: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")] = "1970-01-01",
-    until: Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")] = "9999-12-31",
+    since: Annotated[date, Query(description="YYYY-MM-DD")] = date(1970, 1, 1),
+    until: Annotated[date, Query(description="YYYY-MM-DD")] = date(9999, 12, 31),
     sort: Annotated[list[SortKey], Query()] = [],  # noqa: B006
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,

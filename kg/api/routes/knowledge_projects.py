@@ -5,7 +5,6 @@ Anything the caller may not read is 404, exactly like a project that does not ex
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -76,32 +75,6 @@ async def project_graph(
         body = f"<{entry.graph}> {{\n".encode() + answer.body + b"}\n"
         return Response(body, media_type="application/trig")
     return Response(answer.body, media_type=answer.media_type, headers={"Vary": "Accept"})
-
-
-@router.get("/{slug:path}/files/{location:path}/history", responses={404: {}})
-async def file_history(
-    slug: str,
-    location: str,
-    http: Request,
-    access: Annotated[Access, Depends(caller)],
-    index: Annotated[SearchIndex, Depends(search_index)],
-    pool: Annotated[QueryPool, Depends(query_pool)],
-) -> dict[str, Any]:
-    """kg: the commits and runs that wrote, read or deleted a file, newest first."""
-    entry = await run_in_threadpool(readable, index, slug, access)
-    query = QueryRequest(
-        query=queries.load("file_history.rq"),
-        accept="application/sparql-results+json",
-        default_graphs=(entry.graph,),
-        visible=frozenset({entry.graph}),
-        bindings=(("path", location),),
-    )
-    answer = await run_query(http, pool, query)
-    rows = json.loads(answer.body)["results"]["bindings"]
-    if not rows:
-        raise NotFound("file", f"{entry.slug}:{location}")
-    events = [{k: v["value"] for k, v in row.items() if k != "path"} for row in rows]
-    return {"path": location, "project": entry.slug, "history": events}
 
 
 def _datasets(index: SearchIndex, slug: str, access: Access) -> tuple[ProjectEntry, list[Document]]:

@@ -1,4 +1,5 @@
-"""`/knowledge-graph/projects/{namespace...}/{name}/files/{location}/lineage` (renku-graph's route).
+"""A file's routes: `/knowledge-graph/projects/{namespace...}/{name}/files/{location}/lineage`
+(renku-graph's) and `/history` (kg's).
 
 The location is one URL-encoded path segment (renku-ui sends `data%2Fout.csv`), so the route
 is read from the raw path: a location holding `files/` or `lineage/`, or a project called
@@ -8,6 +9,7 @@ is accepted when only one project the caller may read fits.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
@@ -15,21 +17,23 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from kg import queries
 from kg.access import Access
 from kg.api.deps import caller, query_pool, run_query, search_index
 from kg.api.routes.knowledge_projects import readable, readable_slugs
+from kg.api.schemas import FileHistory, Lineage
 from kg.errors import InvalidInput, NotFound
 from kg.search import SearchIndex
 from kg.search.base import ProjectEntry
-from kg.sparql.engine import LineageRequest
+from kg.sparql.engine import LineageRequest, QueryRequest
 from kg.sparql.pool import QueryPool
 
 PREFIX = "/knowledge-graph/projects"
 router = APIRouter(prefix=PREFIX, tags=["projects"])
 
 
-def split_raw(raw_path: bytes) -> list[tuple[str, str]]:
-    """The (project, location) pairs a raw lineage path can mean, the one-segment reading first.
+def split_raw(raw_path: bytes, suffix: str = "/lineage") -> list[tuple[str, str]]:
+    """The (project, location) pairs a raw file route can mean, the one-segment reading first.
 
     >>> split_raw(b"/knowledge-graph/projects/g/files/files/files%2Fx/lineage")
     [('g/files', 'files/x'), ('g', 'files/files/x')]
@@ -40,9 +44,9 @@ def split_raw(raw_path: bytes) -> list[tuple[str, str]]:
     """
     text = raw_path.decode("utf-8", "replace")
     start = text.find(PREFIX + "/")
-    if start < 0 or not text.endswith("/lineage"):
+    if start < 0 or not text.endswith(suffix):
         return []
-    segments = text[start + len(PREFIX) + 1 : -len("/lineage")].split("/")
+    segments = text[start + len(PREFIX) + 1 : -len(suffix)].split("/")
     readings = []
     for at in range(len(segments) - 2, 0, -1):  # the project is at least one segment
         if segments[at] == "files":
@@ -52,11 +56,13 @@ def split_raw(raw_path: bytes) -> list[tuple[str, str]]:
     return readings
 
 
-def choose(index: SearchIndex, raw_path: bytes, access: Access) -> tuple[ProjectEntry, str]:
-    """The project and file a raw lineage path names, among the projects `access` may read."""
-    readings = split_raw(raw_path)
+def choose(
+    index: SearchIndex, raw_path: bytes, access: Access, suffix: str = "/lineage"
+) -> tuple[ProjectEntry, str]:
+    """The project and file a raw file route names, among the projects `access` may read."""
+    readings = split_raw(raw_path, suffix)
     if not readings:
-        raise NotFound("lineage of file", raw_path.decode("utf-8", "replace"))
+        raise NotFound("file", raw_path.decode("utf-8", "replace"))
     slug, location = readings[0]
     try:  # renku-ui's form: the location as one encoded segment
         return readable(index, slug, access), location
@@ -79,7 +85,7 @@ def choose(index: SearchIndex, raw_path: bytes, access: Access) -> tuple[Project
 @router.get(
     "/{slug:path}/files/{location:path}/lineage",
     response_class=Response,
-    responses={404: {}, 200: {"content": {"application/json": {}}}},
+    responses={404: {}, 200: {"model": Lineage, "content": {"application/json": {}}}},
 )
 async def file_lineage(
     slug: str,
@@ -99,3 +105,30 @@ async def file_lineage(
     request = LineageRequest(entry.slug, path, direction, depth, visible)
     answer = await run_query(http, pool, request)
     return Response(answer.body, media_type="application/json")
+
+
+@router.get("/{slug:path}/files/{location:path}/history", responses={404: {}})
+async def file_history(
+    slug: str,
+    location: Annotated[str, Path(description="the file's path, URL-encoded as one segment")],
+    http: Request,
+    access: Annotated[Access, Depends(caller)],
+    index: Annotated[SearchIndex, Depends(search_index)],
+    pool: Annotated[QueryPool, Depends(query_pool)],
+) -> FileHistory:
+    """kg: the commits and runs that wrote, read or deleted a file, newest first."""
+    raw = http.scope.get("raw_path") or http.url.path.encode()
+    entry, path = await run_in_threadpool(choose, index, raw, access, "/history")
+    query = QueryRequest(
+        query=queries.load("file_history.rq"),
+        accept="application/sparql-results+json",
+        default_graphs=(entry.graph,),
+        visible=frozenset({entry.graph}),
+        bindings=(("path", path),),
+    )
+    answer = await run_query(http, pool, query)
+    rows = json.loads(answer.body)["results"]["bindings"]
+    if not rows:
+        raise NotFound("file", f"{entry.slug}:{path}")
+    events = [{k: v["value"] for k, v in row.items() if k != "path"} for row in rows]
+    return FileHistory(path=path, project=entry.slug, history=events)

@@ -36,7 +36,7 @@ def _hits(index: SearchIndex, seen: list[tuple[str, str]], access: Access, base:
 
 
 @router.get("/current-user/recently-viewed", responses={200: {"model": list[SearchHit]}, 401: {}})
-@router.get("/entities/current-user/recently-viewed", include_in_schema=False)
+@router.get("/entities/current-user/recently-viewed", responses={200: {"model": list[SearchHit]}, 401: {}})
 async def recently_viewed(
     request: Request,
     access: Annotated[Access, Depends(caller)],
