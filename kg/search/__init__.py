@@ -9,7 +9,7 @@ __all__ = ["Document", "SearchIndex", "SearchQuery", "SearchResult", "open_index
 
 
 def open_index(settings: Settings) -> SearchIndex:
-    """The search index `KG_SEARCH_URL` names (today: SQLite FTS5 in the data dir)."""
+    """The search index: SQLite FTS5 in the data dir (the only one kg offers today)."""
     from kg.search.sqlite import SqliteIndex
 
     return SqliteIndex(settings.data_dir / "search.sqlite")
