@@ -65,12 +65,31 @@ def audience_key(visibility: str, members: Iterable[str]) -> str:
     return "private/" + hashlib.sha256(users.encode()).hexdigest()[:32]
 
 
+ROLES: dict[str, tuple[int | None, int | None]] = {
+    "owner": (50, None),
+    "maintainer": (40, 50),
+    "reader": (None, 40),
+}
+"""kg's roles (renku-graph's `role` filter) as ranges [from, below) of GitLab access levels."""
+
+
 def role(level: int | None) -> str | None:
-    """kg's role for a member's GitLab access level: owner (>= 50), maintainer (>= 40) or
-    reader; None for a non-member."""
+    """kg's role for a member's GitLab access level (`ROLES`); None for a non-member."""
     if level is None:
         return None
-    return "owner" if level >= 50 else "maintainer" if level >= 40 else "reader"
+    for name, (low, high) in ROLES.items():
+        if (low is None or level >= low) and (high is None or level < high):
+            return name
+    return None
+
+
+def sql_role(name: str, level: str) -> str:
+    """`role(level) == name` as an SQL condition on the `level` column."""
+    low, high = ROLES[name]
+    parts = ([f"{level} >= {low}"] if low is not None else []) + (
+        [f"{level} < {high}"] if high is not None else []
+    )
+    return " AND ".join(parts)
 
 
 def sql_may_read(access: Access, visibility: str, member: str) -> str:

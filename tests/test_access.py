@@ -102,3 +102,12 @@ def test_audiences_follow_visibility_and_member_sets() -> None:
 )
 def test_roles_follow_gitlab_levels(level: int | None, expected: str | None) -> None:
     assert role(level) == expected
+
+
+@pytest.mark.parametrize("caller", ["member 7", "member 8"])
+@pytest.mark.parametrize("name", ["owner", "maintainer", "reader"])
+def test_the_role_filter_agrees_with_role(caller: str, name: str, index: SqliteIndex) -> None:
+    access = CALLERS[caller]
+    python = {slug for slug, _, members in PROJECTS if role(members.get(access.user or "")) == name}
+    hits = index.search(SearchQuery(text="rainfall", roles=[name], per_page=100), access)  # type: ignore[list-item]
+    assert {item.project for item in hits.items} == python

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+from urllib.parse import quote
 
 from kg.access import Access, Visibility, may_read, role
 
@@ -42,6 +43,11 @@ class ProjectEntry:
     def readable_by(self, access: Access) -> bool:
         """Whether `access` may read the project (`kg.access.may_read`)."""
         return may_read(self.visibility, self.members, access)
+
+    @property
+    def gitlab_ref(self) -> int | str:
+        """How GitLab's REST API names the project: its id, else its URL-encoded path."""
+        return self.gitlab_id or quote(self.slug, safe="")
 
     def role_of(self, user: str | None) -> str | None:
         """owner, maintainer or reader, for a member; None otherwise (`kg.access.role`)."""

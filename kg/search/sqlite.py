@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from kg.access import Access, sql_may_read
+from kg.access import Access, sql_may_read, sql_role
 from kg.search import amendments
 from kg.search.base import Document, Kind, ProjectEntry, SearchQuery, SearchResult
 from kg.search.hits import ID, ROWID, SCORE, facets, page, ranked_page, results
@@ -336,14 +336,10 @@ class SqliteIndex:
             for i, creator in enumerate(query.creators):
                 params[f"cr{i}"] = f"%{_SEP}{creator}{_SEP}%"
         if query.roles:
-            levels = {
-                "owner": "m.level >= 50",
-                "maintainer": "m.level >= 40 AND m.level < 50",
-                "reader": "m.level < 40",
-            }
+            roles = " OR ".join(f"({sql_role(r, 'm.level')})" for r in query.roles)
             where.append(
                 "h.project IN (SELECT p.rowid FROM projects p JOIN members m ON m.slug = p.slug"
-                " WHERE m.user = :user AND (" + " OR ".join(levels[r] for r in query.roles) + "))"
+                f" WHERE m.user = :user AND ({roles}))"
             )
         if query.since or query.until:  # an undated item is in no date range
             where.append("coalesce(h.created, '') != ''")

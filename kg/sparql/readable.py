@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.access import Access, audiences_for
+from kg.access import Access, audiences_for, may_read
 from kg.iri import Minter
 from kg.store import ProjectRecord
 from kg.store.audiences import audience_of
@@ -36,8 +36,8 @@ def readable(minter: Minter, projects: Iterable[ProjectRecord], access: Access |
     audiences = set(default)  # `in default` would be quadratic while thousands are unmerged
     named: list[str] = []
     for record in projects:
-        member = access is None or any(user == access.user for user, _ in record.members)
-        if record.visibility not in classes and not member:
+        users = (user for user, _ in record.members)
+        if access is not None and not may_read(record.visibility, users, access):
             continue
         own = [minter.record_graph(record.iri)] + ([record.graph] if record.graph else [])
         named += own

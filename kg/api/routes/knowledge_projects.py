@@ -6,7 +6,6 @@ Anything the caller may not read is 404, exactly like a project that does not ex
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -176,7 +175,7 @@ async def project(
     gitlab: dict[str, Any] = {}
     details: ForgeDetails | None = request.app.state.forge_details
     if details is not None:
-        target = entry.gitlab_id or quote(entry.slug, safe="")
+        target = entry.gitlab_ref
         token = gitlab_token(request)
         known = details.cached(target, token)
         try:  # charged to the caller's address: a crawler must not make kg crawl GitLab

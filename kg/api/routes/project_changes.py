@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -120,7 +119,7 @@ async def change_project(
     entry = await run_in_threadpool(readable, index, slug, access)
     raw, complete = await read_body(request, MAX_BODY)
     change: ProjectChange = read_change(request.headers.get("content-type", ""), raw, complete)
-    target: int | str = entry.gitlab_id or quote(entry.slug, safe="")
+    target = entry.gitlab_ref
     calls = outbound(request)
     if change.fields:
         await calls.run(gitlab.update, target, change.fields)
@@ -151,7 +150,7 @@ async def delete_project(
     """Delete the project in GitLab, and take it out of kg."""
     gitlab = as_caller(request, access, config)
     entry = await run_in_threadpool(readable, index, slug, access)
-    await outbound(request).run(gitlab.delete, entry.gitlab_id or quote(entry.slug, safe=""))
+    await outbound(request).run(gitlab.delete, entry.gitlab_ref)
     await run_in_threadpool(index.bury_project, entry.slug, entry.gitlab_id)
     await run_in_threadpool(request.app.state.views.forget, "project", entry.slug)
     if entry.gitlab_id is not None:  # the worker, the store's one writer, removes its graph
