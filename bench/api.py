@@ -41,7 +41,8 @@ from kg.search.base import ProjectEntry  # noqa: E402
 from kg.search.sqlite import SqliteIndex  # noqa: E402
 from kg.store import ProjectRecord  # noqa: E402
 from kg.store.audiences import audience_of  # noqa: E402
-from kg.store.oxigraph import OxigraphStore, _record_ntriples  # noqa: E402
+from kg.store.oxigraph import OxigraphStore  # noqa: E402
+from kg.store.records import record_ntriples  # noqa: E402
 from tests.fixtures.servers import KgServer  # noqa: E402
 
 P, S, K, R = (
@@ -130,11 +131,7 @@ def generate(data: Path, projects: int, runs: int) -> tuple[str, set[str]]:
                 public.add(record.iri)
             g = f" <{record.graph}> .\n"
             recg = f" <{minter.record_graph(record.iri)}> .\n"
-            out.write(
-                "".join(
-                    line[:-3] + recg for line in _record_ntriples(minter, record).splitlines(keepends=True)
-                )
-            )
+            out.write("".join(line[:-3] + recg for line in record_ntriples(record).splitlines(keepends=True)))
             docs = [
                 Document(
                     record.iri,
@@ -214,7 +211,7 @@ def direct_baselines(data: Path, query: str, public: set[str]) -> dict[str, floa
     store holding just them would answer it, and on the public audience graph of kg's store."""
     settings = Settings(data_dir=data)
     minter = Minter(settings.base_iri)
-    from kg.store.checkpoints import newest_snapshot
+    from kg.store.oxigraph.checkpoints import newest_snapshot
 
     public_only = ox.Store(str(data / "public-only"))
     with (data / "all.nq").open() as quads:
@@ -249,7 +246,8 @@ def direct_baselines(data: Path, query: str, public: set[str]) -> dict[str, floa
 def by_caller(data: Path, query: str) -> dict[str, float]:
     """The query as kg's query processes run it (in this process, no HTTP), per kind of caller."""
     from kg.search import Access
-    from kg.sparql.engine import QueryRequest, Snapshot
+    from kg.store.oxigraph import Snapshot
+    from kg.store.reading import QueryRequest
 
     settings = Settings(data_dir=data)
     snapshot = Snapshot(settings.store_path, Minter(settings.base_iri), 10**9)
@@ -262,11 +260,11 @@ def by_caller(data: Path, query: str) -> dict[str, float]:
     out = {}
     for name, access in callers.items():
         request = QueryRequest(query=query, accept="application/sparql-results+json", access=access)
-        snapshot.execute(request)
+        snapshot.answer(request)
         times = []
         for _ in range(10):
             started = time.perf_counter()
-            snapshot.execute(request)
+            snapshot.answer(request)
             times.append((time.perf_counter() - started) * 1000)
         out[name] = statistics.median(times)
     return out

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
@@ -265,7 +265,8 @@ def sparql(
     ] = "table",
 ) -> None:
     """Run a read-only SPARQL query against the store and print the result."""
-    from kg.sparql.engine import QueryRequest, Snapshot
+    from kg.store import open_reader
+    from kg.store.reading import QueryRequest
 
     settings = _settings()
     if query.startswith("@"):
@@ -273,9 +274,8 @@ def sparql(
     if format != "table" and format not in _FORMATS:
         raise typer.BadParameter(f"unknown format {format!r}", param_hint="--format")
     accept = "application/sparql-results+json, text/turtle" if format == "table" else _FORMATS[format]
-    snapshot = Snapshot(settings.store_path, Minter(settings.base_iri), settings.sparql_max_result_bytes)
     try:
-        answer = snapshot.execute(QueryRequest(query=query, accept=accept))
+        answer = open_reader(settings).answer(QueryRequest(query=query, accept=accept))
     except KgError as exc:
         raise _fail(exc) from None
     if format == "table" and answer.media_type.endswith("json"):
@@ -293,12 +293,12 @@ def status(
     """Show each project's sync state."""
     from kg.events import open_event_log
     from kg.status import status_document
-    from kg.store import open_store
+    from kg.store import open_reader
 
     settings = _settings()
     events = open_event_log(settings)
     statuses = {s.path: status_document(s) for s in events.statuses()}
-    records = {r.slug: r for r in open_store(settings, read_only=True).projects()}
+    records = {r.slug: r for r in open_reader(settings).records()}
     table = Table("project", "state", "ingested commit", "triples", "warnings", "message")
     shown = 0
     for slug in sorted(set(statuses) | set(records)):
@@ -332,9 +332,9 @@ def lineage_command(
     format: Annotated[str, typer.Option("--format", "-f", help="json, tree or dot.")] = "tree",
 ) -> None:
     """Where a file came from and what was made from it, across projects."""
-    from kg.lineage import Direction, as_dot, as_tree, lineage
-    from kg.store import open_store
-    from kg.store.oxigraph import OxigraphStore
+    from kg.lineage import as_dot, as_tree
+    from kg.store import open_reader
+    from kg.store.reading import LineageRequest
 
     settings = _settings()
     if direction not in ("upstream", "downstream", "both"):
@@ -343,17 +343,9 @@ def lineage_command(
         raise typer.BadParameter("must be json, tree or dot", param_hint="--format")
     if depth is not None and depth < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--depth")
-    store = open_store(settings, read_only=True)
-    assert isinstance(store, OxigraphStore)
     try:
-        document = lineage(
-            store.raw,
-            Minter(settings.base_iri),
-            project,
-            path,
-            direction=cast(Direction, direction),
-            depth=depth,
-        )
+        answer = open_reader(settings).lineage(LineageRequest(project, path, direction, depth))
+        document = json.loads(answer.body)
     except KgError as exc:
         raise _fail(exc) from None
     if format == "json":
@@ -369,21 +361,21 @@ def reindex() -> None:
     """Rebuild the search index from the store (the store must not be open elsewhere)."""
     from kg.search import open_index
     from kg.search.documents import index_project
-    from kg.store import open_store
+    from kg.store import open_reader
 
     settings = _settings()
     try:
-        store = open_store(settings, read_only=True)
+        reader = open_reader(settings)
+        records = reader.records()
     except KgError as exc:
         raise _fail(exc) from None
     index = open_index(settings)
-    records = store.projects()
     known = {r.slug for r in records}
     for stale in index.projects():
         if stale.slug not in known:
             index.remove_project(stale.slug)
     for record in records:
-        index_project(index, store, record)
+        index_project(index, reader, record)
     index.close()
     out.print(f"reindexed {len(records)} project(s)")
 

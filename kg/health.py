@@ -14,8 +14,7 @@ from kg.errors import KgError
 from kg.events import EventLog
 from kg.pipeline.liveness import read_beat, trouble
 from kg.pipeline.supervisor import WorkerProcess
-from kg.store.checkpoints import snapshots_newest_first
-from kg.store.oxigraph import open_oxigraph
+from kg.store.reading import Reader
 
 REMEMBER_SECONDS = 1.0
 """A probe's answer is reused this long: `/health` in a loop costs no more than one probe."""
@@ -49,20 +48,10 @@ def event_log(events: EventLog) -> Check:
     return Check(True)
 
 
-def store(path: Path) -> Check:
-    """Some checkpoint of the store opens read-only (or nothing was published yet)."""
-    candidates = snapshots_newest_first(path)
-    if not candidates:
-        return Check(True, "nothing published yet")
-    for candidate in candidates:
-        try:
-            opened = open_oxigraph(candidate, read_only=True)
-        except OSError:
-            continue
-        del opened
-        newest = candidate == candidates[0]
-        return Check(True, "" if newest else "the newest checkpoint does not open; readers use an older one")
-    return Check(False, "no checkpoint of the store opens")
+def store(reader: Reader) -> Check:
+    """The store can be read (embedded: some checkpoint opens; remote: the server answers)."""
+    ok, why = reader.check()
+    return Check(ok, why)
 
 
 def isolation(isolated: bool) -> Check:

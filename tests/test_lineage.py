@@ -15,11 +15,12 @@ from kg.cli import app
 from kg.config import Settings
 from kg.errors import NotFound
 from kg.iri import Minter
-from kg.lineage import as_dot, as_tree, lineage
+from kg.lineage import as_dot, as_tree
 from kg.pipeline.ingest import ProjectInfo, ingest_repository
-from kg.store import open_store
+from kg.store import open_reader, open_store
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.servers import kg_env
+from tests.lineage.helpers import walk
 
 RAW = "station,mm\nA,12\nB,7\n"
 CLEAN = "station,mm\nA,12\n"
@@ -92,7 +93,7 @@ def store_with(settings: Settings, tmp_path: Path) -> Callable[..., Any]:
 
     def reader() -> Any:
         store.close()
-        return open_store(settings, read_only=True).raw  # type: ignore[attr-defined]
+        return open_reader(settings)
 
     ingest.reader = reader  # type: ignore[attr-defined]
     return ingest
@@ -119,8 +120,7 @@ def test_upstream_and_downstream_with_and_without_depth(
     pipeline(repo)
     store_with(repo, "g/mixed")
     store = store_with.reader()
-    minter = Minter(settings.base_iri)
-    up = lineage(store, minter, "g/mixed", "report.pdf", direction="upstream")
+    up = walk(store, "g/mixed", "report.pdf", direction="upstream")
     nodes, edges = summary(up)
     assert nodes == {
         "report.pdf",
@@ -135,25 +135,23 @@ def test_upstream_and_downstream_with_and_without_depth(
     assert ("run:python src/clean.py", "data/clean.csv") in edges
     assert ("raw/data.csv", "run:python src/clean.py") in edges
     assert ("figures/plot.png", "run:make report") in edges
-    one, _ = summary(lineage(store, minter, "g/mixed", "report.pdf", direction="upstream", depth=1))
+    one, _ = summary(walk(store, "g/mixed", "report.pdf", direction="upstream", depth=1))
     assert one == {"report.pdf", "figures/plot.png", "run:make report"}
 
-    down_nodes, down_edges = summary(
-        lineage(store, minter, "g/mixed", "raw/data.csv", direction="downstream")
-    )
+    down_nodes, down_edges = summary(walk(store, "g/mixed", "raw/data.csv", direction="downstream"))
     assert {"data/clean.csv", "figures/plot.png", "report.pdf"} <= down_nodes
     assert ("run:make report", "report.pdf") in down_edges
-    two, _ = summary(lineage(store, minter, "g/mixed", "raw/data.csv", direction="downstream", depth=2))
+    two, _ = summary(walk(store, "g/mixed", "raw/data.csv", direction="downstream", depth=2))
     assert "report.pdf" not in two
     assert "figures/plot.png" in two
-    both, _ = summary(lineage(store, minter, "g/mixed", "figures/plot.png"))
+    both, _ = summary(walk(store, "g/mixed", "figures/plot.png"))
     assert {"raw/data.csv", "report.pdf"} <= both
     types = {n["type"] for n in up["nodes"]}
     assert types == {"File", "ProcessRun"}
     with pytest.raises(NotFound):
-        lineage(store, minter, "g/mixed", "README")  # no run touched it
+        walk(store, "g/mixed", "README")  # no run touched it
     with pytest.raises(NotFound):
-        lineage(store, minter, "g/none", "x")
+        walk(store, "g/none", "x")
     tree = as_tree(up, "report.pdf")
     assert tree.splitlines()[0].startswith("report.pdf@")
     assert "← ⚙ python src/clean.py" in tree
@@ -171,12 +169,11 @@ def test_lineage_crosses_projects_by_content(
     store_with(a, "g/a")
     store_with(b, "g/b")
     store = store_with.reader()
-    minter = Minter(settings.base_iri)
-    nodes, edges = summary(lineage(store, minter, "g/b", "stats.txt", direction="upstream"))
+    nodes, edges = summary(walk(store, "g/b", "stats.txt", direction="upstream"))
     assert "g/a:data/clean.csv" in nodes
     assert "g/a:raw/data.csv" in nodes
     assert ("g/a:data/clean.csv", "input/clean.csv") in edges
-    down, _ = summary(lineage(store, minter, "g/a", "raw/data.csv", direction="downstream"))
+    down, _ = summary(walk(store, "g/a", "raw/data.csv", direction="downstream"))
     assert "g/b:stats.txt" in down
 
 

@@ -39,7 +39,7 @@ from kg.pipeline.supervisor import WorkerProcess
 from kg.scheduler import start_scheduler
 from kg.search import open_index
 from kg.sparql.admission import Admission
-from kg.sparql.pool import QueryPool
+from kg.store import open_reader
 from webhooks import receiver
 
 
@@ -76,15 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.forge_details = (
             ForgeDetails(settings.gitlab_url, own_token) if settings.gitlab_url else None
         )
-        app.state.queries = QueryPool(
-            settings.store_path,
-            settings.base_iri,
-            size=settings.sparql_workers,
-            timeout=settings.sparql_timeout_seconds,
-            max_bytes=settings.sparql_max_result_bytes,
-            memory_bytes=settings.sparql_max_memory_mb << 20,
-            scratch=settings.data_dir / "tmp",
-        )
+        app.state.reader = open_reader(settings, serving=True)
         app.state.gitlab_calls = GitLabCalls(settings.auth_lookups_per_minute)
         isolated = await run_in_threadpool(network_isolation_works)
         app.state.strict_sparql = not isolated
@@ -103,7 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
                     worker, settings.data_dir, settings.worker_stale_seconds, settings.job_timeout_seconds
                 ),
                 "eventLog": lambda: health.event_log(app.state.events),
-                "store": lambda: health.store(settings.store_path),
+                "store": lambda: health.store(app.state.reader),
                 "network": lambda: health.isolation(isolated),
             }
         )
@@ -114,7 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
             scheduler.shutdown(wait=False)
             if worker is not None:
                 worker.stop()
-            app.state.queries.close()
+            app.state.reader.close()
             app.state.events.close()
             app.state.index.close()
             app.state.vault.close()

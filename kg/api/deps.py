@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -15,8 +15,8 @@ from kg.events import EventLog
 from kg.search import SearchIndex
 from kg.sparql.admission import Admission, Caller
 from kg.sparql.dataset import read_only
-from kg.sparql.engine import Answer, LineageRequest, QueryRequest
-from kg.sparql.pool import QueryPool
+from kg.store import Reader
+from kg.store.reading import Answer, LineageRequest, QueryRequest
 
 
 async def settings(request: Request) -> Settings:
@@ -31,25 +31,36 @@ async def event_log(request: Request) -> EventLog:
     return value
 
 
-async def query_pool(request: Request) -> QueryPool:
-    """The app's query processes."""
-    value: QueryPool = request.app.state.queries
+async def store_reader(request: Request) -> Reader:
+    """The app's reader of the store."""
+    value: Reader = request.app.state.reader
     return value
 
 
-async def run_query(request: Request, pool: QueryPool, query: QueryRequest | LineageRequest) -> Answer:
-    """Answer a query in a query process, charged to the caller's share (see `Admission`).
+async def run_query(request: Request, reader: Reader, query: QueryRequest | LineageRequest) -> Answer:
+    """Answer a query through the store's reader, charged to the caller's share (see `Admission`).
 
     A caller's own SPARQL is first scanned (no update, no SERVICE), within the share too:
     scanning a 1 MB query costs memory, and a crowd must not scan in parallel.
     """
+
+    def answer() -> Answer:
+        if isinstance(query, LineageRequest):
+            return reader.lineage(query)
+        if query.access is not None and not query.bindings:
+            read_only(query.query, strict=request.app.state.strict_sparql)
+        return reader.answer(query)
+
+    return await charged(request, answer)
+
+
+async def charged(request: Request, read: Callable[[], Answer]) -> Answer:
+    """Run `read` off the event loop, holding one of the caller's query slots."""
     admission: Admission = request.app.state.admission
     address = request.client.host if request.client else None
     # `caller` (a dependency of every route that queries) put the user there
     async with admission.slot(Caller.of(getattr(request.state, "user", None), address)):
-        if isinstance(query, QueryRequest) and query.access is not None and not query.bindings:
-            await run_in_threadpool(partial(read_only, query.query, strict=request.app.state.strict_sparql))
-        return await run_in_threadpool(pool.execute, query)
+        return await run_in_threadpool(read)
 
 
 async def search_index(request: Request) -> SearchIndex:

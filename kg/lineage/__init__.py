@@ -10,16 +10,14 @@ line as run; a file's `id` and `location` are its path and its `label` `path@<sh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
-import pyoxigraph as ox
-
 from kg.errors import NotFound
-from kg.iri import Minter
 from kg.lineage.render import as_dot, as_tree
-from kg.lineage.runs import ProjectRuns, StoreSparql
+from kg.lineage.runs import ProjectRuns
 from kg.lineage.walk import MAX_NODES, Lineage
-from kg.store.oxigraph import records
+from kg.store.base import NamedQueries
 
 Direction = Literal["upstream", "downstream", "both"]
 
@@ -27,24 +25,22 @@ __all__ = ["MAX_NODES", "Direction", "Lineage", "as_dot", "as_tree", "lineage"]
 
 
 def lineage(
-    store: ox.Store,
-    minter: Minter,
+    sparql: NamedQueries,
+    graphs: Mapping[str, str],
     slug: str,
     path: str,
     *,
     direction: Direction = "both",
     depth: int | None = None,
     readable: frozenset[str] | None = None,
-    graphs: dict[str, str] | None = None,
     cache: dict[str, ProjectRuns] | None = None,
 ) -> dict[str, Any]:
-    """The lineage of a file of a project in an open store, within the `readable` projects.
+    """The lineage of a file of a project, within the `readable` projects, read with named
+    queries from a store whose live graphs are `graphs` (slug to graph IRI).
 
-    `graphs` (slug to live graph) and `cache` may be kept by the caller for one snapshot.
+    `cache` may be kept by the caller for as long as those graphs do not change.
     """
-    if graphs is None:
-        graphs = {r.slug: r.graph for r in records(store, minter) if r.graph}
     allowed = {s: g for s, g in graphs.items() if readable is None or s in readable}
     if slug not in allowed:
         raise NotFound("project", slug)
-    return Lineage(StoreSparql(store), cache).build(allowed, slug, path, direction, depth)
+    return Lineage(sparql, cache).build(allowed, slug, path, direction, depth)

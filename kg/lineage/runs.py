@@ -11,30 +11,11 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 import pyoxigraph as ox
 
 from kg.lineage.history import CommitRow, History, order_commits
-from kg.store.oxigraph import select
-
-
-class Sparql(Protocol):
-    """Something that answers a named SELECT with bound values."""
-
-    def select(self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> list[dict[str, str]]:
-        """Rows of plain values."""
-        ...
-
-
-class StoreSparql:
-    """`Sparql` over an open pyoxigraph store (a snapshot, in the CLI and query processes)."""
-
-    def __init__(self, store: ox.Store) -> None:
-        self.store = store
-
-    def select(self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> list[dict[str, str]]:
-        return select(self.store, name, bindings)
+from kg.store.base import NamedQueries
 
 
 @dataclass
@@ -168,7 +149,7 @@ def _time(value: str | None) -> float | None:
         return None
 
 
-def load_history(sparql: Sparql, graph: str) -> History:
+def load_history(sparql: NamedQueries, graph: str) -> History:
     """Number the commits of a project graph in history order."""
     dates: dict[str, tuple[str, float | None]] = {}
     parents: dict[str, list[str]] = defaultdict(list)
@@ -182,7 +163,7 @@ def load_history(sparql: Sparql, graph: str) -> History:
     )
 
 
-def load_runs(sparql: Sparql, slug: str, graph: str) -> ProjectRuns:
+def load_runs(sparql: NamedQueries, slug: str, graph: str) -> ProjectRuns:
     """Read a project's runs and the order of its commits with five queries."""
     project = ProjectRuns(slug)
     project.history = load_history(sparql, graph)
@@ -225,7 +206,7 @@ def load_runs(sparql: Sparql, slug: str, graph: str) -> ProjectRuns:
     return project
 
 
-def git_versions(sparql: Sparql, history: History, graph: str, path: str) -> list[tuple[float, str]]:
+def git_versions(sparql: NamedQueries, history: History, graph: str, path: str) -> list[tuple[float, str]]:
     """(position in history, commit) of every git version of `path`, oldest first."""
     rows = sparql.select("lineage_file_versions.rq", {"graph": ox.NamedNode(graph), "path": ox.Literal(path)})
     return sorted((history.position(row["sha"], _time(row.get("time"))), row["sha"]) for row in rows)

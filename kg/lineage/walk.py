@@ -14,8 +14,9 @@ from collections import defaultdict
 from typing import Any
 
 from kg.errors import NotFound
-from kg.lineage.runs import ProjectRuns, RunInfo, Sparql, git_versions, load_runs
+from kg.lineage.runs import ProjectRuns, RunInfo, git_versions, load_runs
 from kg.lineage.versions import makers, readers
+from kg.store.base import NamedQueries
 
 MAX_NODES = 50_000
 """Nodes one answer holds at most: past this the walk stops (a chain of 10,000 runs is
@@ -35,7 +36,7 @@ def _runs(made: frozenset[str]) -> frozenset[str]:
 class Lineage:
     """Builds the lineage graph of one file, across projects when content links them."""
 
-    def __init__(self, sparql: Sparql, cache: dict[str, ProjectRuns] | None = None) -> None:
+    def __init__(self, sparql: NamedQueries, cache: dict[str, ProjectRuns] | None = None) -> None:
         self.sparql = sparql
         # Run graphs by live graph IRI: a snapshot's graphs never change, so a cache kept
         # per snapshot saves re-reading them on every request.

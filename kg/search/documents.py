@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from kg.search.base import Document, ProjectEntry, SearchIndex
-from kg.store import ProjectRecord, Store
+from kg.store.base import NamedQueries, ProjectRecord
 
 _SEP = "\x1f"
 
@@ -27,7 +27,7 @@ def project_entry(record: ProjectRecord) -> ProjectEntry:
     )
 
 
-def documents(store: Store, record: ProjectRecord) -> list[Document]:
+def documents(store: NamedQueries, record: ProjectRecord) -> list[Document]:
     """The project, its current datasets, its workflows and its people, as search documents."""
     graph = {"graph": ox.NamedNode(record.graph or "")}
     docs = [project_document(store, record, graph)]
@@ -97,7 +97,7 @@ def documents(store: Store, record: ProjectRecord) -> list[Document]:
     return docs
 
 
-def project_document(store: Store, record: ProjectRecord, graph: dict[str, ox.NamedNode]) -> Document:
+def project_document(store: NamedQueries, record: ProjectRecord, graph: dict[str, ox.NamedNode]) -> Document:
     """The project's own search document: Renku's creation date, else its first commit."""
     values: dict[str, list[str]] = {}
     images: set[tuple[int, str]] = set()
@@ -134,7 +134,7 @@ def project_document(store: Store, record: ProjectRecord, graph: dict[str, ox.Na
     )
 
 
-def dataset_creators(store: Store, graph: dict[str, ox.NamedNode]) -> dict[str, list[dict[str, str]]]:
+def dataset_creators(store: NamedQueries, graph: dict[str, ox.NamedNode]) -> dict[str, list[dict[str, str]]]:
     """Each dataset's creators, in the metadata's order where it was kept (else by name)."""
     found: dict[str, list[dict[str, str]]] = {}
     for row in store.select("index_dataset_creators.rq", graph):
@@ -149,6 +149,6 @@ def _last_segment(value: str) -> str:
     return value.rstrip("/").rsplit("/", 1)[-1]
 
 
-def index_project(index: SearchIndex, store: Store, record: ProjectRecord) -> None:
+def index_project(index: SearchIndex, store: NamedQueries, record: ProjectRecord) -> None:
     """Bring the index in step with a project just published to the store."""
     index.replace_project(project_entry(record), documents(store, record))

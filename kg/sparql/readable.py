@@ -12,20 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pyoxigraph as ox
-
 from kg.access import Access, audiences_for, may_read
 from kg.iri import Minter
-from kg.store import ProjectRecord
 from kg.store.audiences import audience_of
+from kg.store.base import ProjectRecord
 
 
 @dataclass(frozen=True)
 class Readable:
     """What one caller may read: the default graph's parts, and the graphs it may name."""
 
-    default: list[ox.NamedNode]
-    named: list[ox.NamedNode]
+    default: tuple[str, ...]
+    named: tuple[str, ...]
     graphs: frozenset[str]
 
 
@@ -47,7 +45,7 @@ def readable(minter: Minter, projects: Iterable[ProjectRecord], access: Access |
             audiences.add(record.audience)
             default.append(record.audience)
     return Readable(
-        default=[ox.NamedNode(g) for g in default],
-        named=[ox.NamedNode(g) for g in named],
+        default=tuple(default),
+        named=tuple(named),
         graphs=frozenset(named),
     )

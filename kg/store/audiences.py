@@ -23,9 +23,7 @@ projects holds it: projects share triples (people, content-addressed files).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
-
-import pyoxigraph as ox
+from collections.abc import Iterable
 
 from kg.access import audience_key
 from kg.iri import Minter
@@ -64,20 +62,3 @@ def holders(minter: Minter, projects: Iterable[ProjectRecord], *, excluding: str
             if record.graph:
                 own.add(record.graph)
     return keep
-
-
-def retract(store: ox.Store, graph: str, keep: Mapping[str, Set[str]]) -> int:
-    """Remove `graph`'s triples from the audience graphs in `keep`, except those that a graph
-    in `keep[audience]` also holds. Returns the number of triples removed."""
-    removed = 0
-    for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
-        found = {
-            q.graph_name.value
-            for q in store.quads_for_pattern(quad.subject, quad.predicate, quad.object)
-            if isinstance(q.graph_name, ox.NamedNode)
-        }
-        for audience in found & keep.keys():
-            if not found & keep[audience]:
-                store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(audience)))
-                removed += 1
-    return removed

@@ -1,4 +1,4 @@
-"""The store interface every backend implements."""
+"""The writing interface every store implements, and the record it keeps of each project."""
 
 from __future__ import annotations
 
@@ -36,7 +36,19 @@ class ProjectRecord:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-class Store(Protocol):
+Bindings = Mapping[str, ox.NamedNode | ox.Literal]
+"""Values bound to the variables of a named query (terms: escaped by construction)."""
+
+
+class NamedQueries(Protocol):
+    """Something that answers kg's own named SELECTs (writers and readers both do)."""
+
+    def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
+        """Run the named read query of `queries/` with bound values; rows of plain values."""
+        ...
+
+
+class Store(NamedQueries, Protocol):
     """A triple store holding one named graph per project.
 
     Writers replace or extend a project's graph so that readers never see half of a job's
@@ -62,10 +74,6 @@ class Store(Protocol):
 
     def extend_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
         """Add `ntriples` to the current generation in one transaction and update the record."""
-        ...
-
-    def select(self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> list[dict[str, str]]:
-        """Run the named read query of `queries/` with bound values; rows of plain values."""
         ...
 
     def publish_record(self, record: ProjectRecord) -> ProjectRecord:

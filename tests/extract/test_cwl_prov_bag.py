@@ -9,10 +9,10 @@ from pathlib import Path
 
 from kg.config import Settings
 from kg.iri import Minter
-from kg.lineage import lineage
 from kg.pipeline.ingest import ProjectInfo, ingest_repository
-from kg.store import open_store
+from kg.store import open_reader, open_store
 from tests.fixtures.gitrepo import GitRepo
+from tests.lineage.helpers import walk
 
 TEXTS = {"whale": "Call me Ishmael.\n", "reversed": ".leamhsI em llaC\n", "sorted": " .ICaeehllmmls\n"}
 SHA1 = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in TEXTS.items()}
@@ -57,10 +57,10 @@ def test_lineage_of_a_payload_file_goes_through_the_runs(
     store = open_store(settings)
     ingest_repository(store, minter, repo.path, ProjectInfo("g/bag"), workdir=tmp_path / "w")
     store.close()
-    reader = open_store(settings, read_only=True)
+    reader = open_reader(settings)
     try:
         middle = f"runs/bag1/data/{SHA1['reversed'][:2]}/{SHA1['reversed']}"
-        doc = lineage(reader.raw, minter, "g/bag", middle)  # type: ignore[attr-defined]
+        doc = walk(reader, "g/bag", middle)
     finally:
         reader.close()
     names = {n["id"]: n["label"] for n in doc["nodes"]}

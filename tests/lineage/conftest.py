@@ -11,10 +11,10 @@ import pytest
 
 from kg.config import Settings
 from kg.iri import Minter
-from kg.lineage import lineage
 from kg.pipeline.ingest import ProjectInfo, ingest_repository
-from kg.store import open_store
+from kg.store import open_reader, open_store
 from tests.fixtures.gitrepo import GitRepo
+from tests.lineage.helpers import walk
 
 Lineage = Callable[..., dict[str, Any]]
 
@@ -48,11 +48,12 @@ def ingested(settings: Settings, tmp_path: Path) -> Iterator[Callable[[GitRepo],
             store, Minter(settings.base_iri), repo.path, ProjectInfo("g/p"), workdir=tmp_path / "w"
         )
         store.close()
-        reader = open_store(settings, read_only=True)
+        reader = open_reader(settings)
         opened.append(reader)
 
         def ask(path: str, **kw: Any) -> dict[str, Any]:
-            return lineage(reader.raw, Minter(settings.base_iri), "g/p", path, **kw)  # type: ignore[attr-defined]
+            found: dict[str, Any] = walk(reader, "g/p", path, **kw)
+            return found
 
         return ask
 

@@ -12,8 +12,9 @@ from kg.events import Push, open_event_log
 from kg.iri import Minter
 from kg.pipeline.worker import Worker
 from kg.search import SearchQuery, open_index
-from kg.sparql.engine import QueryRequest, Snapshot
 from kg.store import open_store
+from kg.store.oxigraph import Snapshot
+from kg.store.reading import QueryRequest
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.identity import IdentityServer
@@ -78,7 +79,7 @@ def commits_seen(settings: Settings, access: Access) -> int:
     """How many commits a caller's SPARQL query finds, on the newest checkpoint."""
     snapshot = Snapshot(settings.store_path, Minter(settings.base_iri), 10**6)
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/kg/ontology#Commit> }"
-    answer = snapshot.execute(QueryRequest(query=query, accept="text/csv", access=access))
+    answer = snapshot.answer(QueryRequest(query=query, accept="text/csv", access=access))
     return int(answer.body.decode().split()[1])
 
 

@@ -10,9 +10,9 @@ import pytest
 from kg.config import Settings
 from kg.errors import StoreBusy
 from kg.iri import Minter
-from kg.sparql.engine import QueryRequest, Snapshot
 from kg.store import ProjectRecord
-from kg.store.oxigraph import OxigraphStore
+from kg.store.oxigraph import OxigraphStore, Snapshot
+from kg.store.reading import QueryRequest
 from tests.store.helpers import ntriples
 
 
@@ -27,7 +27,7 @@ def record(minter: Minter, slug: str = "group/Projekt ü", **kw: object) -> Proj
 
 
 def count(snapshot: Snapshot, query: str) -> int:
-    body = snapshot.execute(QueryRequest(query=query, accept="text/csv")).body.decode()
+    body = snapshot.answer(QueryRequest(query=query, accept="text/csv")).body.decode()
     return int(body.splitlines()[1])
 
 

@@ -5,15 +5,15 @@ Anything the caller may not read is 404, exactly like a project that does not ex
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kg import queries
 from kg.access import Access
-from kg.api.deps import address_of, caller, gitlab_token, outbound, query_pool, run_query, search_index
+from kg.api.deps import address_of, caller, charged, gitlab_token, outbound, search_index, store_reader
 from kg.api.fields import present
 from kg.api.forge_details import ForgeDetails
 from kg.api.project_page import project_body, project_jsonld
@@ -24,8 +24,7 @@ from kg.api.viewed import remember
 from kg.errors import InvalidInput, NotFound, TooManyRequests, Unavailable
 from kg.search import Document, SearchIndex
 from kg.search.base import ProjectEntry
-from kg.sparql.engine import QueryRequest
-from kg.sparql.pool import QueryPool
+from kg.store import Reader
 
 router = APIRouter(prefix="/knowledge-graph/projects", tags=["projects"])
 
@@ -57,19 +56,14 @@ async def project_graph(
     request: Request,
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
-    pool: Annotated[QueryPool, Depends(query_pool)],
+    reader: Annotated[Reader, Depends(store_reader)],
 ) -> Response:
     """kg: the project's whole graph as Turtle, N-Triples, JSON-LD or TriG (by `Accept`)."""
     entry = await run_in_threadpool(readable, index, slug, access)
     accept = request.headers.get("accept", "")
     trig = "application/trig" in accept and "text/turtle" not in accept.split("application/trig")[0]
-    query = QueryRequest(
-        query=queries.load("project_graph.rq"),
-        accept="application/n-triples" if trig else accept,
-        default_graphs=(entry.graph,),
-        visible=frozenset({entry.graph}),
-    )
-    answer = await run_query(request, pool, query)
+    wanted = "application/n-triples" if trig else accept
+    answer = await charged(request, partial(reader.export, entry.graph, wanted))
     if trig:  # N-Triples lines are valid TriG inside the graph's block
         body = f"<{entry.graph}> {{\n".encode() + answer.body + b"}\n"
         return Response(body, media_type="application/trig")

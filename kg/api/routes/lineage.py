@@ -19,14 +19,14 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import queries
 from kg.access import Access
-from kg.api.deps import caller, query_pool, run_query, search_index
+from kg.api.deps import caller, run_query, search_index, store_reader
 from kg.api.routes.knowledge_projects import readable, readable_slugs
 from kg.api.schemas import FileHistory, Lineage
 from kg.errors import InvalidInput, NotFound
 from kg.search import SearchIndex
 from kg.search.base import ProjectEntry
-from kg.sparql.engine import LineageRequest, QueryRequest
-from kg.sparql.pool import QueryPool
+from kg.store import Reader
+from kg.store.reading import LineageRequest, QueryRequest
 
 PREFIX = "/knowledge-graph/projects"
 router = APIRouter(prefix=PREFIX, tags=["projects"])
@@ -93,7 +93,7 @@ async def file_lineage(
     http: Request,
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
-    pool: Annotated[QueryPool, Depends(query_pool)],
+    reader: Annotated[Reader, Depends(store_reader)],
     direction: Literal["upstream", "downstream", "both"] = "both",
     depth: Annotated[int | None, Query(ge=1, description="kg: runs to follow each way")] = None,
 ) -> Response:
@@ -103,7 +103,7 @@ async def file_lineage(
     entry, path = await run_in_threadpool(choose, index, raw, access)
     visible = await run_in_threadpool(readable_slugs, index, access)
     request = LineageRequest(entry.slug, path, direction, depth, visible)
-    answer = await run_query(http, pool, request)
+    answer = await run_query(http, reader, request)
     return Response(answer.body, media_type="application/json")
 
 
@@ -114,7 +114,7 @@ async def file_history(
     http: Request,
     access: Annotated[Access, Depends(caller)],
     index: Annotated[SearchIndex, Depends(search_index)],
-    pool: Annotated[QueryPool, Depends(query_pool)],
+    reader: Annotated[Reader, Depends(store_reader)],
 ) -> FileHistory:
     """kg: the commits and runs that wrote, read or deleted a file, newest first."""
     raw = http.scope.get("raw_path") or http.url.path.encode()
@@ -126,7 +126,7 @@ async def file_history(
         visible=frozenset({entry.graph}),
         bindings=(("path", path),),
     )
-    answer = await run_query(http, pool, query)
+    answer = await run_query(http, reader, query)
     rows = json.loads(answer.body)["results"]["bindings"]
     if not rows:
         raise NotFound("file", f"{entry.slug}:{path}")

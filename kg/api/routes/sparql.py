@@ -9,11 +9,11 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from kg.access import Access
-from kg.api.deps import caller, query_pool, run_query
+from kg.api.deps import caller, run_query, store_reader
 from kg.api.limits import MAX_QUERY_BYTES, read_whole_body, too_many
 from kg.errors import Forbidden, InvalidInput
-from kg.sparql.engine import QueryRequest
-from kg.sparql.pool import QueryPool
+from kg.store import Reader
+from kg.store.reading import QueryRequest
 
 router = APIRouter(tags=["sparql"])
 
@@ -70,9 +70,9 @@ async def _request(request: Request) -> QueryRequest:
     )
 
 
-async def _answer(request: Request, pool: QueryPool, access: Access) -> Response:
+async def _answer(request: Request, reader: Reader, access: Access) -> Response:
     query = replace(await _request(request), access=access)
-    answer = await run_query(request, pool, query)  # scanned there, before a query process sees it
+    answer = await run_query(request, reader, query)  # scanned there, before a query process sees it
     media = answer.media_type
     if media.startswith("text/") or media.endswith(("+json", "+xml", "/n-triples", "/n-quads")):
         media += "; charset=utf-8"
@@ -110,12 +110,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 @router.get("/sparql", description=_DESCRIPTION, responses=_ERRORS, response_class=Response)
 async def sparql_get(
     request: Request,
-    pool: Annotated[QueryPool, Depends(query_pool)],
+    reader: Annotated[Reader, Depends(store_reader)],
     access: Annotated[Access, Depends(caller)],
     query: Annotated[str, Query(min_length=1, description="The SPARQL query.")],
 ) -> Response:
     """Run a read-only SPARQL query given as `?query=`, over the graphs the caller may read."""
-    return await _answer(request, pool, access)
+    return await _answer(request, reader, access)
 
 
 @router.post(
@@ -141,8 +141,8 @@ async def sparql_get(
 )
 async def sparql_post(
     request: Request,
-    pool: Annotated[QueryPool, Depends(query_pool)],
+    reader: Annotated[Reader, Depends(store_reader)],
     access: Annotated[Access, Depends(caller)],
 ) -> Response:
     """Run a read-only SPARQL query sent as a form or as `application/sparql-query`."""
-    return await _answer(request, pool, access)
+    return await _answer(request, reader, access)

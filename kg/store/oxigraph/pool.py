@@ -1,4 +1,5 @@
-"""Query processes: each query runs in a separate process that can be killed.
+"""The embedded store's `Reader` for `kg serve`: each read runs in a query process that can
+be killed.
 
 pyoxigraph's `query()` cannot be interrupted, holds the GIL while iterating, and a few
 queries abort the whole process (a Rust panic). So the serving process never runs a
@@ -15,6 +16,7 @@ import tempfile
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from kg.confined import Child, confine, out_of_memory
 from kg.errors import (
@@ -29,13 +31,17 @@ from kg.errors import (
     QueryTooLarge,
 )
 from kg.iri import Minter
-from kg.sparql.engine import Answer, LineageRequest, QueryRequest, Snapshot
 from kg.sparql.negotiation import NotAcceptable
+from kg.store.base import Bindings, ProjectRecord
+from kg.store.oxigraph.snapshot import Snapshot
+from kg.store.reading import Answer, LineageRequest, QueryRequest
 
 log = logging.getLogger("kg.sparql")
 
 _OUT_OF_MEMORY = "the query needed more than {} MB of memory (KG_SPARQL_MAX_MEMORY_MB); narrow it down"
 _UNANSWERED = "the query could not be answered from kg's store; try again"
+_CALLS = frozenset({"answer", "lineage", "select", "records", "export"})
+"""The `Reader` methods a query process runs."""
 _ERRORS: dict[str, type[KgError]] = {
     cls.__name__: cls
     for cls in (QuerySyntaxError, QueryTooLarge, Forbidden, InvalidInput, NotAcceptable, QueryError)
@@ -50,14 +56,13 @@ def _serve(
     snapshot = Snapshot(Path(path), Minter(base_iri), max_bytes, strict=not isolated)
     while True:
         try:
-            request = conn.recv()
+            method, args = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            if isinstance(request, LineageRequest):
-                conn.send(("ok", snapshot.lineage(request)))
-            else:
-                conn.send(("ok", snapshot.execute(request)))
+            if method not in _CALLS:
+                raise QueryError(f"no such read: {method}")
+            conn.send(("ok", getattr(snapshot, method)(*args)))
         except NotFound as exc:
             conn.send(("notfound", exc.kind, exc.key))
         except KgError as exc:
@@ -73,7 +78,7 @@ def _serve(
 
 
 class QueryPool:
-    """A fixed number of query processes over the embedded store at `path`."""
+    """`Reader` over the embedded store at `path`, through a fixed number of query processes."""
 
     def __init__(
         self,
@@ -87,6 +92,7 @@ class QueryPool:
         scratch: Path | None = None,
     ) -> None:
         self._args = (str(path), base_iri, max_bytes, memory_bytes)
+        self._checker = Snapshot(path, Minter(base_iri), max_bytes)
         self.memory_bytes = memory_bytes
         self.scratch = scratch or Path(tempfile.gettempdir())
         self.timeout = timeout
@@ -108,8 +114,37 @@ class QueryPool:
             self._all.discard(worker)
         return self._start()
 
-    def execute(self, request: QueryRequest | LineageRequest) -> Answer:
-        """Answer `request` in a query process; raises `QueryError` subclasses, `NotFound`."""
+    def answer(self, request: QueryRequest) -> Answer:
+        """Run a caller's query over what it may read."""
+        answer: Answer = self._call("answer", request)
+        return answer
+
+    def lineage(self, request: LineageRequest) -> Answer:
+        """A file's lineage, as JSON."""
+        answer: Answer = self._call("lineage", request)
+        return answer
+
+    def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
+        """Run a named query of kg's own over everything."""
+        rows: list[dict[str, str]] = self._call("select", name, dict(bindings))
+        return rows
+
+    def records(self) -> list[ProjectRecord]:
+        """Every published project's record."""
+        found: list[ProjectRecord] = self._call("records")
+        return found
+
+    def export(self, graph: str, accept: str) -> Answer:
+        """One project graph, serialized as negotiated."""
+        answer: Answer = self._call("export", graph, accept)
+        return answer
+
+    def check(self) -> tuple[bool, str]:
+        """Some checkpoint of the store opens (checked in this process: it only opens one)."""
+        return self._checker.check()
+
+    def _call(self, method: str, *args: Any) -> Any:
+        """Run a `Snapshot` method in a query process; raises `QueryError` subclasses, `NotFound`."""
         try:
             worker = self._idle.get(timeout=self.timeout)
         except queue.Empty:
@@ -118,7 +153,7 @@ class QueryPool:
         try:
             if not worker.process.is_alive():
                 worker = self._replace(worker)
-            worker.conn.send(request)
+            worker.conn.send((method, args))
             if not worker.conn.poll(self.timeout):
                 log.warning("query timed out", extra={"timeout": self.timeout})
                 raise QueryTimeout(f"query stopped after {self.timeout:g}s")
@@ -134,8 +169,7 @@ class QueryPool:
         finally:
             self._idle.put(worker if healthy else self._replace(worker))
         if reply[0] == "ok":
-            answer: Answer = reply[1]
-            return answer
+            return reply[1]
         if reply[0] == "notfound":
             raise NotFound(reply[1], reply[2])
         raise _ERRORS.get(reply[1], QueryError)(reply[2])

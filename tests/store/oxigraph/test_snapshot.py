@@ -12,7 +12,8 @@ import pytest
 from kg.config import Settings
 from kg.errors import Forbidden, InvalidInput, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
-from kg.sparql.engine import QueryRequest, Snapshot
+from kg.store.oxigraph import Snapshot
+from kg.store.reading import QueryRequest
 
 LABELS = "SELECT ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } ORDER BY ?l"
 
@@ -23,7 +24,7 @@ def snapshot(settings: Settings, published: dict[str, str]) -> Snapshot:
 
 
 def labels(snapshot: Snapshot, query: str = LABELS, **kw: object) -> list[str]:
-    answer = snapshot.execute(QueryRequest(query=query, accept="text/csv", **kw))  # type: ignore[arg-type]
+    answer = snapshot.answer(QueryRequest(query=query, accept="text/csv", **kw))  # type: ignore[arg-type]
     return [row["l"] for row in csv.DictReader(io.StringIO(answer.body.decode()))]
 
 
@@ -45,7 +46,7 @@ def test_the_default_graph_is_the_union_of_published_graphs(snapshot: Snapshot) 
     ],
 )
 def test_select_results_are_negotiated(snapshot: Snapshot, accept: str, fmt: str | None, media: str) -> None:
-    answer = snapshot.execute(QueryRequest(query=LABELS, accept=accept, format=fmt))
+    answer = snapshot.answer(QueryRequest(query=LABELS, accept=accept, format=fmt))
     assert answer.media_type == media
     if media == "text/csv":  # lossy: pyoxigraph does not parse it back
         assert answer.body.decode().split() == ["l", "Alpha", "Beta"]
@@ -60,17 +61,17 @@ def test_select_results_are_negotiated(snapshot: Snapshot, accept: str, fmt: str
 )
 def test_construct_results_are_negotiated(snapshot: Snapshot, media: str) -> None:
     query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s <https://kg.test/n> ?o . ?s ?p ?o }"
-    answer = snapshot.execute(QueryRequest(query=query, accept=media))
+    answer = snapshot.answer(QueryRequest(query=query, accept=media))
     assert answer.media_type == media
     triples = list(ox.parse(answer.body, ox.RdfFormat.from_media_type(media)))
     assert {t.subject.value for t in triples} == {"https://kg.test/Alpha", "https://kg.test/Beta"}
 
 
 def test_ask_and_unacceptable_types(snapshot: Snapshot) -> None:
-    answer = snapshot.execute(QueryRequest(query="ASK { ?s ?p ?o }", accept="application/json"))
+    answer = snapshot.answer(QueryRequest(query="ASK { ?s ?p ?o }", accept="application/json"))
     assert json.loads(answer.body)["boolean"] is True
     with pytest.raises(InvalidInput, match="not acceptable"):
-        snapshot.execute(QueryRequest(query=LABELS, accept="image/png"))
+        snapshot.answer(QueryRequest(query=LABELS, accept="image/png"))
 
 
 def test_from_and_from_named_select_the_dataset(snapshot: Snapshot, published: dict[str, str]) -> None:
@@ -105,17 +106,17 @@ def test_graphs_outside_the_visible_set_are_never_read(snapshot: Snapshot, publi
 )
 def test_updates_are_refused(snapshot: Snapshot, update: str) -> None:
     with pytest.raises(Forbidden, match="read-only"):
-        snapshot.execute(QueryRequest(query=update))
+        snapshot.answer(QueryRequest(query=update))
 
 
 def test_syntax_errors_carry_the_parser_message(snapshot: Snapshot) -> None:
     with pytest.raises(QuerySyntaxError, match=r"error at 1:\d+"):
-        snapshot.execute(QueryRequest(query="SELECT ?x WHERE { ?x ?y }"))
+        snapshot.answer(QueryRequest(query="SELECT ?x WHERE { ?x ?y }"))
 
 
 def test_results_beyond_the_cap_are_refused(settings: Settings, published: dict[str, str]) -> None:
     small = Snapshot(settings.store_path, Minter(settings.base_iri), 200)
     big = "SELECT * WHERE { VALUES ?x { " + " ".join(str(i) for i in range(1000)) + " } }"
     with pytest.raises(QueryTooLarge, match="200 bytes"):
-        small.execute(QueryRequest(query=big, accept="text/csv"))
+        small.answer(QueryRequest(query=big, accept="text/csv"))
     assert labels(small) == ["Alpha", "Beta"]

@@ -12,10 +12,10 @@ import pytest
 
 from kg.config import Settings
 from kg.errors import QueryCrashed, QuerySyntaxError, QueryTimeout
-from kg.sparql.engine import QueryRequest
-from kg.sparql.pool import QueryPool
+from kg.store.oxigraph import QueryPool
+from kg.store.reading import QueryRequest
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sparql"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "sparql"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 # 2000^3 rows: minutes of work for the engine.
 ENDLESS = (
@@ -33,7 +33,7 @@ def pool(settings: Settings, published: dict[str, str]) -> Iterator[QueryPool]:
 
 
 def count(pool: QueryPool) -> int:
-    answer = pool.execute(QueryRequest(query=COUNT, accept="application/json"))
+    answer = pool.answer(QueryRequest(query=COUNT, accept="application/json"))
     return int(json.loads(answer.body)["results"]["bindings"][0]["n"]["value"])
 
 
@@ -45,7 +45,7 @@ def test_a_timeout_kills_the_query_and_the_pool_recovers(pool: QueryPool) -> Non
     before = {w.process.pid for w in pool._all}
     started = time.monotonic()
     with pytest.raises(QueryTimeout, match=r"1\.5s"):
-        pool.execute(QueryRequest(query=ENDLESS))
+        pool.answer(QueryRequest(query=ENDLESS))
     assert time.monotonic() - started < 5
     after = {w.process.pid for w in pool._all}
     assert len(after) == 2
@@ -57,14 +57,14 @@ def test_a_query_that_aborts_the_engine_costs_one_error(pool: QueryPool) -> None
     # pyoxigraph 0.5.13 panics (abort, SIGABRT) sorting these mixed literal types.
     crash = (FIXTURES / "order_by_mixed_types.rq").read_text()
     with pytest.raises(QueryCrashed):
-        pool.execute(QueryRequest(query=crash))
+        pool.answer(QueryRequest(query=crash))
     assert count(pool) > 0
     assert count(pool) > 0
 
 
 def test_errors_from_the_engine_are_typed(pool: QueryPool) -> None:
     with pytest.raises(QuerySyntaxError, match="error at"):
-        pool.execute(QueryRequest(query="SELECT WHERE"))
+        pool.answer(QueryRequest(query="SELECT WHERE"))
 
 
 def test_queries_run_in_parallel(pool: QueryPool) -> None:

@@ -1,7 +1,8 @@
-"""Answering one SPARQL query against a read-only snapshot of the embedded store.
+"""The embedded store's `Reader`: a read-only snapshot (checkpoint) of the store.
 
-This runs inside a query process (see `kg.sparql.pool`), never in the serving process:
-pyoxigraph cannot interrupt a query and some queries abort the whole process.
+`kg serve` runs it inside query processes (`kg.store.oxigraph.pool`), never in the serving
+process: pyoxigraph cannot interrupt a query and some queries abort the whole process. The
+CLI runs it in its own process.
 """
 
 from __future__ import annotations
@@ -9,65 +10,27 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
+from kg import queries
 from kg.access import Access
 from kg.errors import InvalidInput, QueryError, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
 from kg.sparql.dataset import SERVICE_REFUSED, Dataset, read_only
 from kg.sparql.negotiation import choose, parse_accept
 from kg.sparql.readable import Readable, readable
-from kg.store import ProjectRecord
-from kg.store.checkpoints import newest_snapshot, read_records, snapshots_newest_first
-from kg.store.oxigraph import open_oxigraph, records
+from kg.store.base import ProjectRecord
+from kg.store.oxigraph.checkpoints import newest_snapshot, read_records, snapshots_newest_first
+from kg.store.oxigraph.records import open_oxigraph, select, stored_records
+from kg.store.reading import Answer, Bindings, LineageRequest, QueryRequest
 
 log = logging.getLogger("kg.sparql")
 _RETRIES = 3
 _NETWORK = re.compile(r"network is unreachable|lookup address|connection refused|error sending request", re.I)
 _READABLE_CACHE = 1024
-
-
-@dataclass(frozen=True)
-class QueryRequest:
-    """A query with what the protocol request adds to it.
-
-    The query reads what `access` may read (see `kg.sparql.readable`), narrowed further to
-    `visible` when given (a route reading one project's graph); nothing else is ever read.
-    """
-
-    query: str
-    accept: str = ""
-    format: str | None = None
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
-    visible: frozenset[str] | None = None
-    access: Access | None = None
-    """Who asks; None for kg's own tools, which read everything."""
-    bindings: tuple[tuple[str, str], ...] = ()
-    """(variable, literal value) pairs bound in a named query of kg's own (never user SPARQL)."""
-
-
-@dataclass(frozen=True)
-class LineageRequest:
-    """Lineage of one file, within the projects the caller may read (None: all)."""
-
-    slug: str
-    path: str
-    direction: str = "both"
-    depth: int | None = None
-    readable: frozenset[str] | None = None
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A serialized result."""
-
-    media_type: str
-    body: bytes
 
 
 class CappedBuffer:
@@ -93,7 +56,8 @@ class CappedBuffer:
 
 
 class Snapshot:
-    """A read-only view of the store, reopened whenever a writer has published since."""
+    """`Reader` on the newest checkpoint of the embedded store, reopened whenever a writer
+    has published since."""
 
     def __init__(self, path: Path, minter: Minter, max_bytes: int, *, strict: bool = False) -> None:
         self.path = path
@@ -116,7 +80,7 @@ class Snapshot:
         self._wanted = snapshot
         store, opened = self._open_newest()
         known = read_records(opened) if opened is not None else None
-        self.projects = known if known is not None else records(store, self.minter)
+        self.projects = known if known is not None else stored_records(store)
         self.graphs = {r.slug: r.graph for r in self.projects if r.graph}
         self.runs_cache = {}
         self._readable = {}
@@ -170,11 +134,47 @@ class Snapshot:
         # one graph: 0.3 s alone, 2.0 s with 2,700 named graphs listed): only pass it to
         # queries with a GRAPH pattern.
         return {
-            "default_graph": allowed.default,
-            "named_graphs": allowed.named if named_in_query.reads_named else [],
+            "default_graph": [ox.NamedNode(g) for g in allowed.default],
+            "named_graphs": [ox.NamedNode(g) for g in allowed.named] if named_in_query.reads_named else [],
         }
 
-    def execute(self, request: QueryRequest) -> Answer:
+    def records(self) -> list[ProjectRecord]:
+        """Every published project's record, ordered by slug."""
+        self.store()
+        return sorted(self.projects, key=lambda r: r.slug)
+
+    def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
+        """Run the named read query of `queries/` with bound values, over everything."""
+        return select(self.store(), name, bindings)
+
+    def export(self, graph: str, accept: str) -> Answer:
+        """One project graph, serialized as negotiated."""
+        only = frozenset({graph})
+        return self.answer(
+            QueryRequest(queries.load("project_graph.rq"), accept, default_graphs=(graph,), visible=only)
+        )
+
+    def check(self) -> tuple[bool, str]:
+        """Some checkpoint opens read-only (or nothing was published yet)."""
+        candidates = snapshots_newest_first(self.path)
+        if not candidates:
+            return True, "nothing published yet"
+        for candidate in candidates:
+            try:
+                opened = open_oxigraph(candidate, read_only=True)
+            except OSError:
+                continue
+            del opened
+            if candidate == candidates[0]:
+                return True, ""
+            return True, "the newest checkpoint does not open; readers use an older one"
+        return False, "no checkpoint of the store opens"
+
+    def close(self) -> None:
+        """Let go of the open checkpoint."""
+        self._store = None
+
+    def answer(self, request: QueryRequest) -> Answer:
         """Run the query and serialize its result as negotiated."""
         named_in_query = read_only(request.query, strict=self.strict)
         for attempt in range(_RETRIES):
@@ -198,14 +198,13 @@ class Snapshot:
 
         store = self.store()
         document = lineage(
-            store,
-            self.minter,
+            _Selecting(store),
+            self.graphs,
             request.slug,
             request.path,
             direction=request.direction,  # type: ignore[arg-type]
             depth=request.depth,
             readable=request.readable,
-            graphs=self.graphs,
             cache=self.runs_cache,
         )
         return Answer("application/json", json.dumps(document).encode())
@@ -230,3 +229,13 @@ class Snapshot:
             media = choose(preference, "solutions")
             result.serialize(cast(IO[bytes], out), ox.QueryResultsFormat.from_media_type(media))
         return Answer(media, out.getvalue())
+
+
+class _Selecting:
+    """Named queries on one opened checkpoint (a lineage walk must not switch mid-way)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+
+    def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
+        return select(self.store, name, bindings)

@@ -1,137 +1,28 @@
-"""The embedded store: pyoxigraph on disk, one writer; readers open checkpoints
-(`kg.store.checkpoints`) because RocksDB cannot be read while another process writes it."""
+"""The embedded store's writer: pyoxigraph on disk, one writer; readers open checkpoints
+(`kg.store.oxigraph.checkpoints`) because RocksDB cannot be read while another process writes it."""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import iri as mint
 from kg import queries
-from kg.errors import StoreBusy
 from kg.iri import Minter
 from kg.queries import Rendered
-from kg.rdf import iri, literal, triple
-from kg.store.audiences import audience_of, holders, is_audience, retract
+from kg.rdf import iri
+from kg.store.audiences import audience_of, holders, is_audience
 from kg.store.base import ProjectRecord
-from kg.store.checkpoints import newest_snapshot, write_checkpoint
-from kg.vocab import KG, RDF_TYPE, SCHEMA, XSD
+from kg.store.oxigraph.audiences import retract
+from kg.store.oxigraph.checkpoints import newest_snapshot, write_checkpoint
+from kg.store.oxigraph.records import open_oxigraph, select, stored_records
+from kg.store.reading import Bindings
+from kg.store.records import by_slug, live_graphs, record_ntriples
 
 BULK_CHUNK_BYTES = 16 * 1024 * 1024
-
-
-def open_oxigraph(path: Path, *, read_only: bool) -> ox.Store:
-    """Open the on-disk store, turning a lock held by another process into `StoreBusy`."""
-    try:
-        if read_only:
-            return ox.Store.read_only(str(path))
-        path.mkdir(parents=True, exist_ok=True)
-        return ox.Store(str(path))
-    except OSError as exc:
-        if "lock" in str(exc).lower():
-            raise StoreBusy(
-                f"the store at {path} is open read-write by another process (is `kg serve` running?)"
-            ) from exc
-        raise
-
-
-def _record_ntriples(minter: Minter, record: ProjectRecord) -> str:
-    s = iri(record.iri)
-
-    def p(local: str, ns: str = KG) -> str:
-        return iri(ns + local)
-
-    lines = [
-        triple(s, iri(RDF_TYPE), p("Project")),
-        triple(s, iri(RDF_TYPE), iri(SCHEMA + "Project")),
-        triple(s, p("slug"), literal(record.slug)),
-        triple(s, p("name", SCHEMA), literal(record.name)),
-        triple(s, p("visibility"), literal(record.visibility)),
-        triple(s, p("graph"), iri(record.graph or "")),
-        triple(s, p("generation"), literal(str(record.generation), XSD + "integer")),
-        triple(s, p("tripleCount"), literal(str(record.triples), XSD + "integer")),
-        triple(s, p("warningCount"), literal(str(record.warnings), XSD + "integer")),
-    ]
-    if record.gitlab_id is not None:
-        lines.append(triple(s, p("gitlabId"), literal(str(record.gitlab_id), XSD + "integer")))
-    if record.audience:
-        lines.append(triple(s, p("audience"), iri(record.audience)))
-    if record.ingested_commit:
-        lines.append(triple(s, p("ingestedCommit"), literal(record.ingested_commit)))
-    if record.extractor_version:
-        lines.append(triple(s, p("extractorVersion"), literal(record.extractor_version)))
-    if record.ingested_at:
-        lines.append(triple(s, p("ingestedAt"), literal(record.ingested_at, XSD + "dateTime")))
-    for user, level in record.members:
-        m = iri(f"{record.iri}/-/members/{mint.path_key(user)}")
-        lines += [
-            triple(s, p("member"), m),
-            triple(m, p("userId"), literal(user)),
-            triple(m, p("accessLevel"), literal(str(level), XSD + "integer")),
-        ]
-    return "".join(lines)
-
-
-def _value(solution: ox.QuerySolution, name: str) -> str | None:
-    term = solution[name]
-    return None if term is None else str(term.value)
-
-
-def live_graphs(minter: Minter, projects: list[ProjectRecord]) -> set[str]:
-    """The graphs readers may see: each project's live generation and description graph."""
-    live = {minter.record_graph(r.iri) for r in projects}
-    return live | {r.graph for r in projects if r.graph}
-
-
-def select(
-    store: ox.Store, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]
-) -> list[dict[str, str]]:
-    """Run a named SELECT on an open pyoxigraph store; rows of plain values."""
-    result = store.query(queries.load(name), substitutions={ox.Variable(k): v for k, v in bindings.items()})
-    assert isinstance(result, ox.QuerySolutions)
-    names = [v.value for v in result.variables]
-    return [{n: str(s[n].value) for n in names if s[n] is not None} for s in result]
-
-
-def records(store: ox.Store, minter: Minter) -> list[ProjectRecord]:
-    """Read every project's record from the description graphs of an open pyoxigraph store."""
-    result = store.query(queries.load("projects.rq"))
-    assert isinstance(result, ox.QuerySolutions)
-    members: dict[str, list[tuple[str, int]]] = {}
-    found = store.query(queries.load("project_members.rq"))
-    assert isinstance(found, ox.QuerySolutions)
-    for row in found:
-        members.setdefault(str(_value(row, "project")), []).append(
-            (str(_value(row, "user")), int(_value(row, "level") or 0))
-        )
-    out = []
-    for row in result:
-        gitlab_id = _value(row, "gitlabId")
-        project = str(_value(row, "project"))
-        out.append(
-            ProjectRecord(
-                iri=project,
-                slug=str(_value(row, "slug")),
-                name=str(_value(row, "name")),
-                visibility=str(_value(row, "visibility")),
-                gitlab_id=int(gitlab_id) if gitlab_id is not None else None,
-                ingested_commit=_value(row, "commit"),
-                graph=_value(row, "graph"),
-                generation=int(_value(row, "generation") or 0),
-                extractor_version=_value(row, "extractor"),
-                ingested_at=_value(row, "ingestedAt"),
-                triples=int(_value(row, "triples") or 0),
-                warnings=int(_value(row, "warnings") or 0),
-                members=tuple(sorted(members.get(project, []))),
-                audience=_value(row, "audience"),
-            )
-        )
-    return out
 
 
 class OxigraphStore:
@@ -158,16 +49,16 @@ class OxigraphStore:
 
     def _known(self) -> dict[str, ProjectRecord]:
         if self._records is None:
-            self._records = {r.iri: r for r in records(self._store, self.minter)}
+            self._records = {r.iri: r for r in stored_records(self._store)}
         return self._records
 
     def project(self, iri: str) -> ProjectRecord | None:
         return self._known().get(iri)
 
     def projects(self) -> list[ProjectRecord]:
-        return sorted(self._known().values(), key=lambda r: r.slug)
+        return by_slug(self._known())
 
-    def select(self, name: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> list[dict[str, str]]:
+    def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
         return select(self._store, name, bindings)
 
     def _unused_generation(self, record: ProjectRecord) -> int:
@@ -303,7 +194,7 @@ class OxigraphStore:
             extractor_version=record.extractor_version or None,
         )
         record_graph = Rendered(iri(self.minter.record_graph(record.iri)))
-        ntriples = Rendered(_record_ntriples(self.minter, record))
+        ntriples = Rendered(record_ntriples(record))
         updates = []
         if previous is not None and previous.audience:
             live = previous.graph or self.minter.record_graph(record.iri)
