@@ -56,6 +56,25 @@ class Minter:
         """
         return f"{self.base}audiences/{visibility}"
 
+    def nothing_graph(self) -> str:
+        """A graph kg never writes: the whole dataset of a query that may read nothing (an
+        empty list would mean "every graph" to a SPARQL server)."""
+        return f"{self.base}-/nothing"
+
+    def stamp_graph(self) -> str:
+        """The graph holding the stamp a remote store's writer changes with every publish."""
+        return f"{self.base}-/stamp"
+
+    def is_project_graph(self, graph: str) -> bool:
+        """Whether `graph` holds (or was staged to hold) a generation of some project's triples.
+
+        >>> m = Minter("https://kg.local/")
+        >>> m.is_project_graph(m.project_graph(m.project("a/b"), 2)), m.is_project_graph(m.record_graph("a"))
+        (True, False)
+        """
+        inside = graph.startswith(f"{self.base}projects/")
+        return inside and ("/-/graphs/" in graph or "/-/staging/" in graph)
+
     def person(self, name: str, email: str) -> str:
         """One IRI per person per instance, keyed by e-mail (or by name when there is none).
 

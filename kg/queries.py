@@ -33,6 +33,16 @@ def load(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@cache
+def load_variant(server: str, name: str) -> str:
+    """The text of `queries/<server>/<name>` where a server needs its own variant of a query
+    (one that mis-evaluates or lacks what the standard text uses), else `queries/<name>`."""
+    path = QUERIES_DIR / server / name
+    if server.isidentifier() and path.parent.parent == QUERIES_DIR and path.is_file():
+        return path.read_text(encoding="utf-8")
+    return load(name)
+
+
 def render(name: str, values: Mapping[str, Rendered]) -> str:
     """Fill the `$name` placeholders of an update with already-escaped terms or blocks."""
     text = load(name)

@@ -72,6 +72,8 @@ class Dataset:
     """Whether the query has a GRAPH pattern, the only way to read named graphs."""
     calls_service: bool = False
     """Whether the query has a SERVICE clause (federation: kg never makes such calls)."""
+    form: str = ""
+    """The query's form, upper case: SELECT, ASK, CONSTRUCT or DESCRIBE (or an update's keyword)."""
 
     @property
     def given(self) -> bool:
@@ -132,8 +134,9 @@ def _resolve(kind: str, text: str, prefixes: dict[str, str], base: str) -> str |
 def scan(query: str) -> tuple[bool, Dataset]:
     """Return (is it an update?, the dataset it names).
 
-    >>> scan("PREFIX g: <http://g/> SELECT * FROM g:a FROM NAMED <http://g/b> { ?s ?p ?o }")
-    (False, Dataset(default=('http://g/a',), named=('http://g/b',), reads_named=False, calls_service=False))
+    >>> update, found = scan("PREFIX g: <http://g/> SELECT * FROM g:a FROM NAMED <http://g/b> { ?s ?p ?o }")
+    >>> update, found.default, found.named, found.reads_named, found.form
+    (False, ('http://g/a',), ('http://g/b',), False, 'SELECT')
     >>> scan("SELECT ?graph { GRAPH ?g { ?graph ?p 'GRAPH' } }")[1].reads_named
     True
     >>> scan("SELECT ?graph { ?graph <http://x/GRAPH> ?o }")[1].reads_named
@@ -182,7 +185,7 @@ def scan(query: str) -> tuple[bool, Dataset]:
         i += 1
     if _nesting(tokens) > MAX_NESTING:
         raise InvalidInput(f"query nested deeper than {MAX_NESTING}", field="query")
-    dataset = Dataset(tuple(default), tuple(named), reads_named, calls_service)
+    dataset = Dataset(tuple(default), tuple(named), reads_named, calls_service, first_keyword or "")
     return first_keyword in _UPDATE_KEYWORDS, dataset
 
 

@@ -7,9 +7,12 @@ with `queries/projects.rq` and `queries/project_members.rq`, whatever the store.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from kg import iri as mint
+from kg import queries
 from kg.iri import Minter
+from kg.queries import Rendered
 from kg.rdf import iri, literal, triple
 from kg.store.base import ProjectRecord
 from kg.vocab import KG, RDF_TYPE, SCHEMA, XSD
@@ -92,3 +95,28 @@ def from_rows(rows: list[dict[str, str]], member_rows: list[dict[str, str]]) -> 
 def by_slug(records: Mapping[str, ProjectRecord]) -> list[ProjectRecord]:
     """Records ordered by slug."""
     return sorted(records.values(), key=lambda r: r.slug)
+
+
+def publish_update(
+    minter: Minter, previous: ProjectRecord | None, record: ProjectRecord
+) -> tuple[ProjectRecord, str]:
+    """The record as it will read back (stamped now), and the one update that replaces its
+    description graph and its copy in its audience graph."""
+    record = record.evolve(
+        ingested_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        members=tuple(sorted(record.members)),  # as `from_rows` reads them back
+        ingested_commit=record.ingested_commit or None,
+        extractor_version=record.extractor_version or None,
+    )
+    record_graph = Rendered(iri(minter.record_graph(record.iri)))
+    ntriples = Rendered(record_ntriples(record))
+    updates = []
+    if previous is not None and previous.audience:
+        live = previous.graph or minter.record_graph(record.iri)
+        values = {"audience": Rendered(iri(previous.audience)), "recordGraph": record_graph}
+        updates.append(queries.render("retract_record.ru", {**values, "liveGraph": Rendered(iri(live))}))
+    updates.append(queries.render("publish_project.ru", {"recordGraph": record_graph, "record": ntriples}))
+    if record.audience:
+        values = {"audience": Rendered(iri(record.audience)), "record": ntriples}
+        updates.append(queries.render("merge_record.ru", values))
+    return record, " ;\n".join(updates)

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import queries
 from kg.iri import Minter
-from kg.queries import Rendered
-from kg.rdf import iri
 from kg.store.audiences import audience_of, holders, is_audience
 from kg.store.base import ProjectRecord
 from kg.store.oxigraph.audiences import retract
 from kg.store.oxigraph.checkpoints import newest_snapshot, write_checkpoint
 from kg.store.oxigraph.records import open_oxigraph, select, stored_records
 from kg.store.reading import Bindings
-from kg.store.records import by_slug, live_graphs, record_ntriples
+from kg.store.records import by_slug, live_graphs, publish_update
 
 BULK_CHUNK_BYTES = 16 * 1024 * 1024
 
@@ -186,38 +182,8 @@ class OxigraphStore:
         return audience
 
     def _publish(self, record: ProjectRecord, *, checkpoint: bool = True) -> ProjectRecord:
-        previous = self.project(record.iri)
-        record = record.evolve(
-            ingested_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            members=tuple(sorted(record.members)),  # as `records` reads them back
-            ingested_commit=record.ingested_commit or None,
-            extractor_version=record.extractor_version or None,
-        )
-        record_graph = Rendered(iri(self.minter.record_graph(record.iri)))
-        ntriples = Rendered(record_ntriples(record))
-        updates = []
-        if previous is not None and previous.audience:
-            live = previous.graph or self.minter.record_graph(record.iri)
-            updates.append(
-                queries.render(
-                    "retract_record.ru",
-                    {
-                        "audience": Rendered(iri(previous.audience)),
-                        "recordGraph": record_graph,
-                        "liveGraph": Rendered(iri(live)),
-                    },
-                )
-            )
-        updates.append(
-            queries.render("publish_project.ru", {"recordGraph": record_graph, "record": ntriples})
-        )
-        if record.audience:
-            updates.append(
-                queries.render(
-                    "merge_record.ru", {"audience": Rendered(iri(record.audience)), "record": ntriples}
-                )
-            )
-        self._store.update(" ;\n".join(updates))
+        record, update = publish_update(self.minter, self.project(record.iri), record)
+        self._store.update(update)
         self._known()[record.iri] = record
         if checkpoint:
             self.checkpoint()

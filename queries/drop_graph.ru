@@ -1,0 +1,2 @@
+# Remove a graph. Placeholder: the graph.
+DROP SILENT GRAPH $graph
