@@ -15,11 +15,15 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# What the tests need from the system: git (with git-daemon and git-http-backend).
+# What the tests need from the system: git (with git-daemon and git-http-backend), and
+# Virtuoso (a real SPARQL server the remote-store tests start).
 system-deps:
 	@command -v git >/dev/null 2>&1 || { \
 		echo "installing git with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git; }
+	@command -v virtuoso-t >/dev/null 2>&1 || { \
+		echo "installing virtuoso-opensource with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource; }
 
 run: install
 	$(BIN)/kg demo-repo --force $(KG_DATA_DIR)/demo-repo

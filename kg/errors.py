@@ -10,6 +10,7 @@
     ├── LeaseLost              a worker's claim on a job was taken over by another worker
     ├── StoreBusy              the embedded store is open read-write by another process
     ├── Unavailable            kg cannot take this now (e.g. its disk is full); retry later
+    │   └── StoreUnavailable   the remote SPARQL store does not answer (down, restarting)
     ├── CommandFailed          an external command (git) failed: command, exit code, stderr
     │   └── FetchFailed        fetching a repository failed
     └── QueryError             a SPARQL query could not be answered
@@ -88,6 +89,15 @@ class Unavailable(KgError):
     """kg cannot do this now (a full disk, an unwritable event log); retrying later may work."""
 
     recoverable = True
+
+
+class StoreUnavailable(Unavailable):
+    """The remote store does not answer. The message names its origin only: never a path,
+    a query or credentials."""
+
+    def __init__(self, origin: str) -> None:
+        super().__init__(f"the store at {origin} does not answer; try again")
+        self.origin = origin
 
 
 class CommandFailed(KgError):

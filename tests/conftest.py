@@ -89,3 +89,25 @@ def identity() -> Iterator[Any]:
     server = IdentityServer()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One `oxigraph serve` for the session (tests keep apart by graph IRIs); see
+    tests/fixtures/sparqlservers.py."""
+    from tests.fixtures.sparqlservers import OxigraphServer
+
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Virtuoso for the session: it takes seconds to start, so tests keep apart by
+    graph IRIs; see tests/fixtures/sparqlservers.py."""
+    from tests.fixtures.sparqlservers import VirtuosoServer
+
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso-server"))
+    yield server
+    server.stop()

@@ -30,6 +30,7 @@ STATUS: list[tuple[type[errors.KgError], int]] = [
     (errors.QueryTimeout, 503),
     (errors.QueryCrashed, 500),
     (errors.StoreBusy, 503),
+    (errors.StoreUnavailable, 503),
     (errors.Unavailable, 503),
     (errors.LeaseLost, 409),
     (errors.CommandFailed, 502),

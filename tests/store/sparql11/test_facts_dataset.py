@@ -1,0 +1,113 @@
+"""FACTS: how each server reads the protocol's `default-graph-uri` / `named-graph-uri`
+against a query's own FROM / FROM NAMED / GRAPH (SPARQL 1.1 Protocol 2.1.4: the
+parameters override the query's dataset). kg's access rule rests on these answers."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kg.errors import InvalidInput
+from tests.store.sparql11.conftest import JSON, MB, Target, ntriples, values
+
+
+@pytest.fixture
+def abc(target: Target, tmp_path: Path) -> dict[str, str]:
+    """Three fresh graphs A, B, C, each holding one triple whose object is "RUN LETTER"
+    (other tests' graphs are on the same server)."""
+    run = str(uuid.uuid4())
+    graphs = {x: f"urn:kg-test:{run}:{x}" for x in "ABC"}
+    for letter, iri in graphs.items():
+        target.client.put_graph(iri, ntriples(tmp_path, [f'<urn:s> <urn:p> "{run} {letter}" .']))
+    return {"run": run, **graphs}
+
+
+# (query with {A}/{B}/{C} for the graphs, default graphs, named graphs,
+#  what oxigraph answers, what Virtuoso answers); answers are the letters read
+CASES = {
+    "FROM in the query, default-graph-uri C": (
+        "SELECT ?o FROM <{A}> FROM <{B}> WHERE {{ ?s ?p ?o }}",
+        "C",
+        "",
+        "C",
+        "ABC",  # Virtuoso adds the query's FROM to the parameter's graphs
+    ),
+    "GRAPH ?g, named-graph-uri A": (
+        "SELECT ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        "",
+        "A",
+        "A",
+        "A",
+    ),
+    "GRAPH <B> unlisted, named-graph-uri A": (
+        "SELECT ?o WHERE {{ GRAPH <{B}> {{ ?s ?p ?o }} }}",
+        "",
+        "A",
+        "",
+        "",
+    ),
+    "FROM NAMED B in the query, named-graph-uri A": (
+        "SELECT ?o FROM NAMED <{B}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        "",
+        "A",
+        "A",
+        "AB",  # Virtuoso again adds the query's graphs
+    ),
+    "GRAPH ?g, default-graph-uri A and no named-graph-uri": (
+        "SELECT ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        "A",
+        "",
+        "",
+        "ABC",  # Virtuoso: no named graphs given means every graph
+    ),
+    "GRAPH <B>, default-graph-uri A and no named-graph-uri": (
+        "SELECT ?o WHERE {{ GRAPH <{B}> {{ ?s ?p ?o }} }}",
+        "A",
+        "",
+        "",
+        "",
+    ),
+    "FROM C in the query, default A, named B": (
+        "SELECT ?o FROM <{C}> WHERE {{ ?s ?p ?o }}",
+        "A",
+        "B",
+        "A",
+        "AC",
+    ),
+    "GRAPH ?g, default A, named B": (
+        "SELECT ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        "A",
+        "B",
+        "B",
+        "B",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_dataset_parameters(target: Target, abc: dict[str, str], case: str) -> None:
+    query, default, named, on_oxigraph, on_virtuoso = CASES[case]
+    answer = target.client.query(
+        query.format(**abc),
+        accept=JSON,
+        max_bytes=MB,
+        default_graphs=[abc[x] for x in default],
+        named_graphs=[abc[x] for x in named],
+        trusted=True,  # the raw server behaviour, before kg's refusals
+    )
+    read = "".join(v[0].split()[1] for v in values(answer) if v[0].startswith(abc["run"]))
+    assert read == (on_virtuoso if target.name == "virtuoso" else on_oxigraph)
+
+
+def test_what_kg_does_about_it(target: Target, abc: dict[str, str]) -> None:
+    """Where the server merges instead of overriding, the profile refuses dataset clauses
+    in a caller's query; where it overrides, the protocol's graphs are enough."""
+    query = f"SELECT ?o FROM <{abc['B']}> WHERE {{ ?s ?p ?o }}"
+    if target.profile.overrides_dataset:
+        answer = target.client.query(query, accept=JSON, max_bytes=MB, default_graphs=[abc["A"]])
+        assert values(answer) == [(f"{abc['run']} A",)]
+    else:
+        with pytest.raises(InvalidInput, match="FROM and FROM NAMED are not allowed"):
+            target.client.query(query, accept=JSON, max_bytes=MB, default_graphs=[abc["A"]])
