@@ -196,7 +196,7 @@ def serve(
     settings = _settings("settings")
     host, port = host or settings.host, port or settings.port
     try:
-        locks = prepare_data_dir(settings.data_dir, settings.store_path)
+        locks = prepare_data_dir(settings.data_dir, settings.store_path if settings.embedded_store else None)
         sock = listen(host, port)
     except KgError as exc:
         raise _fail(exc, 2) from None

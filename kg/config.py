@@ -37,7 +37,22 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path(".kg")
     store_url: str = ""
-    """`oxigraph:///path` (embedded, on disk). Empty: `<data_dir>/store`."""
+    """`oxigraph:///path` (embedded, on disk; empty: `<data_dir>/store`), or a SPARQL server:
+    the base URL of an `oxigraph serve`, Virtuoso's `http://HOST:8890/sparql`, a Fuseki
+    dataset's URL (with `KG_STORE_SERVER`)."""
+    store_server: Literal["oxigraph", "virtuoso", "fuseki"] = "oxigraph"
+    """Which kind of server an http(s) `KG_STORE_URL` is (see kg/store/sparql11/servers.py)."""
+    store_update_url: str = ""
+    """Where SPARQL updates go, when not where the server's kind puts them."""
+    store_graph_store_url: str = ""
+    """The Graph Store Protocol endpoint, when not where the server's kind puts it."""
+    store_user: str = ""
+    """Who kg writes as (Virtuoso: a user granted SPARQL_UPDATE); empty: no credentials."""
+    store_password: SecretStr = SecretStr("")
+    store_auth: Literal["basic", "digest"] = "basic"
+    """How the credentials are sent (Virtuoso's authenticated endpoints want digest)."""
+    store_write_timeout_seconds: float = Field(900.0, gt=0)
+    """How long one load or update may take (a 20,000-commit project is ~1.5M triples)."""
     event_log_url: str = ""
     """`sqlite:///path`. Empty: `<data_dir>/events.sqlite`."""
     base_iri: str = "https://kg.local/"
@@ -128,8 +143,19 @@ class Settings(BaseSettings):
     @field_validator("store_url")
     @classmethod
     def _store_scheme(cls, value: str) -> str:
+        if value.startswith(("http://", "https://")):
+            if not origin(value) or "@" in value.split("/")[2]:
+                raise ValueError("must be a SPARQL server's URL without credentials (see KG_STORE_USER)")
+            return value
         if value and (not value.startswith("oxigraph://") or len(value) == len("oxigraph://")):
-            raise ValueError("must be empty or oxigraph:///path/to/store")
+            raise ValueError("must be empty, oxigraph:///path/to/store or a SPARQL server's http(s) URL")
+        return value
+
+    @field_validator("store_update_url", "store_graph_store_url")
+    @classmethod
+    def _store_endpoint(cls, value: str) -> str:
+        if value and not origin(value).startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL")
         return value
 
     @field_validator("event_log_url")
@@ -180,6 +206,11 @@ class Settings(BaseSettings):
         if self.git_token is not None and not self.gitlab_url:
             raise ValueError("KG_GIT_TOKEN is sent only to KG_GITLAB_URL's origin: set KG_GITLAB_URL")
         return self
+
+    @property
+    def embedded_store(self) -> bool:
+        """Whether the store is kg's own on-disk store (else a SPARQL server)."""
+        return not self.store_url.startswith(("http://", "https://"))
 
     @property
     def store_path(self) -> Path:

@@ -53,8 +53,9 @@ class ExclusiveLock:
             self._fd = None
 
 
-def prepare_data_dir(data_dir: Path, store: Path) -> list[ExclusiveLock]:
-    """Create the data directory if needed, and lock it and the store for this process."""
+def prepare_data_dir(data_dir: Path, store: Path | None) -> list[ExclusiveLock]:
+    """Create the data directory if needed, and lock it and the embedded store (None: the
+    store is a server) for this process."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -62,11 +63,12 @@ def prepare_data_dir(data_dir: Path, store: Path) -> list[ExclusiveLock]:
     if not os.access(data_dir, os.W_OK):
         raise StartupError(f"KG_DATA_DIR={str(data_dir)!r}: not writable by this user")
     locks = [ExclusiveLock(data_dir / "kg.lock", f"the data directory {data_dir}", "KG_DATA_DIR")]
-    # two data directories may name one store (KG_STORE_URL): the store is locked too
-    store.parent.mkdir(parents=True, exist_ok=True)
-    locks.append(
-        ExclusiveLock(store.with_name(store.name + ".serve.lock"), f"the store {store}", "KG_STORE_URL")
-    )
+    if store is not None:
+        # two data directories may name one store (KG_STORE_URL): the store is locked too
+        store.parent.mkdir(parents=True, exist_ok=True)
+        locks.append(
+            ExclusiveLock(store.with_name(store.name + ".serve.lock"), f"the store {store}", "KG_STORE_URL")
+        )
     for lock in locks:
         lock.acquire()
     forget_last_words(data_dir / "tmp")  # this data dir is ours now: what is there is stale

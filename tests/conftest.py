@@ -13,6 +13,7 @@ from kg.config import Settings
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo, make_repo
 from tests.fixtures.servers import GitDaemon
+from tests.fixtures.stores import STORES, store_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -111,3 +112,19 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso-server"))
     yield server
     server.stop()
+
+
+@pytest.fixture(params=list(STORES))
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings of a fresh kg instance on each store kg offers in turn (see tests/fixtures/stores.py)."""
+    fixture, _ = STORES[request.param]
+    server = request.getfixturevalue(fixture) if fixture else None
+    return store_settings(
+        request.param,
+        server,
+        tmp_path / "kg",
+        hook_secret="test-hook-secret",
+        worker_poll_seconds=0.1,
+        retry_base_seconds=0.5,
+        coalesce_seconds=0,
+    )

@@ -205,3 +205,27 @@ def read_only(query: str, *, strict: bool = False) -> Dataset:
     if dataset.calls_service or (strict and service_in_any_reading(query)):
         raise InvalidInput(SERVICE_REFUSED, field="query")
     return dataset
+
+
+def without_dataset(query: str) -> str:
+    """The query with its FROM and FROM NAMED clauses taken out, for servers that add them to
+    the protocol's dataset instead of being overridden (Virtuoso): kg then sends the graphs
+    they name, those the caller may read, as protocol parameters.
+
+    >>> without_dataset("SELECT * FROM <http://g/a> FROM NAMED <http://g/b> { ?s ?p ?o } # FROM <x>")
+    'SELECT *   { ?s ?p ?o } # FROM <x>'
+    """
+    found = [
+        (m.lastgroup, m.group(), m.start(), m.end())
+        for m in _TOKEN.finditer(query)
+        if m.lastgroup not in ("ws", "comment")
+    ]
+    cuts: list[tuple[int, int]] = []
+    for i, (kind, text, start, _) in enumerate(found):
+        if kind == "word" and text.upper() == "FROM" and i + 1 < len(found):
+            j = i + 2 if found[i + 1][1].upper() == "NAMED" else i + 1
+            if j < len(found) and found[j][0] in ("iri", "pname"):
+                cuts.append((start, found[j][3]))
+    for start, end in reversed(cuts):
+        query = query[:start] + query[end:]
+    return query

@@ -25,7 +25,11 @@ class Backend(Protocol):
     def open_reader(self, settings: Settings, serving: bool) -> Reader: ...
 
 
-BACKENDS: dict[str, str] = {"oxigraph": "kg.store.oxigraph"}
+BACKENDS: dict[str, str] = {
+    "oxigraph": "kg.store.oxigraph",
+    "http": "kg.store.sparql11",
+    "https": "kg.store.sparql11",
+}
 """Every store kg offers: the module implementing it, by the scheme of `KG_STORE_URL`."""
 
 

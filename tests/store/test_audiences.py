@@ -208,7 +208,7 @@ def test_remembered_records_and_checkpoint_records_match_the_store(
     store.replace_project_graph(record(store, "g/b"), ntriples(tmp_path / "b.nt", "b", 1))
     store.extend_project_graph(record(store, "g/b", "internal"), ntriples(tmp_path / "c.nt", "c", 1))
     remembered = store.projects()
-    assert remembered == stored_records(store.raw)  # read again with SPARQL
+    assert remembered == stored_records(store.raw, store.minter.base)  # read again with SPARQL
     snapshot = newest_snapshot(settings.store_path)
     assert snapshot is not None
     assert read_records(snapshot) == remembered

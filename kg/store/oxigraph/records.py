@@ -36,6 +36,7 @@ def select(store: ox.Store, name: str, bindings: Bindings) -> list[dict[str, str
     return [{n: str(s[n].value) for n in names if s[n] is not None} for s in result]
 
 
-def stored_records(store: ox.Store) -> list[ProjectRecord]:
-    """Every project's record, from the description graphs of an open pyoxigraph store."""
-    return from_rows(select(store, "projects.rq", {}), select(store, "project_members.rq", {}))
+def stored_records(store: ox.Store, base: str) -> list[ProjectRecord]:
+    """Every project's record below `base`, from the description graphs of an open store."""
+    bound = {"base": ox.NamedNode(base)}
+    return from_rows(select(store, "projects.rq", bound), select(store, "project_members.rq", bound))

@@ -80,7 +80,7 @@ class Snapshot:
         self._wanted = snapshot
         store, opened = self._open_newest()
         known = read_records(opened) if opened is not None else None
-        self.projects = known if known is not None else stored_records(store)
+        self.projects = known if known is not None else stored_records(store, self.minter.base)
         self.graphs = {r.slug: r.graph for r in self.projects if r.graph}
         self.runs_cache = {}
         self._readable = {}

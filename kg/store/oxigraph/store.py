@@ -45,7 +45,7 @@ class OxigraphStore:
 
     def _known(self) -> dict[str, ProjectRecord]:
         if self._records is None:
-            self._records = {r.iri: r for r in stored_records(self._store)}
+            self._records = {r.iri: r for r in stored_records(self._store, self.minter.base)}
         return self._records
 
     def project(self, iri: str) -> ProjectRecord | None:

@@ -1,0 +1,169 @@
+"""`Store` on a SPARQL 1.1 server: Graph Store Protocol to load, SPARQL Update to publish.
+
+Readers on the server see every update at once, so publishing takes steps that each leave
+a whole project readable (see `kg.store.audiences` for audience graphs):
+
+1. a new generation is loaded into a graph no record points to (unreachable);
+2. a project leaving its audience graph is first detached (its record loses `kg:audience`,
+   so readers list its own graphs), then its triples are retracted from the audience;
+3. one small update points the record at the new generation, still detached;
+4. the generation is merged into its audience graph, then a small update attaches it.
+
+A crash between steps leaves a record pointing at a whole graph; `merge_audiences` attaches
+what is detached, `collect_garbage` drops what no record points to. While a project is
+detached and its triples are still (or already partly) in the audience graph, a query may
+see one of its rows twice: never a row of another version or of a project it may not read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import queries
+from kg.iri import Minter
+from kg.queries import Rendered
+from kg.rdf import iri
+from kg.store.audiences import audience_of, holders, is_audience
+from kg.store.base import Bindings, ProjectRecord
+from kg.store.records import by_slug, live_graphs, publish_update
+from kg.store.sparql11.client import SparqlClient
+from kg.store.sparql11.named import NamedSelects
+from kg.store.sparql11.stamp import restamp
+
+
+class RemoteStore:
+    """The writer of a SPARQL server's kg graphs (one writer at a time, like embedded)."""
+
+    def __init__(self, client: SparqlClient, minter: Minter) -> None:
+        self.client = client
+        self.minter = minter
+        self.named = NamedSelects(client)
+        self._records: dict[str, ProjectRecord] | None = None
+
+    def _known(self) -> dict[str, ProjectRecord]:
+        if self._records is None:
+            self._records = {r.iri: r for r in self.named.records(self.minter.base)}
+        return self._records
+
+    def project(self, iri: str) -> ProjectRecord | None:
+        return self._known().get(iri)
+
+    def projects(self) -> list[ProjectRecord]:
+        return by_slug(self._known())
+
+    def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
+        return self.named.select(name, bindings)
+
+    def _unused_generation(self, record: ProjectRecord) -> int:
+        # A crashed job may have left a half-loaded generation behind: never reuse one.
+        generation = record.generation + 1
+        while self.named.any(
+            "graph_exists.rq", {"graph": ox.NamedNode(self.minter.project_graph(record.iri, generation))}
+        ):
+            generation += 1
+        return generation
+
+    def replace_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
+        current = self.project(record.iri)
+        generation = self._unused_generation(current or record)
+        graph = self.minter.project_graph(record.iri, generation)
+        self.client.put_graph(graph, ntriples)
+        if current is not None:
+            self._detach(current)
+        switched = self._publish(record.evolve(graph=graph, generation=generation, audience=None))
+        audience = audience_of(self.minter, switched)
+        self.client.post_graph(audience, ntriples)
+        return self._publish(switched.evolve(audience=audience))
+
+    def extend_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
+        current = self.project(record.iri)
+        if current is None or current.graph is None:
+            return self.replace_project_graph(record, ntriples)
+        graph = current.graph
+        record = record.evolve(graph=graph, generation=current.generation)
+        audience = audience_of(self.minter, record)
+        staging = f"{record.iri}/-/staging/{uuid.uuid4().hex}"
+        self.client.put_graph(staging, ntriples)
+        if current.audience not in (None, audience):
+            current = self._detach(current)
+        targets = [graph] + ([audience] if current.audience == audience else [])
+        # one update: the increment appears everywhere at once, with the record saying so
+        adds = [self._render("add_graph.ru", source=staging, target=t) for t in targets]
+        published = self._publish(record.evolve(audience=current.audience), before=adds)
+        self.client.delete_graph(staging)
+        return published if published.audience else self._attach(published)
+
+    def publish_record(self, record: ProjectRecord) -> ProjectRecord:
+        current = self.project(record.iri)
+        if current is None:
+            return self._publish(record.evolve(audience=None))
+        record = record.evolve(graph=current.graph, generation=current.generation)
+        if current.audience == audience_of(self.minter, record):
+            return self._publish(record.evolve(audience=current.audience))
+        if current.audience is not None:
+            self._detach(current)
+        return self._attach(self._publish(record.evolve(audience=None)))
+
+    def remove_project(self, iri: str) -> bool:
+        current = self.project(iri)
+        if current is None:
+            return False
+        if current.audience:
+            self._detach(current)
+        drop = self._render("drop_graph.ru", graph=self.minter.record_graph(iri))
+        self.client.update(f"{drop} ;\n{restamp(self.minter)}")
+        del self._known()[iri]
+        return True  # its live graph, pointed to by no record now, is garbage
+
+    def merge_audiences(self) -> int:
+        pending = [r for r in self.projects() if r.audience != audience_of(self.minter, r)]
+        for record in pending:
+            if record.audience is not None:
+                record = self._detach(record)
+            self._attach(record)
+        return len(pending)
+
+    def collect_garbage(self) -> int:
+        projects = self.projects()
+        live = live_graphs(self.minter, projects)
+        keep = holders(self.minter, projects)
+        graphs = [row["graph"] for row in self.named.select("named_graphs.rq", {})]
+        ours = [g for g in graphs if self.minter.is_project_graph(g) or is_audience(self.minter, g)]
+        stale = [g for g in ours if g not in live and not is_audience(self.minter, g)]
+        stale += [g for g in ours if is_audience(self.minter, g) and not keep.get(g)]
+        for graph in stale:
+            # Dead generations were never merged, or were retracted before they died.
+            self.client.delete_graph(graph)
+        return len(stale)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _detach(self, current: ProjectRecord) -> ProjectRecord:
+        """Take a project out of its audience graph: detached first, so that a crash leaves
+        a record readers list one by one, then its triples retracted."""
+        audience = current.audience
+        detached = self._publish(current.evolve(audience=None))
+        if audience and current.graph:
+            self.client.update(self._render("retract_graph.ru", audience=audience, graph=current.graph))
+        return detached
+
+    def _attach(self, record: ProjectRecord) -> ProjectRecord:
+        """Merge a detached project's live graph into its audience graph, then say so."""
+        audience = audience_of(self.minter, record)
+        if record.graph:
+            self.client.update(self._render("add_graph.ru", source=record.graph, target=audience))
+        return self._publish(record.evolve(audience=audience))
+
+    def _render(self, name: str, **graphs: str) -> str:
+        return queries.render(name, {k: Rendered(iri(v)) for k, v in graphs.items()})
+
+    def _publish(self, record: ProjectRecord, *, before: list[str] | None = None) -> ProjectRecord:
+        """Write a record (after `before`, in the same update) and restamp the store."""
+        record, update = publish_update(self.minter, self.project(record.iri), record)
+        self.client.update(" ;\n".join([*(before or []), update, restamp(self.minter)]))
+        self._known()[record.iri] = record
+        return record
