@@ -12,6 +12,7 @@ import pytest
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.identity import IdentityServer
 from tests.fixtures.servers import KgServer, kg_ingest
+from tests.fixtures.stores import STORES, store_env
 from tests.test_lineage import pipeline
 
 PROJECTS = {
@@ -33,16 +34,21 @@ def may_read(caller: str, project: str) -> bool:
     return visibility == "internal" or USERS[caller] == member
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module", params=list(STORES))
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """Four projects ingested into kg on each store kg offers, served by `kg serve`."""
     root = tmp_path_factory.mktemp("access")
+    fixture, _ = STORES[request.param]
+    store = store_env(request.param, request.getfixturevalue(fixture) if fixture else None)
     identity = IdentityServer()
     data = root / "kg"
     for name, (visibility, member) in PROJECTS.items():
         repo = make_repo(root / "repos" / name)
         pipeline(repo)
         repo.commit({f"data/{name}.csv.dvc": f"outs:\n- md5: {name:0>32}\n  path: {name}.csv\n"}, "dvc add")
-        kg_ingest(data, repo.path, f"g/{name}", visibility, *([member] if member else []))
+        kg_ingest(data, repo.path, f"g/{name}", visibility, *([member] if member else []), env=store)
     server = KgServer(
         data,
         {
@@ -50,10 +56,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "KG_OIDC_AUDIENCE": "kg",
             "KG_GITLAB_URL": identity.url,
             "KG_SPARQL_WORKERS": "2",
+            **store,
         },
     )
     tokens = {c: identity.token(u) for c, u in USERS.items()}
-    yield {"server": server, "tokens": tokens, "identity": identity}
+    yield {"server": server, "tokens": tokens, "identity": identity, "base": store["KG_BASE_IRI"]}
     server.stop()
     identity.stop()
 
@@ -63,8 +70,8 @@ def client(world: dict[str, Any], caller: str) -> httpx.Client:
     return httpx.Client(base_url=world["server"].url, headers=headers, timeout=60)
 
 
-def graph_of(name: str) -> str:
-    return f"https://kg.local/projects/g/{name}/-/graphs/1"
+def graph_of(world: dict[str, Any], name: str) -> str:
+    return f"{world['base']}projects/g/{name}/-/graphs/1"
 
 
 CELLS = [(c, p) for c in CALLERS for p in PROJECTS]
@@ -98,12 +105,12 @@ def test_rest_routes(world: dict[str, Any], caller: str, project: str) -> None:
 def test_sparql(world: dict[str, Any], caller: str, project: str) -> None:
     allowed = may_read(caller, project)
     slug_query = "SELECT DISTINCT ?slug WHERE { ?p <https://w3id.org/kg/ontology#slug> ?slug }"
-    commits = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?c <http://schema.org/isPartOf> <https://kg.local/projects/g/{project}> }}"
+    commits = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?c <http://schema.org/isPartOf> <{world['base']}projects/g/{project}> }}"
     named = [
-        f"SELECT (COUNT(*) AS ?n) FROM <{graph_of(project)}> WHERE {{ ?s ?p ?o }}",
-        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph_of(project)}> {{ ?s ?p ?o }} }}",
-        f"SELECT (COUNT(*) AS ?n) FROM NAMED <{graph_of(project)}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
-        f"SELECT (COUNT(*) AS ?n) FROM <https://kg.local/projects/g/{project}/-/record> WHERE {{ ?s ?p ?o }}",
+        f"SELECT (COUNT(*) AS ?n) FROM <{graph_of(world, project)}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph_of(world, project)}> {{ ?s ?p ?o }} }}",
+        f"SELECT (COUNT(*) AS ?n) FROM NAMED <{graph_of(world, project)}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"SELECT (COUNT(*) AS ?n) FROM <{world['base']}projects/g/{project}/-/record> WHERE {{ ?s ?p ?o }}",
     ]
     with client(world, caller) as http:
 
@@ -115,26 +122,30 @@ def test_sparql(world: dict[str, Any], caller: str, project: str) -> None:
         assert (f"g/{project}" in ask(slug_query).split()) == allowed
         assert (ask(commits).split()[1] != "0") == allowed
         for query in named:
-            assert (ask(query).split()[1] != "0") == allowed, query
+            # a graph the caller may not read answers exactly as one that does not exist
+            # (on Virtuoso 7.2, COUNT(*) over GRAPH <absent> is 1 for both: its quirk, no leak)
+            absent = ask(query.replace(f"/g/{project}/", "/g/no-such-project/"))
+            assert (ask(query) != absent) == allowed, query
+            assert int(ask(query).split()[1]) > 1 or not allowed, query
         graph_param = http.get(
             "/sparql",
             params={
                 "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-                "default-graph-uri": graph_of(project),
+                "default-graph-uri": graph_of(world, project),
             },
             headers={"Accept": "text/csv"},
         ).text
         assert (graph_param.split()[1] != "0") == allowed
         # Audience graphs (every project of one visibility, merged) cannot be named at all...
-        audience = f"https://kg.local/audiences/{PROJECTS[project][0]}"
+        audience = f"{world['base']}audiences/{PROJECTS[project][0]}"
         for query in (
-            f"SELECT (COUNT(*) AS ?n) FROM <{audience}> WHERE {{ ?s ?p ?o }}",
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{audience}> {{ ?s ?p ?o }} }}",
+            f"SELECT (COUNT(?o) AS ?n) FROM <{audience}> WHERE {{ ?s ?p ?o }}",
+            f"SELECT (COUNT(?o) AS ?n) WHERE {{ GRAPH <{audience}> {{ ?s ?p ?o }} }}",
         ):
             assert ask(query).split()[1] == "0", query
         # ...and GRAPH ?g ranges over the readable projects' own graphs only.
         graphs = set(ask("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").split()[1:])
-        assert (graph_of(project) in graphs) == allowed
+        assert (graph_of(world, project) in graphs) == allowed
         assert not any("/audiences/" in g for g in graphs)
 
 
@@ -205,7 +216,7 @@ def test_search_paging_headers_facets_and_bad_parameters(world: dict[str, Any]) 
         )  # renku-graph: a bad request
         ld = http.get("/knowledge-graph/projects/g/pub", headers={"Accept": "application/ld+json"})
         assert ld.headers["content-type"] == "application/ld+json"
-        assert ld.json()["@id"] == "https://kg.local/projects/g/pub"
+        assert ld.json()["@id"] == f"{world['base']}projects/g/pub"
 
 
 @pytest.mark.parametrize(("caller", "project"), CELLS)
@@ -218,7 +229,7 @@ def test_graph_export_history_datasets_and_users(world: dict[str, Any], caller: 
         assert history.status_code == (200 if allowed else 404)
         if allowed:
             assert turtle.headers["content-type"].startswith("text/turtle")
-            assert f"https://kg.local/projects/g/{project}/-/commits/" in turtle.text
+            assert f"{world['base']}projects/g/{project}/-/commits/" in turtle.text
             kinds = {(e["kind"], e["role"]) for e in history.json()["history"]}
             assert {("commit", "generated"), ("run", "generated"), ("run", "used")} <= kinds
         found = http.get(f"/knowledge-graph/datasets/{project}.csv")
@@ -249,7 +260,7 @@ def test_graph_export_formats(world: dict[str, Any]) -> None:
             quads = list(ox.parse(response.content, fmt))
             counts.add(len(quads))
             if media == "application/trig":
-                assert {q.graph_name.value for q in quads} == {graph_of("pub")}
+                assert {q.graph_name.value for q in quads} == {graph_of(world, "pub")}
         assert len(counts) == 1
         assert http.get("/knowledge-graph/projects/g/pub/files/nope.txt/history").status_code == 404
         assert http.get("/knowledge-graph/version").json()["name"] == "kg"

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from kg import queries
 from kg.access import Access
-from kg.errors import StoreUnavailable
+from kg.errors import QueryError, QueryTooLarge, StoreUnavailable
 from kg.iri import Minter
 from kg.sparql.dataset import read_only, without_dataset
 from kg.sparql.negotiation import choose, parse_accept
@@ -31,6 +31,7 @@ from kg.store.sparql11.stamp import stamp_of
 
 _READABLE_CACHE = 1024
 _GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
+_WIRE = {"solutions": "application/sparql-results+json", "graph": "application/n-triples"}
 
 
 class RemoteReader:
@@ -86,18 +87,25 @@ class RemoteReader:
             query = bind(query, {name: ox.Literal(value) for name, value in request.bindings})
         kind = "graph" if found.form in _GRAPH_FORMS else "solutions"
         media = choose(parse_accept(request.accept, request.format), kind)
+        # Asked in one format and serialized here as negotiated: every store then answers in
+        # the same CSV, XML or Turtle as embedded (servers differ in quoting and in how
+        # they write ASK), and an answer cut short does not parse.
+        wire = _WIRE[kind]
         answer = self.client.query(
             query,
-            accept=media,
+            accept=wire,
             max_bytes=self.max_bytes,
             default_graphs=default or nothing,
             named_graphs=named or nothing,
             timeout_seconds=self.timeout,
             trusted=True,  # checked above, with the dataset it is allowed
         )
-        if found.form == "ASK" and media.endswith("json"):
-            return Answer(media, _standard_ask(answer.body))
-        return Answer(media, answer.body)
+        body = _standard_ask(answer.body) if found.form == "ASK" else answer.body
+        if media != wire:
+            body = convert(body, kind, media)
+            if len(body) > self.max_bytes:
+                raise QueryTooLarge(f"result larger than {self.max_bytes} bytes; add a LIMIT")
+        return Answer(media, body)
 
     def lineage(self, request: LineageRequest) -> Answer:
         from kg.lineage import lineage
@@ -143,3 +151,17 @@ def _standard_ask(body: bytes) -> bytes:
     if not isinstance(document, dict) or "boolean" in document or "results" not in document:
         return body
     return json.dumps({"head": {}, "boolean": bool(document["results"].get("bindings"))}).encode()
+
+
+def convert(body: bytes, kind: str, media: str) -> bytes:
+    """Re-serialize a server's answer (SPARQL JSON, or N-Triples) as `media`."""
+    try:
+        if kind == "graph":
+            triples = ox.parse(body, ox.RdfFormat.N_TRIPLES)
+            return ox.serialize(triples, format=ox.RdfFormat.from_media_type(media)) or b""
+        results = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        return results.serialize(format=ox.QueryResultsFormat.from_media_type(media)) or b""
+    except (SyntaxError, ValueError) as exc:
+        raise QueryError(
+            f"the store's answer does not read as {'RDF' if kind == 'graph' else 'SPARQL JSON'}"
+        ) from exc
