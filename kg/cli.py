@@ -9,6 +9,7 @@ import shutil
 import signal
 import sys
 import threading
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
@@ -275,7 +276,8 @@ def sparql(
         raise typer.BadParameter(f"unknown format {format!r}", param_hint="--format")
     accept = "application/sparql-results+json, text/turtle" if format == "table" else _FORMATS[format]
     try:
-        answer = open_reader(settings).answer(QueryRequest(query=query, accept=accept))
+        with closing(open_reader(settings)) as reader:
+            answer = reader.answer(QueryRequest(query=query, accept=accept))
     except KgError as exc:
         raise _fail(exc) from None
     if format == "table" and answer.media_type.endswith("json"):
@@ -298,7 +300,8 @@ def status(
     settings = _settings()
     events = open_event_log(settings)
     statuses = {s.path: status_document(s) for s in events.statuses()}
-    records = {r.slug: r for r in open_reader(settings).records()}
+    with closing(open_reader(settings)) as reader:
+        records = {r.slug: r for r in reader.records()}
     table = Table("project", "state", "ingested commit", "triples", "warnings", "message")
     shown = 0
     for slug in sorted(set(statuses) | set(records)):
@@ -344,7 +347,8 @@ def lineage_command(
     if depth is not None and depth < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--depth")
     try:
-        answer = open_reader(settings).lineage(LineageRequest(project, path, direction, depth))
+        with closing(open_reader(settings)) as reader:
+            answer = reader.lineage(LineageRequest(project, path, direction, depth))
         document = json.loads(answer.body)
     except KgError as exc:
         raise _fail(exc) from None
@@ -377,6 +381,7 @@ def reindex() -> None:
     for record in records:
         index_project(index, reader, record)
     index.close()
+    reader.close()
     out.print(f"reindexed {len(records)} project(s)")
 
 

@@ -42,5 +42,7 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # apscheduler logs every run of every job at INFO.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # apscheduler logs every run of every job at INFO; httpx every request with its URL,
+    # which carries a caller's whole query when kg talks to a SPARQL server.
+    for chatty in ("apscheduler", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

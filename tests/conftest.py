@@ -13,7 +13,7 @@ from kg.config import Settings
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo, make_repo
 from tests.fixtures.servers import GitDaemon
-from tests.fixtures.stores import STORES, store_settings
+from tests.fixtures.stores import STORES, store_env
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -115,16 +115,21 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture(params=list(STORES))
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Settings of a fresh kg instance on each store kg offers in turn (see tests/fixtures/stores.py)."""
+def any_store_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """`KG_*` variables pointing a fresh kg instance at each store kg offers in turn (see
+    tests/fixtures/stores.py); servers are started once per session."""
     fixture, _ = STORES[request.param]
-    server = request.getfixturevalue(fixture) if fixture else None
-    return store_settings(
-        request.param,
-        server,
-        tmp_path / "kg",
-        hook_secret="test-hook-secret",
+    return store_env(request.param, request.getfixturevalue(fixture) if fixture else None)
+
+
+@pytest.fixture
+def any_store(any_store_env: dict[str, str], tmp_path: Path) -> Settings:
+    """Settings of a fresh kg instance on each store kg offers in turn."""
+    return Settings(
+        data_dir=tmp_path / "kg",
+        hook_secret="test-hook-secret",  # type: ignore[arg-type]
         worker_poll_seconds=0.1,
         retry_base_seconds=0.5,
         coalesce_seconds=0,
+        **{k.removeprefix("KG_").lower(): v for k, v in any_store_env.items()},
     )

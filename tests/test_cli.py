@@ -237,3 +237,30 @@ def test_with_gitlab_the_id_and_readers_come_from_gitlab(
     secret = records["team/secret"]
     assert (secret.gitlab_id, secret.visibility, secret.members) == (77, "private", (("70", 40),))
     assert (records["team/nowhere"].gitlab_id, records["team/nowhere"].visibility) == (None, "public")
+
+
+def test_every_reading_command_on_every_store(
+    tmp_path: Path, any_store_env: dict[str, str], git_repo: Callable[[str], GitRepo]
+) -> None:
+    from tests.test_lineage import pipeline
+
+    env = kg_env(tmp_path / "kg", **any_store_env)
+    runner = CliRunner()
+
+    def kg(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, list(args), env=env)
+        assert result.exit_code == code, result.output
+        return result.stdout
+
+    work = git_repo("pipeline")
+    pipeline(work)
+    assert SUMMARY.search(kg("ingest", str(work.path), "--project", "g/p"))
+    labels = kg("sparql", COMMITS, "--format", "csv").splitlines()[1:]
+    assert len(labels) == int(work.git("rev-list", "--count", "HEAD"))
+    tree = kg("lineage", "g/p", "report.pdf", "--direction", "upstream")
+    assert "report.pdf" in tree and "data/clean.csv" in tree
+    assert "g/p" in kg("status", "g/p") and "success" in kg("status", "g/p")
+    assert "reindexed 1 project(s)" in kg("reindex")
+    assert "forgot g/p" in kg("forget", "g/p")
+    assert kg("sparql", COMMITS, "--format", "csv").splitlines()[1:] == []
+    kg("lineage", "g/p", "report.pdf", code=1)

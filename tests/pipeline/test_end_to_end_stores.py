@@ -15,15 +15,8 @@ from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.servers import KgServer
 from tests.fixtures.sparqlservers import OxigraphServer
-from tests.fixtures.stores import STORES, store_env
 from tests.pipeline.test_end_to_end import commits_in_graph, push_hook, wait_status
 from tests.test_lineage import pipeline
-
-
-@pytest.fixture(params=list(STORES))
-def store(request: pytest.FixtureRequest) -> dict[str, str]:
-    fixture, _ = STORES[request.param]
-    return store_env(request.param, request.getfixturevalue(fixture) if fixture else None)
 
 
 def serve(tmp_path: Path, git_http: GitHttpServer, store: dict[str, str], **more: str) -> KgServer:
@@ -32,15 +25,15 @@ def serve(tmp_path: Path, git_http: GitHttpServer, store: dict[str, str], **more
 
 
 @pytest.fixture
-def server(tmp_path: Path, git_http: GitHttpServer, store: dict[str, str]) -> Iterator[KgServer]:
-    s = serve(tmp_path, git_http, store, KG_MAX_ATTEMPTS="2")
+def server(tmp_path: Path, git_http: GitHttpServer, any_store_env: dict[str, str]) -> Iterator[KgServer]:
+    s = serve(tmp_path, git_http, any_store_env, KG_MAX_ATTEMPTS="2")
     yield s
     s.stop()
 
 
 def test_a_push_becomes_sparql_rest_and_lineage(
     server: KgServer,
-    store: dict[str, str],
+    any_store_env: dict[str, str],
     git_http: GitHttpServer,
     git_repo: Callable[[str], GitRepo],
     gitlab_payload: Callable[[str], dict[str, Any]],
@@ -70,7 +63,7 @@ def test_a_push_becomes_sparql_rest_and_lineage(
         history = http.get("/knowledge-graph/projects/g/p1/files/data%2Fclean.csv/history")
         assert history.status_code == 200 and history.json()["history"]
         turtle = http.get("/knowledge-graph/projects/g/p1/graph", headers={"Accept": "text/turtle"})
-        assert f"{store['KG_BASE_IRI']}projects/g/p1/-/commits/" in turtle.text
+        assert f"{any_store_env['KG_BASE_IRI']}projects/g/p1/-/commits/" in turtle.text
 
 
 def wait_message(server: KgServer, project_id: int, start: str, timeout: float = 30) -> str:
