@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr
 
-from kg.errors import QueryError, QueryTooLarge, StoreUnavailable
+from kg.errors import QueryError, QueryTimeout, QueryTooLarge, StoreUnavailable
 from kg.sparql.dataset import read_only
 from kg.store.sparql11.servers import Endpoints, ServerProfile, classify_failure
 
@@ -236,6 +236,11 @@ class SparqlClient:
         for n in range(1, self.timeouts.attempts + 1):
             try:
                 return attempt()
+            except httpx.ReadTimeout:
+                # not retried: the store is working on it, and a second copy would double the load
+                raise QueryTimeout(
+                    f"the store at {self.endpoints.origin} sent nothing for {self.timeouts.read:g} s"
+                ) from None
             except _NOT_NOW as exc:
                 # the exception's text may hold a URL; log its kind only
                 log.warning(
@@ -257,7 +262,14 @@ class _Transient(Exception):
         self.status = status
 
 
-_NOT_NOW = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError, _Transient)
+_NOT_NOW = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+    httpx.WriteError,
+    _Transient,
+)
 """A server down, restarting or behind a proxy that says so. Resending is safe: queries
 read, and kg's updates and graph uploads give the same result when applied twice."""
 

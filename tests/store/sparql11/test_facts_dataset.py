@@ -4,6 +4,7 @@ parameters override the query's dataset). kg's access rule rests on these answer
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 
 from kg.errors import InvalidInput
 from tests.store.sparql11.conftest import JSON, MB, Target, ntriples, values
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 @pytest.fixture
@@ -76,6 +79,20 @@ CASES = {
         "A",
         "AC",
     ),
+    "no dataset parameters at all": (
+        "SELECT ?o WHERE {{ ?s ?p ?o }}",
+        "",
+        "",
+        "",
+        "ABC",  # Virtuoso's default graph is then every graph: kg must always send a list
+    ),
+    "GRAPH ?g, no dataset parameters at all": (
+        "SELECT ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        "",
+        "",
+        "ABC",
+        "ABC",
+    ),
     "GRAPH ?g, default A, named B": (
         "SELECT ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
         "A",
@@ -111,3 +128,19 @@ def test_what_kg_does_about_it(target: Target, abc: dict[str, str]) -> None:
     else:
         with pytest.raises(InvalidInput, match="FROM and FROM NAMED are not allowed"):
             target.client.query(query, accept=JSON, max_bytes=MB, default_graphs=[abc["A"]])
+
+
+def test_ask_answer_form(target: Target, abc: dict[str, str]) -> None:
+    """SPARQL JSON's ASK form is {"boolean": ...}; Virtuoso 7.2 answers ASK as a SELECT
+    with one integer binding instead, so kg must not pass its ASK answers on as they are."""
+    answer = target.client.query(
+        "ASK { ?s ?p ?o }", accept=JSON, max_bytes=MB, default_graphs=[abc["A"]], named_graphs=[abc["A"]]
+    )
+    doc = json.loads(answer.body)
+    if target.name == "virtuoso":
+        assert "boolean" not in doc
+        assert doc["results"]["bindings"] == [
+            {"__ASK_RETVAL": {"type": "typed-literal", "datatype": f"{XSD}integer", "value": "1"}}
+        ]
+    else:
+        assert doc == {"head": {}, "boolean": True}
