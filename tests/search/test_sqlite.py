@@ -1,148 +1,19 @@
-"""The search index: ranking, prefixes, diacritics, filters, facets, paging, access."""
+"""What only the SQLite index does: migrating an index written by an older kg."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from kg.access import Access
-from kg.search import Document, SearchQuery
-from kg.search.base import ProjectEntry
+from kg.search import SearchQuery
 from kg.search.sqlite import SqliteIndex
+from tests.search.test_contract import filled, names
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> SqliteIndex:
-    ix = SqliteIndex(tmp_path / "search.sqlite")
-    projects = [
-        ("climate/rainfall", "public", {}),
-        ("climate/secret", "private", {"7": 50}),
-        ("bio/genomes", "internal", {"8": 30}),
-    ]
-    for slug, visibility, members in projects:
-        entry = ProjectEntry(
-            slug,
-            f"https://kg.test/projects/{slug}",
-            f"https://kg.test/projects/{slug}/-/graphs/1",
-            visibility,
-            members,
-        )  # type: ignore[arg-type]
-        name = slug.split("/")[1]
-        ix.replace_project(
-            entry,
-            [
-                Document(
-                    f"{entry.iri}",
-                    "project",
-                    slug,
-                    name,
-                    slug=slug,
-                    description=f"All about {name}",
-                    keywords=["weather"] if "climate" in slug else ["dna"],
-                    created=f"2024-01-0{len(name) % 9 + 1}",
-                ),
-                Document(
-                    f"{entry.iri}/-/d1",
-                    "dataset",
-                    slug,
-                    f"{name} measurements Zürich",
-                    keywords=["station"],
-                    creators=["Ada Lovelace"],
-                    paths=["data/raw/stations.csv"],
-                    created="2024-03-01",
-                ),
-                Document("https://kg.test/persons/ada", "person", slug, "Ada Lovelace"),
-            ],
-        )
-    return ix
-
-
-def names(ix: SqliteIndex, access: Access | None = None, **kw: object) -> list[str]:
-    return [d.name for d in ix.search(SearchQuery(**kw), access or Access()).items]  # type: ignore[arg-type]
-
-
-def test_prefix_multiword_and_diacritics(index: SqliteIndex) -> None:
-    assert names(index, text="rainf") == ["rainfall", "rainfall measurements Zürich"]
-    assert names(index, text="zurich rain") == ["rainfall measurements Zürich"]
-    assert names(index, text="stations") == ["rainfall measurements Zürich"]  # a file path
-    assert names(index, text="lovelace", kinds=["person"]) == ["Ada Lovelace"]  # once, not per project
-
-
-def test_name_matches_rank_above_description_matches(index: SqliteIndex) -> None:
-    result = index.search(SearchQuery(text="rainfall"), Access())
-    assert result.items[0].kind == "project"
-    assert result.scores[result.items[0].id] > result.scores[result.items[1].id]
-
-
-def test_access(index: SqliteIndex) -> None:
-    projects = {"kinds": ["project"], "sort": [("name", "asc")]}
-    assert names(index, **projects) == ["rainfall"]
-    assert names(index, Access("99"), **projects) == ["genomes", "rainfall"]
-    assert names(index, Access("7"), **projects) == ["genomes", "rainfall", "secret"]
-    assert index.readable_projects(Access("7")) is None  # nothing hidden: queries read the union
-    assert sorted(p.slug for p in index.readable_projects(Access("99")) or []) == [
-        "bio/genomes",
-        "climate/rainfall",
-    ]
-    assert [p.slug for p in index.readable_projects(Access()) or []] == ["climate/rainfall"]
-
-
-def test_filters_facets_and_paging(index: SqliteIndex) -> None:
-    access = Access("7")
-    result = index.search(SearchQuery(kinds=["dataset"], namespaces=["climate"]), access)
-    assert result.total == 2
-    assert result.facets["type"] == {"dataset": 2, "project": 2, "person": 1}
-    assert result.facets["namespace"] == {"climate": 2, "bio": 1}
-    assert names(index, access, creators=["Ada Lovelace"], visibilities=["private"]) == [
-        "secret measurements Zürich"
-    ]
-    assert names(index, access, roles=["owner"], kinds=["project"]) == ["secret"]
-    assert names(index, access, roles=["reader"], kinds=["project"]) == []
-    page = index.search(SearchQuery(sort=[("name", "asc")], page=2, per_page=2), access)
-    assert page.total == 7 and len(page.items) == 2
-    assert names(index, access, since="2024-02-01", sort=[("name", "asc")]) == [
-        "genomes measurements Zürich",
-        "rainfall measurements Zürich",
-        "secret measurements Zürich",
-    ]
-
-
-def test_replacing_and_removing_a_project(index: SqliteIndex) -> None:
-    entry = index.project("climate/rainfall")
-    assert entry is not None
-    index.replace_project(entry, [Document(entry.iri, "project", entry.slug, "renamed")])
-    assert names(index, text="rainfall") == []
-    assert names(index, text="renamed") == ["renamed"]
-    index.remove_project("climate/rainfall")
-    assert index.project("climate/rainfall") is None
-    assert names(index, text="renamed") == []
-
-
-def test_hostile_text_is_just_words(index: SqliteIndex) -> None:
-    for text in ['" OR 1=1 --', "NEAR(a b)", "*", "rain* AND", "{col}: x", "'; DROP TABLE docs; --"]:
-        index.search(SearchQuery(text=text), Access())
-    assert names(index, text="rainfall")
-
-
-def test_readable_projects_follow_every_writer(index: SqliteIndex, tmp_path: Path) -> None:
-    def readable() -> list[str]:
-        return sorted(p.slug for p in index.readable_projects(Access()) or [])
-
-    assert readable() == ["climate/rainfall"]
-    other = SqliteIndex(tmp_path / "search.sqlite")  # another connection, as another process would be
-    other.replace_project(ProjectEntry("x/new", "https://kg.test/projects/x/new", "g", "public", {}), [])
-    assert readable() == ["climate/rainfall", "x/new"]
-    index.replace_project(ProjectEntry("x/own", "https://kg.test/projects/x/own", "g2", "public", {}), [])
-    assert readable() == ["climate/rainfall", "x/new", "x/own"]
-    index.remove_project("x/own")
-    other.remove_project("x/new")
-    assert readable() == ["climate/rainfall"]
-
-
-def test_an_index_from_before_the_hits_table_is_migrated(index: SqliteIndex) -> None:
+def test_an_index_from_before_the_hits_table_is_migrated(tmp_path: Path) -> None:
     import sqlite3
 
+    index = filled(SqliteIndex(tmp_path / "search.sqlite"))
     before = names(index, text="measurements")
     index.close()
     db = sqlite3.connect(index.path)
@@ -151,12 +22,3 @@ def test_an_index_from_before_the_hits_table_is_migrated(index: SqliteIndex) -> 
     reopened = SqliteIndex(index.path)
     assert names(reopened, text="measurements") == before != []
     assert reopened.search(SearchQuery(text="ada"), Access()).facets["type"] == {"dataset": 1, "person": 1}
-
-
-def test_people_count_once_per_facet_value_and_are_listed_once(index: SqliteIndex) -> None:
-    result = index.search(SearchQuery(text="ada"), Access("7"))
-    # two datasets and Ada in climate (Ada in two of its projects: counted once), a dataset
-    # and Ada in bio
-    assert result.facets["namespace"] == {"climate": 3, "bio": 2}
-    assert result.facets["type"]["person"] == 1
-    assert [d.name for d in result.items].count("Ada Lovelace") == 1
