@@ -20,9 +20,9 @@ def stamp_of(named: NamedSelects, minter: Minter) -> str | None:
     return rows[0].get("stamp") if rows else None
 
 
-def restamp(minter: Minter) -> str:
-    """The update that gives the store a new stamp (appended to every publishing update)."""
+def restamp(minter: Minter) -> tuple[str, str]:
+    """A new stamp, and the update that gives it to the store (appended to every publishing
+    update)."""
+    stamp = uuid.uuid4().hex
     graph = Rendered(iri(minter.stamp_graph()))
-    return queries.render(
-        "stamp_store.ru", {"stampGraph": graph, "stamp": Rendered(literal(uuid.uuid4().hex))}
-    )
+    return stamp, queries.render("stamp_store.ru", {"stampGraph": graph, "stamp": Rendered(literal(stamp))})

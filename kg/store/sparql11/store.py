@@ -17,6 +17,7 @@ see one of its rows twice: never a row of another version or of a project it may
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -31,7 +32,10 @@ from kg.store.base import Bindings, ProjectRecord
 from kg.store.records import by_slug, live_graphs, publish_update
 from kg.store.sparql11.client import SparqlClient
 from kg.store.sparql11.named import NamedSelects
-from kg.store.sparql11.stamp import restamp
+from kg.store.sparql11.stamp import restamp, stamp_of
+
+_RECHECK_SECONDS = 1.0
+"""How often a writer asks whether another has written (one small query)."""
 
 
 class RemoteStore:
@@ -41,11 +45,20 @@ class RemoteStore:
         self.client = client
         self.minter = minter
         self.named = NamedSelects(client)
-        self._records: dict[str, ProjectRecord] | None = None
+        self._records: dict[str, ProjectRecord] = {}
+        self._stamp: str | None = None
+        self._checked = 0.0
 
     def _known(self) -> dict[str, ProjectRecord]:
-        if self._records is None:
-            self._records = {r.iri: r for r in self.named.records(self.minter.base)}
+        # kg's worker is the one writer, but `kg forget` or `kg ingest` may write beside it:
+        # the records are read again when the store's stamp is not the last this one saw.
+        now = time.monotonic()
+        if now - self._checked > _RECHECK_SECONDS:
+            stamp = stamp_of(self.named, self.minter)
+            if stamp is None or stamp != self._stamp:
+                self._records = {r.iri: r for r in self.named.records(self.minter.base)}
+                self._stamp = stamp
+            self._checked = now
         return self._records
 
     def project(self, iri: str) -> ProjectRecord | None:
@@ -114,8 +127,9 @@ class RemoteStore:
         if current.audience:
             self._detach(current)
         drop = self._render("drop_graph.ru", graph=self.minter.record_graph(iri))
-        self.client.update(f"{drop} ;\n{restamp(self.minter)}")
-        del self._known()[iri]
+        self._stamp, stamping = restamp(self.minter)
+        self.client.update(f"{drop} ;\n{stamping}")
+        self._known().pop(iri, None)
         return True  # its live graph, pointed to by no record now, is garbage
 
     def merge_audiences(self) -> int:
@@ -164,6 +178,8 @@ class RemoteStore:
     def _publish(self, record: ProjectRecord, *, before: list[str] | None = None) -> ProjectRecord:
         """Write a record (after `before`, in the same update) and restamp the store."""
         record, update = publish_update(self.minter, self.project(record.iri), record)
-        self.client.update(" ;\n".join([*(before or []), update, restamp(self.minter)]))
+        stamp, stamping = restamp(self.minter)
+        self.client.update(" ;\n".join([*(before or []), update, stamping]))
         self._known()[record.iri] = record
+        self._stamp = stamp
         return record
