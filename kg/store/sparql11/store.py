@@ -17,6 +17,7 @@ see one of its rows twice: never a row of another version or of a project it may
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from pathlib import Path
@@ -24,16 +25,18 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import queries
+from kg.errors import QueryError
 from kg.iri import Minter
 from kg.queries import Rendered
 from kg.rdf import iri
-from kg.store.audiences import audience_of, holders, is_audience
+from kg.store.audiences import audience_of
 from kg.store.base import Bindings, ProjectRecord
 from kg.store.records import by_slug, live_graphs, publish_update
 from kg.store.sparql11.client import SparqlClient
 from kg.store.sparql11.named import NamedSelects
 from kg.store.sparql11.stamp import restamp, stamp_of
 
+log = logging.getLogger("kg.store")
 _RECHECK_SECONDS = 1.0
 """How often a writer asks whether another has written (one small query)."""
 
@@ -48,6 +51,9 @@ class RemoteStore:
         self._records: dict[str, ProjectRecord] = {}
         self._stamp: str | None = None
         self._checked = 0.0
+        self._retired: set[str] = set()
+        """Graphs this writer made garbage (or may have left half-made), dropped next."""
+        self._swept = False
 
     def _known(self) -> dict[str, ProjectRecord]:
         # kg's worker is the one writer, but `kg forget` or `kg ingest` may write beside it:
@@ -83,10 +89,14 @@ class RemoteStore:
         current = self.project(record.iri)
         generation = self._unused_generation(current or record)
         graph = self.minter.project_graph(record.iri, generation)
+        self._retired.add(graph)  # until it is published: a failed load is garbage
         self.client.put_graph(graph, ntriples)
         if current is not None:
             self._detach(current)
         switched = self._publish(record.evolve(graph=graph, generation=generation, audience=None))
+        self._retired.discard(graph)
+        if current is not None and current.graph:
+            self._retired.add(current.graph)
         audience = audience_of(self.minter, switched)
         self.client.post_graph(audience, ntriples)
         return self._publish(switched.evolve(audience=audience))
@@ -99,6 +109,7 @@ class RemoteStore:
         record = record.evolve(graph=graph, generation=current.generation)
         audience = audience_of(self.minter, record)
         staging = f"{record.iri}/-/staging/{uuid.uuid4().hex}"
+        self._retired.add(staging)
         self.client.put_graph(staging, ntriples)
         if current.audience not in (None, audience):
             current = self._detach(current)
@@ -107,6 +118,7 @@ class RemoteStore:
         adds = [self._render("add_graph.ru", source=staging, target=t) for t in targets]
         published = self._publish(record.evolve(audience=current.audience), before=adds)
         self.client.delete_graph(staging)
+        self._retired.discard(staging)
         return published if published.audience else self._attach(published)
 
     def publish_record(self, record: ProjectRecord) -> ProjectRecord:
@@ -130,7 +142,9 @@ class RemoteStore:
         self._stamp, stamping = restamp(self.minter)
         self.client.update(f"{drop} ;\n{stamping}")
         self._known().pop(iri, None)
-        return True  # its live graph, pointed to by no record now, is garbage
+        if current.graph:
+            self._retired.add(current.graph)  # pointed to by no record now: garbage
+        return True
 
     def merge_audiences(self) -> int:
         pending = [r for r in self.projects() if r.audience != audience_of(self.minter, r)]
@@ -141,17 +155,33 @@ class RemoteStore:
         return len(pending)
 
     def collect_garbage(self) -> int:
+        """Drop the graphs this writer retired; the first time, also any graph kg minted below
+        its base that no record points to (left by a writer that died)."""
         projects = self.projects()
         live = live_graphs(self.minter, projects)
-        keep = holders(self.minter, projects)
-        graphs = [row["graph"] for row in self.named.select("named_graphs.rq", {})]
-        ours = [g for g in graphs if self.minter.is_project_graph(g) or is_audience(self.minter, g)]
-        stale = [g for g in ours if g not in live and not is_audience(self.minter, g)]
-        stale += [g for g in ours if is_audience(self.minter, g) and not keep.get(g)]
-        for graph in stale:
+        stale = set(self._retired)
+        if not self._swept:
+            stale |= self._unreferenced(live)
+            self._swept = True
+        stale -= live
+        for graph in sorted(stale):
             # Dead generations were never merged, or were retracted before they died.
             self.client.delete_graph(graph)
+        self._retired -= stale
         return len(stale)
+
+    def _unreferenced(self, live: set[str]) -> set[str]:
+        """Project graphs below this instance's base that no record points to (a scan of
+        every quad: done once per writer, and skipped with a warning if the store's time
+        limit stops it)."""
+        try:
+            rows = self.named.select("named_graphs.rq", {"base": ox.NamedNode(self.minter.base)})
+        except QueryError as exc:
+            log.warning(
+                "could not list the store's graphs; only this writer's are dropped", extra={"error": str(exc)}
+            )
+            return set()
+        return {r["graph"] for r in rows if self.minter.is_project_graph(r["graph"])} - live
 
     def close(self) -> None:
         self.client.close()
