@@ -12,8 +12,11 @@ kept simple.
 - the expected outcome: `expected.srj` (SELECT), `expected.nt` (CONSTRUCT) or `expected.trig`
   (an update: the whole dataset after it).
 
-`evaluate` runs one case on a store exactly as kg does; it is the one place that touches the
-store, so running the same folders on another store means passing another store.
+`load` puts a case's data into a store, `evaluate` runs its query there exactly as kg does
+and `check` compares the outcome with the expected one. All three take a `CaseStore`:
+pyoxigraph's `Store` here; running the same folders on a SPARQL server means passing an
+adapter for it (loading through the Graph Store Protocol, binding values as kg's remote
+store does, parsing answers with pyoxigraph).
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -37,6 +41,8 @@ _COMMENT = re.compile(r"#[^\n]*")
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 DefaultGraphPart = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 NamedGraph = ox.NamedNode | ox.BlankNode
+Bound = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+"""What pyoxigraph's `substitutions` take (kg binds IRIs and literals only)."""
 
 
 @dataclass(frozen=True)
@@ -101,12 +107,37 @@ def rendered(value: dict[str, str]) -> Rendered:
     return Rendered(str(term(value)))
 
 
-def load(store: ox.Store, case: Case) -> None:
+Outcome = ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean | Iterable[ox.Triple] | None
+"""What a read answers (a remote store's adapter may give triples as any iterable); None
+for an update."""
+
+
+class CaseStore(Protocol):
+    """What running a case needs of a store: pyoxigraph's `Store` has it; an adapter for a
+    SPARQL server (parsing its answers with pyoxigraph) can too."""
+
+    def load(self, input: bytes, format: ox.RdfFormat) -> None: ...
+
+    def query(
+        self,
+        query: str,
+        *,
+        substitutions: dict[ox.Variable, Bound] | None,
+        default_graph: list[DefaultGraphPart] | None,
+        named_graphs: list[NamedGraph] | None,
+    ) -> Outcome: ...
+
+    def update(self, update: str) -> None: ...
+
+    def __iter__(self) -> Iterator[ox.Quad]: ...
+
+
+def load(store: CaseStore, case: Case) -> None:
     """Put the case's dataset into an empty store."""
     store.load(case.data(), ox.RdfFormat.TRIG)
 
 
-def evaluate(store: ox.Store, case: Case) -> ox.QuerySolutions | ox.QueryTriples | ox.QueryBoolean | None:
+def evaluate(store: CaseStore, case: Case) -> Outcome:
     """Run the case's query on `store` as kg does: a read with its values as substitutions,
     an update rendered from its placeholders (then the store holds the outcome)."""
     values = case.bindings()
@@ -114,9 +145,10 @@ def evaluate(store: ox.Store, case: Case) -> ox.QuerySolutions | ox.QueryTriples
         store.update(queries.render(case.name, {k: rendered(v) for k, v in values.items()}))
         return None
     default_graph, named_graphs = case.dataset()
+    substitutions: dict[ox.Variable, Bound] = {ox.Variable(k): term(v) for k, v in values.items()}
     return store.query(
         queries.load(case.name),
-        substitutions={ox.Variable(k): term(v) for k, v in values.items()} or None,
+        substitutions=substitutions or None,
         default_graph=default_graph,
         named_graphs=named_graphs,
     )
@@ -177,3 +209,25 @@ def expected_quads(case: Case, file: str, rdf_format: ox.RdfFormat) -> set[ox.Qu
     if rdf_format == ox.RdfFormat.N_TRIPLES:
         parsed = triples_as_quads(parsed)
     return canonical(parsed)
+
+
+def check(case: Case, outcome: Outcome, store: CaseStore) -> None:
+    """Assert that `outcome` (and, for an update, `store` after it) is what the case expects."""
+    if case.is_update:
+        _same_quads(canonical(list(store)), expected_quads(case, "expected.trig", ox.RdfFormat.TRIG))
+    elif isinstance(outcome, ox.QuerySolutions):
+        names, found = rows(outcome)
+        expected_names, expected = expected_rows(case)
+        assert names == expected_names, f"{case.name}: variables {names}, expected {expected_names}"
+        assert same_rows(found, expected, ordered=case.ordered()), (
+            f"{case.name}:\nactual:   {found}\nexpected: {expected}"
+        )
+    else:
+        assert outcome is not None and not isinstance(outcome, ox.QueryBoolean), case.name
+        made = canonical(triples_as_quads(list(outcome)))
+        _same_quads(made, expected_quads(case, "expected.nt", ox.RdfFormat.N_TRIPLES))
+
+
+def _same_quads(actual: set[ox.Quad], expected: set[ox.Quad]) -> None:
+    extra, missing = sorted(map(str, actual - expected)), sorted(map(str, expected - actual))
+    assert actual == expected, f"\nunexpected: {extra}\nmissing:    {missing}"
