@@ -1,7 +1,8 @@
 """Data cases for the named queries of `queries/`: one folder per query, oxigraph's test suite
 kept simple.
 
-`tests/queries/<name>/` (the query's file name without extension) holds:
+`tests/queries/<name>/` (the query's file name without extension), and each sub-folder of
+it that holds a variant (another dataset for the same query), has:
 
 - `data.trig`: the dataset the query runs on (named graphs, as kg stores them);
 - `bindings.json` (optional): the values kg binds, by variable or placeholder name, each
@@ -47,11 +48,16 @@ Bound = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 @dataclass(frozen=True)
 class Case:
-    """One query's folder."""
+    """One query's folder, or a variant in a sub-folder of it."""
 
     name: str
     """The query's file name in `queries/`, with its extension."""
     folder: Path
+
+    @property
+    def id(self) -> str:
+        """The query's name, and the variant's folder if it is one."""
+        return self.name if self.folder.parent == CASES_DIR else f"{self.name}/{self.folder.name}"
 
     @property
     def is_update(self) -> bool:
@@ -84,8 +90,15 @@ class Case:
 
 
 def cases() -> list[Case]:
-    """A case for every query shipped in `queries/` (a missing folder is found by a test)."""
-    return [Case(name, CASES_DIR / name.rsplit(".", 1)[0]) for name in queries.names()]
+    """A case for every query shipped in `queries/` (a missing folder is found by a test),
+    and one for each sub-folder of its folder holding a variant of it."""
+    found = []
+    for name in queries.names():
+        folder = CASES_DIR / name.rsplit(".", 1)[0]
+        found.append(Case(name, folder))
+        if folder.is_dir():
+            found += [Case(name, sub) for sub in sorted(folder.iterdir()) if sub.is_dir()]
+    return found
 
 
 def term(value: dict[str, str]) -> ox.NamedNode | ox.Literal:
@@ -183,7 +196,7 @@ def rows(solutions: ox.QuerySolutions) -> tuple[list[str], list[tuple[str | None
 
 def expected_rows(case: Case) -> tuple[list[str], list[tuple[str | None, ...]]]:
     parsed = ox.parse_query_results(path=str(case.folder / "expected.srj"), format=ox.QueryResultsFormat.JSON)
-    assert isinstance(parsed, ox.QuerySolutions), f"{case.name}: expected.srj holds no solutions"
+    assert isinstance(parsed, ox.QuerySolutions), f"{case.id}: expected.srj holds no solutions"
     return rows(parsed)
 
 
@@ -218,12 +231,12 @@ def check(case: Case, outcome: Outcome, store: CaseStore) -> None:
     elif isinstance(outcome, ox.QuerySolutions):
         names, found = rows(outcome)
         expected_names, expected = expected_rows(case)
-        assert names == expected_names, f"{case.name}: variables {names}, expected {expected_names}"
+        assert names == expected_names, f"{case.id}: variables {names}, expected {expected_names}"
         assert same_rows(found, expected, ordered=case.ordered()), (
-            f"{case.name}:\nactual:   {found}\nexpected: {expected}"
+            f"{case.id}:\nactual:   {found}\nexpected: {expected}"
         )
     else:
-        assert outcome is not None and not isinstance(outcome, ox.QueryBoolean), case.name
+        assert outcome is not None and not isinstance(outcome, ox.QueryBoolean), case.id
         made = canonical(triples_as_quads(list(outcome)))
         _same_quads(made, expected_quads(case, "expected.nt", ox.RdfFormat.N_TRIPLES))
 
