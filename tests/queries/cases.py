@@ -10,7 +10,7 @@ it that holds a variant (another dataset for the same query), has:
   triples, `{"ntriples": ...}`;
 - `dataset.json` (optional): `{"default_graph": [...], "named_graphs": [...]}` when kg runs the
   query on a chosen dataset (a route reading one project's live graph) instead of the store's;
-- the expected outcome: `expected.srj` (SELECT), `expected.nt` (CONSTRUCT) or `expected.trig`
+- the expected outcome: `expected.srj` (SELECT, ASK), `expected.nt` (CONSTRUCT) or `expected.trig`
   (an update: the whole dataset after it).
 
 `load` puts a case's data into a store, `evaluate` runs its query there exactly as kg does
@@ -194,8 +194,14 @@ def rows(solutions: ox.QuerySolutions) -> tuple[list[str], list[tuple[str | None
     return names, [tuple(term_key(s[n]) for n in names) for s in solutions]
 
 
+def expected_answer(case: Case) -> ox.QuerySolutions | ox.QueryBoolean:
+    """What `expected.srj` holds: rows (SELECT) or a boolean (ASK)."""
+    path = str(case.folder / "expected.srj")
+    return ox.parse_query_results(path=path, format=ox.QueryResultsFormat.JSON)
+
+
 def expected_rows(case: Case) -> tuple[list[str], list[tuple[str | None, ...]]]:
-    parsed = ox.parse_query_results(path=str(case.folder / "expected.srj"), format=ox.QueryResultsFormat.JSON)
+    parsed = expected_answer(case)
     assert isinstance(parsed, ox.QuerySolutions), f"{case.id}: expected.srj holds no solutions"
     return rows(parsed)
 
@@ -235,8 +241,12 @@ def check(case: Case, outcome: Outcome, store: CaseStore) -> None:
         assert same_rows(found, expected, ordered=case.ordered()), (
             f"{case.id}:\nactual:   {found}\nexpected: {expected}"
         )
+    elif isinstance(outcome, ox.QueryBoolean):
+        answer = expected_answer(case)
+        assert isinstance(answer, ox.QueryBoolean), f"{case.id}: expected.srj holds no boolean"
+        assert bool(outcome) == bool(answer), case.id
     else:
-        assert outcome is not None and not isinstance(outcome, ox.QueryBoolean), case.id
+        assert outcome is not None, case.id
         made = canonical(triples_as_quads(list(outcome)))
         _same_quads(made, expected_quads(case, "expected.nt", ox.RdfFormat.N_TRIPLES))
 
