@@ -150,9 +150,10 @@ def load(store: CaseStore, case: Case) -> None:
     store.load(case.data(), ox.RdfFormat.TRIG)
 
 
-def evaluate(store: CaseStore, case: Case) -> Outcome:
-    """Run the case's query on `store` as kg does: a read with its values as substitutions,
-    an update rendered from its placeholders (then the store holds the outcome)."""
+def evaluate(store: CaseStore, case: Case, server: str = "") -> Outcome:
+    """Run the case's query on `store` as kg does: a read with its values as substitutions
+    (in `server`'s variant of it, if `queries/<server>/` has one), an update rendered from its
+    placeholders (then the store holds the outcome)."""
     values = case.bindings()
     if case.is_update:
         store.update(queries.render(case.name, {k: rendered(v) for k, v in values.items()}))
@@ -160,7 +161,7 @@ def evaluate(store: CaseStore, case: Case) -> Outcome:
     default_graph, named_graphs = case.dataset()
     substitutions: dict[ox.Variable, Bound] = {ox.Variable(k): term(v) for k, v in values.items()}
     return store.query(
-        queries.load(case.name),
+        queries.load_variant(server, case.name) if server else queries.load(case.name),
         substitutions=substitutions or None,
         default_graph=default_graph,
         named_graphs=named_graphs,

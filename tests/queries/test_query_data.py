@@ -88,3 +88,11 @@ def test_ordered_only_when_the_query_orders() -> None:
     assert "projects.rq" in ordered
     assert "index_persons.rq" not in ordered
     assert all("ORDER BY" in queries.load(name) for name in ordered)
+
+
+def test_a_server_without_a_variant_runs_the_standard_query() -> None:
+    # queries/<server>/ holds only the queries a server needs its own text of
+    case = next(c for c in cases() if c.id == "projects.rq")
+    store = ox.Store()
+    load(store, case)
+    check(case, evaluate(store, case, server="fuseki"), store)
