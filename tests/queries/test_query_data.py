@@ -55,9 +55,16 @@ def test_pyoxigraph_is_a_case_store() -> None:
     assert list(store) == []
 
 
+FINDS_NOTHING = {"graph_exists.rq/unused"}
+"""Cases whose point is that the query finds nothing (a generation no load has used)."""
+
+
 def test_every_case_expects_something() -> None:
     # an empty expectation matches a query that finds nothing; an update must change the data
     for case in cases():
+        if case.id in FINDS_NOTHING:
+            assert not expected_rows(case)[1], case.id
+            continue
         if case.is_update:
             before = canonical(list(ox.parse(case.data(), ox.RdfFormat.TRIG)))
             assert expected_quads(case, "expected.trig", ox.RdfFormat.TRIG) != before, case.id
