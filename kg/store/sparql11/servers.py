@@ -74,6 +74,10 @@ class ServerProfile:
 
 
 def _oxigraph_endpoints(url: str) -> Endpoints:
+    """
+    >>> _oxigraph_endpoints("http://127.0.0.1:7878/").store
+    'http://127.0.0.1:7878/store'
+    """
     base = url.rstrip("/")
     return Endpoints(query=f"{base}/query", update=f"{base}/update", store=f"{base}/store")
 
@@ -98,6 +102,11 @@ parameters; it calls SERVICE endpoints itself, so kg refuses SERVICE before send
 
 
 def _virtuoso_endpoints(url: str) -> Endpoints:
+    """
+    >>> e = _virtuoso_endpoints("http://db:8890/sparql")
+    >>> e.update, e.store, e.origin
+    ('http://db:8890/sparql-auth', 'http://db:8890/sparql-graph-crud-auth', 'http://db:8890')
+    """
     # `KG_STORE_URL` is the anonymous query endpoint, http://HOST:8890/sparql; writes need
     # the authenticated twins (digest auth: Virtuoso answers basic auth there with 401).
     origin = url.rstrip("/").removesuffix("/sparql")
@@ -153,6 +162,11 @@ SPARQL_UPDATE and graph write permission, over digest auth."""
 
 
 def _fuseki_endpoints(url: str) -> Endpoints:
+    """
+    >>> e = _fuseki_endpoints("http://fuseki:3030/renku")
+    >>> e.query, e.update, e.store
+    ('http://fuseki:3030/renku/query', 'http://fuseki:3030/renku/update', 'http://fuseki:3030/renku/data')
+    """
     # `KG_STORE_URL` is the dataset URL, http://HOST:3030/DATASET
     base = url.rstrip("/")
     return Endpoints(query=f"{base}/query", update=f"{base}/update", store=f"{base}/data")
