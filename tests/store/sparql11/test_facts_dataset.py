@@ -144,3 +144,13 @@ def test_ask_answer_form(target: Target, abc: dict[str, str]) -> None:
         ]
     else:
         assert doc == {"head": {}, "boolean": True}
+
+
+def test_untrusted_query_reads_only_listed_graphs(target: Target, abc: dict[str, str]) -> None:
+    """A caller's query with no named graphs listed reads no named graph, and with no
+    graphs at all reads nothing, on every server (on Virtuoso, no list means every graph)."""
+    graph_query = "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+    answer = target.client.query(graph_query, accept=JSON, max_bytes=MB, default_graphs=[abc["A"]])
+    assert values(answer) == []
+    answer = target.client.query("SELECT ?o WHERE { ?s ?p ?o }", accept=JSON, max_bytes=MB)
+    assert values(answer) == []
