@@ -128,8 +128,10 @@ def _virtuoso_check(headers: Mapping[str, str], tail: bytes) -> None:
 
 
 _VIRTUOSO_PREFIXES = ("bif:", "sql:")
-"""Virtuoso's built-in function namespaces: `bif:http_get` fetches URLs even for the
-anonymous user (measured), so neither is allowed in a caller's query."""
+"""Virtuoso's built-in function namespaces: `bif:http_get`, `<bif:http_get>` and a prefix
+bound to `<bif:>` all fetch URLs even for the anonymous user (measured), so neither
+namespace may appear in a caller's query. DEFINE pragmas that fetch (get:soft,
+input:grab-all) fail for that user today; they are refused anyway, as a grant away."""
 
 
 def _virtuoso_refuse(query: str) -> None:
