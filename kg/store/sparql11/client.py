@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from kg.errors import QueryError, QueryTimeout, QueryTooLarge, StoreUnavailable
 from kg.sparql.dataset import read_only
-from kg.store.sparql11.servers import Endpoints, ServerProfile, classify_failure
+from kg.store.sparql11.servers import Endpoints, ServerProfile, classify_failure, dataset_within
 
 log = logging.getLogger("kg.store.sparql11")
 _T = TypeVar("_T")
@@ -144,6 +144,8 @@ class SparqlClient:
             self.profile.refuse(query)
             default_graphs = default_graphs or (NO_GRAPH,)
             named_graphs = named_graphs or (NO_GRAPH,)
+            if not self.profile.overrides_dataset:
+                dataset_within(query, default_graphs, named_graphs)
         params = [("query", query)]
         params += [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
