@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from kg.errors import QueryError, QueryTimeout, QueryTooLarge, StoreUnavailable
 from kg.sparql.dataset import read_only
-from kg.store.sparql11.servers import Endpoints, ServerProfile, classify_failure
+from kg.store.sparql11.servers import Endpoints, ServerProfile, classify_failure, dataset_within
 
 log = logging.getLogger("kg.store.sparql11")
 _T = TypeVar("_T")
@@ -31,6 +31,8 @@ MAX_MESSAGE = 500
 """Characters of a server's error message kg passes on."""
 _TAIL = 4096
 """Last bytes of an answer kept to tell a complete answer from a cut-short one."""
+NO_GRAPH = "urn:kg:no-graph"
+"""Stands for an empty graph list; kg never writes to it."""
 _GET_LIMIT = 2000
 """Longer queries go as a POST form (URLs past ~2-8 KB are refused by servers and proxies)."""
 
@@ -134,11 +136,16 @@ class SparqlClient:
         """Run a query over the given dataset; its answer, at most `max_bytes` long.
 
         An untrusted (caller's) query is refused first if it updates, calls SERVICE or uses
-        what the profile refuses: the server never sees it.
+        what the profile refuses: the server never sees it. Its empty graph lists are sent
+        as a graph that does not exist, as no list means "every graph" to Virtuoso.
         """
         if not trusted:
             read_only(query, strict=True)
             self.profile.refuse(query)
+            default_graphs = default_graphs or (NO_GRAPH,)
+            named_graphs = named_graphs or (NO_GRAPH,)
+            if not self.profile.overrides_dataset:
+                dataset_within(query, default_graphs, named_graphs)
         params = [("query", query)]
         params += [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]

@@ -119,15 +119,21 @@ def test_dataset_parameters(target: Target, abc: dict[str, str], case: str) -> N
 
 
 def test_what_kg_does_about_it(target: Target, abc: dict[str, str]) -> None:
-    """Where the server merges instead of overriding, the profile refuses dataset clauses
-    in a caller's query; where it overrides, the protocol's graphs are enough."""
-    query = f"SELECT ?o FROM <{abc['B']}> WHERE {{ ?s ?p ?o }}"
+    """Where the server merges instead of overriding, a caller's FROM may only name graphs
+    in the lists kg sends (the union is then the lists); where it overrides, the protocol's
+    graphs are enough."""
+    outside = f"SELECT ?o FROM <{abc['B']}> WHERE {{ ?s ?p ?o }}"
+    within = f"SELECT ?o FROM <{abc['A']}> WHERE {{ ?s ?p ?o }}"
+    lists = {"default_graphs": [abc["A"], abc["C"]], "named_graphs": [abc["A"]]}
     if target.profile.overrides_dataset:
-        answer = target.client.query(query, accept=JSON, max_bytes=MB, default_graphs=[abc["A"]])
-        assert values(answer) == [(f"{abc['run']} A",)]
+        answer = target.client.query(outside, accept=JSON, max_bytes=MB, **lists)
+        assert values(answer) == [(f"{abc['run']} A",), (f"{abc['run']} C",)]
     else:
-        with pytest.raises(InvalidInput, match="FROM and FROM NAMED are not allowed"):
-            target.client.query(query, accept=JSON, max_bytes=MB, default_graphs=[abc["A"]])
+        with pytest.raises(InvalidInput, match="may only name graphs you may read"):
+            target.client.query(outside, accept=JSON, max_bytes=MB, **lists)
+    # naming graphs within the lists: the protocol's lists on both (Virtuoso: their union)
+    answer = target.client.query(within, accept=JSON, max_bytes=MB, **lists)
+    assert values(answer) == [(f"{abc['run']} A",), (f"{abc['run']} C",)]
 
 
 def test_ask_answer_form(target: Target, abc: dict[str, str]) -> None:
@@ -144,3 +150,13 @@ def test_ask_answer_form(target: Target, abc: dict[str, str]) -> None:
         ]
     else:
         assert doc == {"head": {}, "boolean": True}
+
+
+def test_untrusted_query_reads_only_listed_graphs(target: Target, abc: dict[str, str]) -> None:
+    """A caller's query with no named graphs listed reads no named graph, and with no
+    graphs at all reads nothing, on every server (on Virtuoso, no list means every graph)."""
+    graph_query = "SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+    answer = target.client.query(graph_query, accept=JSON, max_bytes=MB, default_graphs=[abc["A"]])
+    assert values(answer) == []
+    answer = target.client.query("SELECT ?o WHERE { ?s ?p ?o }", accept=JSON, max_bytes=MB)
+    assert values(answer) == []
