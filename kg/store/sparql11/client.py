@@ -76,16 +76,49 @@ class Answer:
 
 
 class _FileStream(httpx.SyncByteStream):
-    """A file sent in chunks, re-read from its start if auth needs the request sent again."""
+    """Bytes `start` to `end` of a file, sent in blocks, re-read from `start` if auth needs the
+    request sent again."""
 
-    def __init__(self, path: Path, chunk: int = 1 << 20) -> None:
+    def __init__(self, path: Path, start: int, end: int, chunk: int = 1 << 20) -> None:
         self.path = path
+        self.start = start
+        self.end = end
         self.chunk = chunk
 
     def __iter__(self) -> Iterator[bytes]:
         with self.path.open("rb") as f:
-            while block := f.read(self.chunk):
+            f.seek(self.start)
+            left = self.end - self.start
+            while left > 0 and (block := f.read(min(self.chunk, left))):
+                left -= len(block)
                 yield block
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One request of an upload: bytes `start` to `end` of a file."""
+
+    method: str
+    path: Path
+    start: int
+    end: int
+
+
+def line_ranges(path: Path, size: int | None) -> list[tuple[int, int]]:
+    """The file cut into byte ranges of about `size` (None: whole), each ending at a line end,
+    so each is N-Triples of its own."""
+    total = path.stat().st_size
+    if size is None or total <= size:
+        return [(0, total)]
+    ranges, start = [], 0
+    with path.open("rb") as f:
+        while start < total:
+            f.seek(min(start + size, total))
+            f.readline()  # to the end of the line the cut falls in
+            end = min(f.tell(), total)
+            ranges.append((start, end))
+            start = end
+    return ranges
 
 
 class SparqlClient:
@@ -199,16 +232,20 @@ class SparqlClient:
         self._with_retries(lambda: self._send(build(), missing_ok=True))
 
     def _upload(self, method: str, graph: str, ntriples: Path) -> None:
+        # A server that takes a large upload as one transaction (Virtuoso: 35 MB deadlocked,
+        # 140 MB stalled) gets it in parts, the first replacing (PUT) or adding, the rest
+        # adding: kg uploads into graphs no reader is given while they fill.
         url = f"{self.endpoints.store}?{urlencode({'graph': graph})}"
         headers = {"Content-Type": "application/n-triples"}
+        for n, (start, end) in enumerate(line_ranges(ntriples, self.profile.upload_bytes)):
+            part = _Part(method if n == 0 else "POST", ntriples, start, end)
+            self._with_retries(lambda part=part: self._send(self._part_request(url, headers, part)))  # type: ignore[misc]
 
-        def build() -> httpx.Request:
-            request = self._http.build_request(method, url, headers=headers)
-            request.stream = _FileStream(ntriples)
-            request.headers["Content-Length"] = str(ntriples.stat().st_size)
-            return request
-
-        self._with_retries(lambda: self._send(build()))
+    def _part_request(self, url: str, headers: dict[str, str], part: _Part) -> httpx.Request:
+        request = self._http.build_request(part.method, url, headers=headers)
+        request.stream = _FileStream(part.path, part.start, part.end)
+        request.headers["Content-Length"] = str(part.end - part.start)
+        return request
 
     # ---- plumbing -------------------------------------------------------------------
 
@@ -234,6 +271,8 @@ class SparqlClient:
         if status in self.profile.retry_statuses:
             raise _Transient(status)
         message = _message(response)
+        if any(code in message for code in self.profile.retry_codes):
+            raise _Transient(status)  # a deadlock the server rolled back: the same request may pass
         if status in (401, 403) and response.request.method != "GET":
             raise QueryError(f"the store at {self.endpoints.origin} refused kg's credentials (HTTP {status})")
         raise classify_failure(status, message)

@@ -66,6 +66,10 @@ class ServerProfile:
     """Whether `default-graph-uri`/`named-graph-uri` replace a query's FROM / FROM NAMED
     (SPARQL 1.1 Protocol 2.1.4); where not, see `dataset_within`."""
     retry_statuses: frozenset[int] = field(default=TRANSIENT)
+    retry_codes: tuple[str, ...] = ()
+    """Error codes in a failure's text that say "rolled back, try again" (a deadlock)."""
+    upload_bytes: int | None = None
+    """Largest Graph Store upload in one request (None: any); larger files go in parts."""
     tested: bool = True
     """Whether tests run this profile against the real server."""
 
@@ -151,6 +155,9 @@ VIRTUOSO = ServerProfile(
     check_answer=_virtuoso_check,
     refuse=_virtuoso_refuse,
     overrides_dataset=False,
+    # SR172 "Transaction deadlocked" (SQL state 40001) on a 35 MB upload; a 140 MB one stalled
+    retry_codes=("SR172", "40001"),
+    upload_bytes=8 * 1024 * 1024,
 )
 """Virtuoso 7.2: `KG_STORE_URL` is `http://HOST:8890/sparql`; writes as a user granted
 SPARQL_UPDATE and graph write permission, over digest auth."""

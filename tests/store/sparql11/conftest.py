@@ -3,6 +3,7 @@ open them, and a few graphs of test data on each."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,14 +31,18 @@ class Target:
     client: SparqlClient
 
 
-def open_client(server: OxigraphServer | VirtuosoServer, timeouts: Timeouts = FAST) -> SparqlClient:
-    """A client with the settings kg would use for `server`."""
+def open_client(
+    server: OxigraphServer | VirtuosoServer, timeouts: Timeouts = FAST, **changes: Any
+) -> SparqlClient:
+    """A client with the settings kg would use for `server` (`changes` to its profile)."""
     if isinstance(server, VirtuosoServer):
         credentials = Credentials(server.WRITER, SecretStr(server.writer_password), scheme="digest")
+        profile = dataclasses.replace(VIRTUOSO, **changes)
         return SparqlClient(
-            VIRTUOSO.endpoints(server.url), VIRTUOSO, credentials=credentials, timeouts=timeouts
+            VIRTUOSO.endpoints(server.url), profile, credentials=credentials, timeouts=timeouts
         )
-    return SparqlClient(OXIGRAPH.endpoints(server.url), OXIGRAPH, timeouts=timeouts)
+    profile = dataclasses.replace(OXIGRAPH, **changes)
+    return SparqlClient(OXIGRAPH.endpoints(server.url), profile, timeouts=timeouts)
 
 
 @pytest.fixture(params=["oxigraph", "virtuoso"])

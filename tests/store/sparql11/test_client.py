@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -12,6 +13,7 @@ from pydantic import SecretStr
 
 from kg.errors import Forbidden, QueryError, QuerySyntaxError, QueryTooLarge, StoreUnavailable
 from kg.store.sparql11 import OXIGRAPH, VIRTUOSO, Credentials, Endpoints, SparqlClient, Timeouts
+from kg.store.sparql11.client import line_ranges
 from tests.fixtures.sparqlservers import OxigraphServer, VirtuosoServer
 from tests.store.sparql11.conftest import FAST, JSON, MB, Target, ntriples, open_client, values
 
@@ -150,3 +152,35 @@ def test_anonymous_query_endpoint_is_read_only(
             writer.update(f"INSERT DATA {{ GRAPH <{graph_iri}> {{ <urn:a> <urn:b> <urn:c> }} }}")
         with pytest.raises(QueryError, match=r"HTTP 403"):
             writer.put_graph(graph_iri, ntriples(tmp_path, ["<urn:a> <urn:b> <urn:c> ."]))
+
+
+def test_a_large_upload_goes_in_parts_that_replace_then_add(
+    target: Target, graph_iri: str, tmp_path: Path
+) -> None:
+    # parts of ~1 KB: the first replaces the graph (PUT), the others add to it
+    parted = open_client(target.server, upload_bytes=1000)
+    big = ntriples(tmp_path, [f'<urn:s{i}> <urn:p> "{i} é" .' for i in range(500)])
+    assert len(line_ranges(big, 1000)) > 10
+    try:
+        parted.put_graph(graph_iri, ntriples(tmp_path, ['<urn:old> <urn:p> "gone" .']))
+        parted.put_graph(graph_iri, big)
+        answer = parted.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+            accept=JSON,
+            max_bytes=MB,
+            default_graphs=[graph_iri],
+        )
+        assert values(answer) == [("500",)]
+    finally:
+        parted.delete_graph(graph_iri)
+        parted.close()
+
+
+def test_line_ranges_cut_at_line_ends(tmp_path: Path) -> None:
+    path = ntriples(tmp_path, [f'<urn:s{i}> <urn:p> "{"x" * (i % 7)}" .' for i in range(100)])
+    ranges = line_ranges(path, 64)
+    data = path.read_bytes()
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+    assert all(data[end - 1 : end] == b"\n" for _, end in ranges)
+    assert line_ranges(path, None) == [(0, len(data))]
