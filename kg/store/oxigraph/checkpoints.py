@@ -27,6 +27,10 @@ from kg.store.base import ProjectRecord
 log = logging.getLogger("kg.store")
 RETENTION_SECONDS = 600.0
 _KEEP = 2
+MAX_CHECKPOINTS = 12
+"""Checkpoints kept whatever their age: each holds a copy of the store's MANIFEST and of every
+record (16 MB + 1 MB at 2,000 projects), so publishing thousands of projects within
+`RETENTION_SECONDS` filled 18 GB for a 54 MB store. A reader on a pruned one reopens the newest."""
 
 
 def version_file(path: Path) -> Path:
@@ -100,7 +104,8 @@ def write_checkpoint(store: ox.Store, path: Path, projects: list[ProjectRecord])
 def _prune(root: Path) -> None:
     names = sorted((p.name for p in root.iterdir() if p.name.isdigit()), key=int)
     now = time.time_ns()
-    for older, newer in itertools.pairwise(names[: 1 - _KEEP]):
-        if now - int(newer) > RETENTION_SECONDS * 1e9:
+    too_many = max(0, len(names) - MAX_CHECKPOINTS)
+    for i, (older, newer) in enumerate(itertools.pairwise(names[: 1 - _KEEP])):
+        if i < too_many or now - int(newer) > RETENTION_SECONDS * 1e9:
             records_file(root / older).unlink(missing_ok=True)
             shutil.rmtree(root / older, ignore_errors=True)
