@@ -11,6 +11,9 @@ run and on the same repository:
       thread, into its audience graph (see kg/store/audiences.py).
 
 Prints the medians and the ratio c / (a + b). Target: <= 1.5, peak memory < 500 MB.
+Beside wall-clock time it prints CPU time (user + system, the process and its children):
+on a machine other work keeps busy, kg's second core is not free and wall-clock ratios
+move with the load, which it also prints; CPU time does not.
 
     python bench/ingest.py [--commits 20000] [--runs 3]
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -33,9 +37,12 @@ sys.path.insert(0, str(ROOT))
 from kg.store.oxigraph import BULK_CHUNK_BYTES  # noqa: E402
 from tests.fixtures.synthetic import synthetic_repo  # noqa: E402
 
+# Runs a command and prints its wall-clock seconds and peak memory (KiB): in a process of
+# its own, so that the peak is the command's and not the bulk loads' run before it.
 PEAK = (
-    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
-    "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    "import resource, subprocess, sys, time; t = time.perf_counter(); subprocess.run(sys.argv[1:], "
+    "check=True, stdout=subprocess.DEVNULL); t = time.perf_counter() - t; "
+    "print(t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
 )
 BULK = (
     "import pyoxigraph as ox, sys; s = ox.Store(sys.argv[1]); "
@@ -53,10 +60,24 @@ BULK_CHUNKED = (
 )
 
 
-def timed(command: list[str], **kwargs: object) -> float:
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes waited for so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(command: list[str], **kwargs: object) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of a command."""
+    cpu = children_cpu()
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
-    return time.perf_counter() - started
+    return time.perf_counter() - started, children_cpu() - cpu
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min) against its cores."""
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} cores"
 
 
 def kg_ntriples(repo: Path, out: Path) -> int:
@@ -89,6 +110,7 @@ def main() -> None:
         triples = kg_ntriples(repo, nt)
         print(f"kg writes {triples} triples ({nt.stat().st_size / 2**20:.0f} MiB of N-Triples)")
 
+        print(load())
         a, b, b_chunked, c, peaks = [], [], [], [], []
         for run in range(args.runs):
             with open(os.devnull, "wb") as null:
@@ -97,26 +119,31 @@ def main() -> None:
             b.append(timed([sys.executable, "-c", BULK, str(work / f"bulk{run}"), str(nt)]))
             b_chunked.append(timed([sys.executable, "-c", BULK_CHUNKED, str(work / f"chunk{run}"), str(nt)]))
             env = {**os.environ, "KG_DATA_DIR": str(work / f"kg{run}")}
-            started = time.perf_counter()
-            peak = subprocess.run(
+            cpu = children_cpu()
+            seconds, peak = subprocess.run(
                 [sys.executable, "-c", PEAK, *kg, "ingest", str(repo), "--project", "bench/s"],
                 env=env, check=True, capture_output=True, text=True,
-            ).stdout  # fmt: skip
-            c.append(time.perf_counter() - started)
-            peaks.append(int(peak.strip()) / 1024)
+            ).stdout.split()  # fmt: skip
+            c.append((float(seconds), children_cpu() - cpu))
+            peaks.append(int(peak) / 1024)
             for name in (f"bulk{run}", f"chunk{run}", f"kg{run}"):
                 shutil.rmtree(work / name, ignore_errors=True)
+        print(load())
 
-        med = statistics.median
-        print(f"\nmedians of {args.runs} runs")
-        print(f"  (a) git log --raw -z --numstat        {med(a):7.2f} s")
-        print(f"  (b) bulk_load, one call (process)     {med(b):7.2f} s  "
+        def med(runs: list[tuple[float, float]], cpu: bool = False) -> float:
+            return statistics.median(r[cpu] for r in runs)
+
+        print(f"\nmedians of {args.runs} runs                    wall        CPU")
+        print(f"  (a) git log --raw -z --numstat        {med(a):7.2f} s  {med(a, True):7.2f} s")
+        print(f"  (b) bulk_load, one call (process)     {med(b):7.2f} s  {med(b, True):7.2f} s  "
               f"{triples / med(b):9.0f} triples/s")  # fmt: skip
-        print(f"      bulk_load, {BULK_CHUNK_BYTES >> 20} MB chunks (process) {med(b_chunked):7.2f} s")
-        print(f"  (c) kg ingest (process)               {med(c):7.2f} s  "
+        print(f"      bulk_load, {BULK_CHUNK_BYTES >> 20} MB chunks (process) "
+              f"{med(b_chunked):7.2f} s  {med(b_chunked, True):7.2f} s")  # fmt: skip
+        print(f"  (c) kg ingest (process)               {med(c):7.2f} s  {med(c, True):7.2f} s  "
               f"{triples / med(c):9.0f} triples/s, peak {max(peaks):.0f} MB")  # fmt: skip
         print(f"\n  c / (a + b)                 = {med(c) / (med(a) + med(b)):.2f}   (target <= 1.5)")
         print(f"  c / (a + b chunked)         = {med(c) / (med(a) + med(b_chunked)):.2f}")
+        print(f"  CPU: c / (a + b)            = {med(c, True) / (med(a, True) + med(b, True)):.2f}")
         print(f"  peak memory of kg ingest    = {max(peaks):.0f} MB (target < 500)")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -106,7 +106,6 @@ def ingest(
     ] = None,
 ) -> None:
     """Ingest a repository synchronously and print a summary."""
-    from kg.pipeline.fetch import Mirrors
     from kg.pipeline.ingest import ProjectInfo, ingest_repository
     from kg.search import open_index
     from kg.search.documents import index_project
@@ -129,6 +128,8 @@ def ingest(
         if local:
             repo = Path(source).resolve()
         else:
+            from kg.pipeline.fetch import Mirrors  # a local repository needs none of it
+
             token = settings.git_token.get_secret_value() if settings.git_token else None
             key = "cli-" + hashlib.sha256(source.encode()).hexdigest()[:16]
             # the operator names the URL, so more transports than a webhook may use; the

@@ -22,8 +22,9 @@ _TOO_WIDE = f"commit changes more than {MAX_CHANGES_PER_COMMIT} files: the rest 
 
 
 def _dispatch(ctx: Context, tools: Sequence[Extractor], commit: Commit, changes: list[Change]) -> None:
+    texts = [(ch, ch.text) for ch in changes]  # decoded once, not once per tool
     for tool in tools:
-        wanted = [ch for ch in changes if tool.wants(ch.text)]
+        wanted = [ch for ch, text in texts if tool.wants(text)]
         # The last resort: extractors guard each file they read themselves.
         with ctx.reading(tool.name, commit.sha):
             tool.commit(ctx, commit, wanted)
