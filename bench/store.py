@@ -26,6 +26,7 @@ share it (the bench prints it).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -483,7 +484,11 @@ def main() -> None:
         chain_repo(work / "chain.git", args.chain)
         print(f"{os.cpu_count()} CPUs; repository: {args.commits} commits, chain of {args.chain} runs, "
               f"built in {time.perf_counter() - started:.1f} s")  # fmt: skip
-        results = {kind: one_store(kind, work, repo, work / "chain.git", args) for kind in kinds}
+        results = {}
+        for kind in kinds:
+            results[kind] = one_store(kind, work, repo, work / "chain.git", args)
+            # as soon as it is known: a run cut short still says what it measured
+            print(f"  {kind}: {json.dumps(results[kind], default=str)}", flush=True)
         report(results, args)
         stage("all", "done")
         usage = resource.getrusage(resource.RUSAGE_SELF)
