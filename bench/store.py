@@ -486,7 +486,11 @@ def main() -> None:
               f"built in {time.perf_counter() - started:.1f} s")  # fmt: skip
         results = {}
         for kind in kinds:
-            results[kind] = one_store(kind, work, repo, work / "chain.git", args)
+            try:
+                results[kind] = one_store(kind, work, repo, work / "chain.git", args)
+            except Exception as exc:  # one store failing must not lose the others' figures
+                print(f"  {kind} FAILED: {type(exc).__name__}: {str(exc)[-2000:]}", flush=True)
+                continue
             # as soon as it is known: a run cut short still says what it measured
             print(f"  {kind}: {json.dumps(results[kind], default=str)}", flush=True)
         report(results, args)
