@@ -165,7 +165,11 @@ def ingest_runs(kind: str, work: Path, repo: Path, runs: int) -> tuple[dict[str,
             instance.stop()
         instance = Instance.fresh(kind, work / f"{kind}-{run}")
         before = server_cpu(instance.server)
-        seconds, stdout, peak, cpu = instance.kg("ingest", str(repo), "--project", "bench/synthetic")
+        try:
+            seconds, stdout, peak, cpu = instance.kg("ingest", str(repo), "--project", "bench/synthetic")
+        except BaseException:
+            instance.stop()
+            raise
         triples = int(stdout.split(" triples")[0].rsplit(" ", 1)[-1])
         rows.append(
             {
