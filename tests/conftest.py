@@ -18,16 +18,22 @@ from tests.fixtures.stores import STORES, store_env
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for an embedded instance under a fresh data dir."""
+def quick_settings(tmp_path: Path, **more: str) -> Settings:
+    """Settings for a kg instance under a fresh data dir, quick to retry (`more`: other fields)."""
     return Settings(
         data_dir=tmp_path / "kg",
         hook_secret="test-hook-secret",  # type: ignore[arg-type]
         worker_poll_seconds=0.1,
         retry_base_seconds=0.5,
         coalesce_seconds=0,
+        **more,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for an embedded instance under a fresh data dir."""
+    return quick_settings(tmp_path)
 
 
 @pytest.fixture
@@ -125,11 +131,4 @@ def any_store_env(request: pytest.FixtureRequest) -> dict[str, str]:
 @pytest.fixture
 def any_store(any_store_env: dict[str, str], tmp_path: Path) -> Settings:
     """Settings of a fresh kg instance on each store kg offers in turn."""
-    return Settings(
-        data_dir=tmp_path / "kg",
-        hook_secret="test-hook-secret",  # type: ignore[arg-type]
-        worker_poll_seconds=0.1,
-        retry_base_seconds=0.5,
-        coalesce_seconds=0,
-        **{k.removeprefix("KG_").lower(): v for k, v in any_store_env.items()},
-    )
+    return quick_settings(tmp_path, **{k.removeprefix("KG_").lower(): v for k, v in any_store_env.items()})
