@@ -235,7 +235,7 @@ class SparqlClient:
         # A server that takes a large upload as one transaction (Virtuoso: 35 MB deadlocked,
         # 140 MB stalled) gets it in parts, the first replacing (PUT) or adding, the rest
         # adding: kg uploads into graphs no reader is given while they fill.
-        url = f"{self.endpoints.store}?{urlencode({'graph': graph})}"
+        url = f"{self.endpoints.store}?{urlencode([('graph', graph), *self.profile.upload_params])}"
         headers = {"Content-Type": "application/n-triples"}
         for n, (start, end) in enumerate(line_ranges(ntriples, self.profile.upload_bytes)):
             part = _Part(method if n == 0 else "POST", ntriples, start, end)
