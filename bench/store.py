@@ -53,7 +53,7 @@ from kg.config import Settings  # noqa: E402
 from kg.iri import Minter  # noqa: E402
 from kg.sparql.readable import readable  # noqa: E402
 from kg.store import ProjectRecord, open_reader, open_store  # noqa: E402
-from kg.store.reading import LineageRequest  # noqa: E402
+from kg.store.reading import LineageRequest, QueryRequest  # noqa: E402
 from tests.fixtures.servers import KgServer, kg_env  # noqa: E402
 from tests.fixtures.sparqlservers import OxigraphServer, VirtuosoServer  # noqa: E402
 from tests.fixtures.stores import store_env  # noqa: E402
@@ -271,6 +271,16 @@ def _query_path(instance: Instance) -> str:
     return "/query" if instance.kind == "oxigraph-server" else "/sparql"
 
 
+def through_reader(instance: Instance, n: int) -> float:
+    """The query through kg's reader in this process (no kg serve): what kg's store layer adds."""
+    reader = open_reader(instance.settings())
+    request = QueryRequest(QUERY, JSON, access=Access())
+    try:
+        return median_ms(lambda: reader.answer(request), n, warm=3)
+    finally:
+        reader.close()
+
+
 def through_kg(http: httpx.Client, n: int) -> float:
     def call() -> None:
         response = http.get("/sparql", params={"query": QUERY}, headers={"Accept": JSON})
@@ -381,6 +391,7 @@ def one_store(kind: str, work: Path, repo: Path, chain: Path, args: argparse.Nam
         last = f"chain/step_{args.chain}.txt"
         result["lineage"] = lineage_in_process(instance, last, args.chain)
         result["direct"] = direct_ms(instance, args.queries)
+        result["reader"] = through_reader(instance, args.queries)
         server = serve(instance)
         try:
             with httpx.Client(base_url=server.url, timeout=600) as http:
@@ -441,8 +452,10 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
         f"3. {QUERY}, anonymous (median ms of {args.queries} after 3 warm-up)",
         [
             ("through kg serve /sparql (JSON)", lambda r: f"{r['kg_sparql']:.1f}"),
+            ("through kg's reader in this process", lambda r: f"{r['reader']:.1f}"),
             ("straight to the store, same dataset", lambda r: f"{r['direct'][0]:.1f}"),
             ("kg / direct (target <= 1.3)", lambda r: f"{r['kg_sparql'] / r['direct'][0]:.2f}x"),
+            ("kg's reader / direct", lambda r: f"{r['reader'] / r['direct'][0]:.2f}x"),
         ],
         results,
     )
