@@ -56,11 +56,6 @@ class Minter:
         """
         return f"{self.base}audiences/{visibility}"
 
-    def nothing_graph(self) -> str:
-        """A graph kg never writes: the whole dataset of a query that may read nothing (an
-        empty list would mean "every graph" to a SPARQL server)."""
-        return f"{self.base}-/nothing"
-
     def stamp_graph(self) -> str:
         """The graph holding the stamp a remote store's writer changes with every publish."""
         return f"{self.base}-/stamp"

@@ -6,7 +6,7 @@ with `queries/projects.rq` and `queries/project_members.rq`, whatever the store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from kg import iri as mint
@@ -92,9 +92,9 @@ def from_rows(rows: list[dict[str, str]], member_rows: list[dict[str, str]]) -> 
     return out
 
 
-def by_slug(records: Mapping[str, ProjectRecord]) -> list[ProjectRecord]:
+def by_slug(records: Iterable[ProjectRecord]) -> list[ProjectRecord]:
     """Records ordered by slug."""
-    return sorted(records.values(), key=lambda r: r.slug)
+    return sorted(records, key=lambda r: r.slug)
 
 
 def publish_update(

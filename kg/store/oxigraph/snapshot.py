@@ -26,6 +26,7 @@ from kg.store.base import ProjectRecord
 from kg.store.oxigraph.checkpoints import newest_snapshot, read_records, snapshots_newest_first
 from kg.store.oxigraph.records import open_oxigraph, select, stored_records
 from kg.store.reading import Answer, Bindings, LineageRequest, QueryRequest
+from kg.store.records import by_slug
 
 log = logging.getLogger("kg.sparql")
 _RETRIES = 3
@@ -126,7 +127,7 @@ class Snapshot:
     def records(self) -> list[ProjectRecord]:
         """Every published project's record, ordered by slug."""
         self.store()
-        return sorted(self.projects, key=lambda r: r.slug)
+        return by_slug(self.projects)
 
     def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
         """Run the named read query of `queries/` with bound values, over everything."""

@@ -52,7 +52,7 @@ class OxigraphStore:
         return self._known().get(iri)
 
     def projects(self) -> list[ProjectRecord]:
-        return by_slug(self._known())
+        return by_slug(self._known().values())
 
     def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
         return select(self._store, name, bindings)

@@ -24,8 +24,9 @@ from kg.sparql.negotiation import choose, parse_accept
 from kg.sparql.readable import Readable, dataset_of, readable
 from kg.store.base import Bindings, ProjectRecord
 from kg.store.reading import Answer, LineageRequest, QueryRequest
+from kg.store.records import by_slug
 from kg.store.sparql11.binding import bind
-from kg.store.sparql11.client import SparqlClient
+from kg.store.sparql11.client import NO_GRAPH, SparqlClient
 from kg.store.sparql11.named import NamedSelects
 from kg.store.sparql11.stamp import stamp_of
 
@@ -69,7 +70,7 @@ class RemoteReader:
         return found
 
     def records(self) -> list[ProjectRecord]:
-        return sorted(self._current()[0], key=lambda r: r.slug)
+        return by_slug(self._current()[0])
 
     def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
         return self.named.select(name, bindings)
@@ -82,7 +83,6 @@ class RemoteReader:
         if not request.bindings:  # a caller's query, not a named query of kg's own
             self.client.profile.refuse(query)
         default, named = dataset_of(request, found, self._allowed(request.access))
-        nothing = (self.minter.nothing_graph(),)
         if request.bindings:
             query = bind(query, {name: ox.Literal(value) for name, value in request.bindings})
         kind = "graph" if found.form in _GRAPH_FORMS else "solutions"
@@ -95,8 +95,8 @@ class RemoteReader:
             query,
             accept=wire,
             max_bytes=self.max_bytes,
-            default_graphs=default or nothing,
-            named_graphs=named or nothing,
+            default_graphs=default or (NO_GRAPH,),
+            named_graphs=named or (NO_GRAPH,),
             timeout_seconds=self.timeout,
             trusted=True,  # checked above, with the dataset it is allowed
         )

@@ -71,7 +71,7 @@ class RemoteStore:
         return self._known().get(iri)
 
     def projects(self) -> list[ProjectRecord]:
-        return by_slug(self._known())
+        return by_slug(self._known().values())
 
     def select(self, name: str, bindings: Bindings) -> list[dict[str, str]]:
         return self.named.select(name, bindings)
