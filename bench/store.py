@@ -54,9 +54,10 @@ from kg.iri import Minter  # noqa: E402
 from kg.sparql.readable import readable  # noqa: E402
 from kg.store import ProjectRecord, open_reader, open_store  # noqa: E402
 from kg.store.reading import LineageRequest, QueryRequest  # noqa: E402
+from kg.store.sparql11.client import NO_GRAPH  # noqa: E402
 from tests.fixtures.servers import KgServer, kg_env  # noqa: E402
 from tests.fixtures.sparqlservers import OxigraphServer, VirtuosoServer  # noqa: E402
-from tests.fixtures.stores import store_env  # noqa: E402
+from tests.fixtures.stores import as_fields, store_env  # noqa: E402
 from tests.fixtures.synthetic import synthetic_repo  # noqa: E402
 
 # `kg ingest` under a parent that reports its child's peak RSS (KiB) and CPU seconds.
@@ -129,8 +130,7 @@ class Instance:
         return cls(kind, root / "kg", server, env)
 
     def settings(self) -> Settings:
-        values = {k.removeprefix("KG_").lower(): v for k, v in self.env.items()}
-        return Settings(data_dir=self.data, **values)
+        return Settings(data_dir=self.data, **as_fields(self.env))
 
     def kg(self, *args: str) -> tuple[float, str, float, float]:
         """Run `kg ARGS`: (seconds, stdout, peak RSS MB, CPU seconds of kg)."""
@@ -238,7 +238,7 @@ def anonymous_dataset(instance: Instance) -> tuple[tuple[str, ...], tuple[str, .
         allowed = readable(minter, reader.records(), Access())
     finally:
         reader.close()
-    return allowed.default, (minter.nothing_graph(),)
+    return allowed.default, (NO_GRAPH,)
 
 
 def direct_ms(instance: Instance, n: int) -> tuple[float, str]:

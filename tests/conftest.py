@@ -13,7 +13,7 @@ from kg.config import Settings
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo, make_repo
 from tests.fixtures.servers import GitDaemon
-from tests.fixtures.stores import STORES, store_env
+from tests.fixtures.stores import STORES, as_fields, env_in_test
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -124,11 +124,10 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def any_store_env(request: pytest.FixtureRequest) -> dict[str, str]:
     """`KG_*` variables pointing a fresh kg instance at each store kg offers in turn (see
     tests/fixtures/stores.py); servers are started once per session."""
-    fixture, _ = STORES[request.param]
-    return store_env(request.param, request.getfixturevalue(fixture) if fixture else None)
+    return env_in_test(request.param, request)
 
 
 @pytest.fixture
 def any_store(any_store_env: dict[str, str], tmp_path: Path) -> Settings:
     """Settings of a fresh kg instance on each store kg offers in turn."""
-    return quick_settings(tmp_path, **{k.removeprefix("KG_").lower(): v for k, v in any_store_env.items()})
+    return quick_settings(tmp_path, **as_fields(any_store_env))

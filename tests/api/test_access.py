@@ -12,7 +12,7 @@ import pytest
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.identity import IdentityServer
 from tests.fixtures.servers import KgServer, kg_ingest
-from tests.fixtures.stores import STORES, store_env
+from tests.fixtures.stores import STORES, env_in_test
 from tests.test_lineage import pipeline
 
 PROJECTS = {
@@ -40,8 +40,7 @@ def world(
 ) -> Iterator[dict[str, Any]]:
     """Four projects ingested into kg on each store kg offers, served by `kg serve`."""
     root = tmp_path_factory.mktemp("access")
-    fixture, _ = STORES[request.param]
-    store = store_env(request.param, request.getfixturevalue(fixture) if fixture else None)
+    store = env_in_test(request.param, request)
     identity = IdentityServer()
     data = root / "kg"
     for name, (visibility, member) in PROJECTS.items():

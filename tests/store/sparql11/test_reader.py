@@ -15,7 +15,7 @@ from kg.errors import InvalidInput, QueryTimeout, QueryTooLarge
 from kg.iri import Minter
 from kg.store import ProjectRecord, Reader, open_reader, open_store
 from kg.store.reading import QueryRequest
-from tests.fixtures.stores import STORES, store_env
+from tests.fixtures.stores import as_fields, env_in_test
 from tests.store.helpers import ntriples
 
 CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . ?g ?s ?h }"
@@ -23,10 +23,8 @@ CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . ?g ?s 
 
 def settings_on(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """kg on a server, with a 1 s time limit and a 64 KB cap on answers."""
-    fixture, _ = STORES[kind]
-    env = store_env(kind, request.getfixturevalue(fixture or ""))
-    variables = {k.removeprefix("KG_").lower(): v for k, v in env.items()}
-    return Settings(data_dir=tmp_path, sparql_timeout_seconds=1.0, sparql_max_result_bytes=65536, **variables)
+    fields = as_fields(env_in_test(kind, request))
+    return Settings(data_dir=tmp_path, sparql_timeout_seconds=1.0, sparql_max_result_bytes=65536, **fields)
 
 
 def opened(settings: Settings, tmp_path: Path) -> Reader:
