@@ -15,8 +15,9 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# What the tests need from the system: git (with git-daemon and git-http-backend), and
-# Virtuoso (a real SPARQL server the remote-store tests start).
+# What the tests need from the system: git (with git-daemon and git-http-backend),
+# Virtuoso (a real SPARQL server the remote-store tests start) and PostgreSQL (the fleet's
+# event log and search index; tests start their own cluster in a temporary directory).
 system-deps:
 	@command -v git >/dev/null 2>&1 || { \
 		echo "installing git with apt-get"; \
@@ -24,6 +25,9 @@ system-deps:
 	@command -v virtuoso-t >/dev/null 2>&1 || { \
 		echo "installing virtuoso-opensource with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource; }
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+		echo "installing postgresql with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 run: install
 	$(BIN)/kg demo-repo --force $(KG_DATA_DIR)/demo-repo

@@ -131,3 +131,21 @@ def any_store_env(request: pytest.FixtureRequest) -> dict[str, str]:
 def any_store(any_store_env: dict[str, str], tmp_path: Path) -> Settings:
     """Settings of a fresh kg instance on each store kg offers in turn."""
     return quick_settings(tmp_path, **as_fields(any_store_env))
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One PostgreSQL for the session (tests keep apart by database); see
+    tests/fixtures/postgres.py."""
+    from tests.fixtures.postgres import PostgresServer
+
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL."""
+    url: str = postgres_server.url(postgres_server.create_database())
+    return url
