@@ -6,12 +6,11 @@ import gc
 import hashlib
 import json
 import shutil
-import signal
+import socket
 import sys
-import threading
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
@@ -24,6 +23,7 @@ from kg import logs
 from kg.config import Settings, SettingsError, load_settings
 from kg.errors import KgError
 from kg.iri import Minter
+from kg.roles import Role, check_fleet
 
 if TYPE_CHECKING:
     from kg.forge import ProjectAccess
@@ -184,24 +184,23 @@ def ingest(
         raise _fail(exc) from None
 
 
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-) -> None:
-    """Run the API, webhook receiver, worker and scheduler in one process."""
+def _check_role(role: Role, settings: Settings, concurrency: int = 1) -> None:
+    """Print the role's fleet warnings; exit 2 on an error (one line each)."""
+    found = check_fleet(role, settings, concurrency)
+    for line in found.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+    for line in found.errors:
+        console.print(f"[red]error:[/red] {escape(line)}")
+    if found.errors:
+        raise typer.Exit(2)
+
+
+def _serve_http(settings: Settings, asgi: Any, host: str, port: int, sock: socket.socket, what: str) -> None:
+    """Serve `asgi` on `sock` with uvicorn until SIGTERM or SIGINT."""
     import uvicorn
 
-    from kg.api.app import create_app
-    from kg.startup import listen, prepare_data_dir, raise_open_file_limit
+    from kg.startup import raise_open_file_limit
 
-    settings = _settings("settings")
-    host, port = host or settings.host, port or settings.port
-    try:
-        locks = prepare_data_dir(settings.data_dir, settings.store_path if settings.embedded_store else None)
-        sock = listen(host, port)
-    except KgError as exc:
-        raise _fail(exc, 2) from None
     raise_open_file_limit()
     # The group-commit thread must get the GIL soon after its fsync returns, or every
     # waiting webhook pays up to the default 5 ms switch interval.
@@ -212,9 +211,9 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    console.print(f"kg serving on http://{host}:{port}  (data in {settings.data_dir})")
+    console.print(f"{what} on http://{host}:{port}  (data in {settings.data_dir})")
     config = uvicorn.Config(
-        create_app(settings),
+        asgi,
         host=host,
         port=port,
         log_config=None,
@@ -222,27 +221,92 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(settings: Settings, host: str | None, port: int | None) -> tuple[str, int, socket.socket]:
+    from kg.startup import listen
+
+    host, port = host or settings.host, port or settings.port
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        return host, port, listen(host, port)
+    except KgError as exc:
+        raise _fail(exc, 2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the API, webhook receiver, worker and scheduler in one process."""
+    from kg.api.app import create_app
+    from kg.startup import prepare_data_dir
+
+    settings = _settings("settings")
+    try:
+        locks = prepare_data_dir(settings.data_dir, settings.store_path if settings.embedded_store else None)
+    except KgError as exc:
+        raise _fail(exc, 2) from None
+    try:
+        host, port, sock = _listen(settings, host, port)
+        _serve_http(settings, create_app(settings), host, port, sock, "kg serving")
     finally:
         for lock in locks:
             lock.release()
 
 
 @app.command()
-def worker() -> None:
-    """Run only the pipeline worker (the store must not be open elsewhere)."""
-    from kg.pipeline.worker import run_worker
+def api(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the REST + SPARQL API alone (every route but the webhook receiver)."""
+    from kg.api.app import create_app
 
     settings = _settings("settings")
-    stop = threading.Event()
-    # SIGTERM finishes the current job first; a kill mid-job is safe too, only slower.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    try:
-        run_worker(settings, stop)
-    except KgError as exc:
-        raise _fail(exc) from None
+    _check_role("api", settings)
+    host, port, sock = _listen(settings, host, port)
+    _serve_http(settings, create_app(settings, role="api"), host, port, sock, "kg api")
+
+
+@app.command()
+def webhooks(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the webhook receiver alone (POST /webhooks/events, /health, /ready, /metrics)."""
+    from webhooks.app import create_webhooks_app
+
+    settings = _settings("settings")
+    _check_role("webhooks", settings)
+    host, port, sock = _listen(settings, host, port)
+    _serve_http(settings, create_webhooks_app(settings), host, port, sock, "kg webhooks")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Worker processes to run.")] = 1,
+) -> None:
+    """Run pipeline worker processes alone (restarted if they die; SIGTERM lets each finish
+    its job)."""
+    from kg.roles import run_workers
+
+    settings = _settings("settings")
+    _check_role("worker", settings, concurrency)
+    console.print(f"kg worker: {concurrency} process(es)  (data in {settings.data_dir})")
+    run_workers(settings, concurrency)
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler alone: kg's periodic jobs (see KG_SCHEDULE_*)."""
+    from kg.roles import run_scheduler
+
+    settings = _settings("settings")
+    _check_role("scheduler", settings)
+    console.print("kg scheduler running")
+    run_scheduler(settings)
 
 
 def _table(body: bytes) -> None:

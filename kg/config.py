@@ -125,6 +125,14 @@ class Settings(BaseSettings):
     """GitLab token checks one client address may cause per minute (cache misses)."""
     access_refresh_seconds: float = Field(900.0, gt=0)
     """How often every project's visibility and members are read again from GitLab."""
+    schedule_sweep_seconds: float = Field(60.0, gt=0)
+    """How often the scheduler counts due retries and expired leases in the queue."""
+    schedule_reconcile_seconds: float = Field(3600.0, gt=0)
+    """How often GitLab is asked for each project's default-branch head (missed pushes)."""
+    schedule_index_seconds: float = Field(86400.0, gt=0)
+    """How often the search index is optimized (SQLite FTS merge, PostgreSQL ANALYZE)."""
+    schedule_gc_seconds: float = Field(3600.0, gt=0)
+    """How often graphs no record points to are dropped from a store server."""
     public_url: str = ""
     """How GitLab reaches kg (for the webhooks kg creates). Empty: http://host:port."""
     token_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
@@ -161,6 +169,8 @@ class Settings(BaseSettings):
     @field_validator("event_log_url")
     @classmethod
     def _event_log_scheme(cls, value: str) -> str:
+        if value.startswith(("postgresql://", "postgres://")):
+            return value
         if value and (not value.startswith("sqlite:///") or len(value) == len("sqlite:///")):
             raise ValueError("must be empty or sqlite:///path (sqlite:////absolute/path)")
         return value

@@ -77,6 +77,12 @@ class GitLab:
             visibility=str(project.visibility),
         )
 
+    def branch_head(self, project_id: int, branch: str) -> str:
+        """The commit `branch` of the project points at now, as GitLab says."""
+        project = self._project(project_id)
+        with _calling("GET", f"/projects/{project_id}/repository/branches/{branch}", missing=project_id):
+            return str(project.branches.get(branch).commit["id"])
+
     def user_projects(self, user_id: int, most: int = MOST_LISTED) -> list[dict[str, Any]]:
         """`GET /users/:id/projects`: the projects the user owns that this token may see
         (an unknown user has none), `most` of them at most."""

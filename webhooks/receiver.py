@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from kg.api.deps import event_log, settings
-from kg.api.limits import read_body
 from kg.bounded import Bounds, loads_json
 from kg.config import Settings
 from kg.errors import BodyTooLarge, InvalidInput, Unauthorized
 from kg.events import EventLog, Push
+from kg.http.bodies import read_body
 from webhooks import gitlab
+from webhooks.deps import event_log, settings
 from webhooks.tokens import verify
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])

@@ -1,15 +1,17 @@
-"""The application factory: API, webhook receiver, worker process and scheduler in one."""
+"""The application factory: the REST + SPARQL API (`kg api`), or everything in one process
+(`kg serve`: the API, the webhook receiver, a worker process and the scheduler)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from kg import __version__, health
-from kg.api import problems, spec
+from kg.api import spec
 from kg.api.forge_details import ForgeDetails
 from kg.api.limits import ParameterLimit
 from kg.api.outbound import GitLabCalls
@@ -35,7 +37,8 @@ from kg.auth.vault import open_vault
 from kg.config import Settings
 from kg.confined import network_isolation_works
 from kg.events import open_event_log
-from kg.pipeline.supervisor import WorkerProcess
+from kg.http import problems
+from kg.pipeline.supervisor import Watchdog, WorkerProcess
 from kg.scheduler import start_scheduler
 from kg.search import open_index
 from kg.sparql.admission import Admission
@@ -60,8 +63,14 @@ def make_callers(settings: Settings) -> Callers:
     return Callers(oidc, gitlab)
 
 
-def create_app(settings: Settings) -> FastAPI:
+Role = Literal["serve", "api"]
+"""`serve`: everything in one process; `api`: every route but the webhook receiver, and no
+background work (that is `kg worker` and `kg scheduler`)."""
+
+
+def create_app(settings: Settings, role: Role = "serve") -> FastAPI:
     """Build the kg application. Background processes start with the app and stop with it."""
+    embedded = role == "serve"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -85,27 +94,27 @@ def create_app(settings: Settings) -> FastAPI:
             anonymous=settings.anonymous_query_slots,
             timeout=settings.sparql_timeout_seconds,
         )
-        worker = WorkerProcess(settings) if settings.worker_enabled else None
+        worker = WorkerProcess(settings) if embedded and settings.worker_enabled else None
         app.state.worker = worker
-        if worker is not None:
-            worker.start()
-        app.state.probes = health.Probes(
-            {
-                "worker": lambda: health.worker(
-                    worker, settings.data_dir, settings.worker_stale_seconds, settings.job_timeout_seconds
-                ),
-                "eventLog": lambda: health.event_log(app.state.events),
-                "store": lambda: health.store(app.state.reader),
-                "network": lambda: health.isolation(isolated),
-            }
-        )
-        scheduler = start_scheduler(worker)
+        watchdog = Watchdog([worker] if worker is not None else [])
+        watchdog.start()
+        probes: dict[str, Callable[[], health.Check]] = {
+            "eventLog": lambda: health.event_log(app.state.events),
+            "store": lambda: health.store(app.state.reader),
+            "network": lambda: health.isolation(isolated),
+        }
+        if embedded:  # `kg api` runs no worker: `kg worker` reports its own
+            probes["worker"] = lambda: health.worker(
+                worker, settings.data_dir, settings.worker_stale_seconds, settings.job_timeout_seconds
+            )
+        app.state.probes = health.Probes(dict(sorted(probes.items(), key=lambda kv: kv[0] != "worker")))
+        scheduler = start_scheduler(settings) if embedded else None
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)
-            if worker is not None:
-                worker.stop()
+            if scheduler is not None:
+                scheduler.stop()
+            watchdog.stop()
             app.state.reader.close()
             app.state.events.close()
             app.state.index.close()
@@ -125,7 +134,8 @@ def create_app(settings: Settings) -> FastAPI:
     spec.describe(app)
     app.include_router(spec.router)
     app.include_router(ops.router)
-    app.include_router(receiver.router)
+    if embedded:
+        app.include_router(receiver.router)
     app.include_router(projects.router)
     app.include_router(hooks.router)
     app.include_router(sparql.router)

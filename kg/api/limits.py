@@ -4,38 +4,16 @@ from __future__ import annotations
 
 import json
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kg.errors import BodyTooLarge
+from kg.http.bodies import read_body, read_whole_body
 
 MAX_PARAMETERS = 100
 """Query (or form) parameters one request may carry; renku-graph's widest search uses ~20."""
 MAX_QUERY_BYTES = 1024 * 1024
 """A SPARQL query (or its form) larger than this is refused (413): real ones are a few KB."""
 
-
-async def read_body(request: Request, limit: int) -> tuple[bytes, bool]:
-    """At most `limit` bytes of the body, and whether that is all of it (the rest is never read)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) <= limit:
-        return await request.body(), True
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks)[:limit], False
-    return b"".join(chunks), True
-
-
-async def read_whole_body(request: Request, limit: int, what: str) -> bytes:
-    """The body, or `BodyTooLarge` if it is over `limit` bytes."""
-    body, complete = await read_body(request, limit)
-    if not complete:
-        raise BodyTooLarge(f"{what} larger than {limit} bytes")
-    return body
+__all__ = ["MAX_PARAMETERS", "MAX_QUERY_BYTES", "ParameterLimit", "read_body", "read_whole_body", "too_many"]
 
 
 def too_many(count: int) -> str | None:

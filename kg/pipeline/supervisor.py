@@ -33,8 +33,9 @@ def _main(settings: Settings) -> None:
 class WorkerProcess:
     """One worker process, restarted if it dies."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, name: str = "kg-worker") -> None:
         self.settings = settings
+        self.name = name
         self._context = mp.get_context("spawn")
         self._process: BaseProcess | None = None
         self._lock = threading.Lock()
@@ -48,7 +49,7 @@ class WorkerProcess:
             if self._process is not None:
                 log.error("worker process died; restarting", extra={"exitcode": self._process.exitcode})
             self._process = self._context.Process(
-                target=_main, args=(self.settings,), name="kg-worker", daemon=False
+                target=_main, args=(self.settings,), name=self.name, daemon=False
             )
             self._process.start()
             self.started_at = time.time()
@@ -62,6 +63,12 @@ class WorkerProcess:
         process = self._process
         return process.pid if process is not None and process.is_alive() else None
 
+    def terminate(self) -> None:
+        """Ask the process to stop after its current job (SIGTERM), without waiting."""
+        process = self._process
+        if process is not None and process.is_alive():
+            process.terminate()
+
     def stop(self, grace: float = 10.0) -> None:
         """Ask the process to stop after its current job; kill it after `grace` seconds."""
         with self._lock:
@@ -73,3 +80,40 @@ class WorkerProcess:
         if process.is_alive():  # killing mid-job is safe: the store keeps the last published graph
             process.kill()
             process.join()
+
+
+class Watchdog:
+    """Restarts the worker processes it watches when they die (checked every `interval` s).
+
+    Each process watches its own children: this is not a scheduled job, which in a fleet
+    only one scheduler would fire.
+    """
+
+    def __init__(self, workers: list[WorkerProcess], interval: float = 2.0) -> None:
+        self.workers = workers
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="worker-watchdog", daemon=True)
+
+    def start(self) -> None:
+        """Start the workers and keep them running."""
+        for worker in self.workers:
+            worker.start()
+        if self.workers:
+            self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            for worker in self.workers:
+                worker.start()  # a no-op while it runs
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop watching, then ask every worker to stop after its job (all at once, so N
+        workers take one grace period, not N)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        for worker in self.workers:
+            worker.terminate()
+        for worker in self.workers:
+            worker.stop(grace)

@@ -137,6 +137,12 @@ class SearchIndex(Protocol):
         """Ranked hits the caller may see."""
         ...
 
+    def maintain(self) -> int:
+        """Tidy the index's storage for fast searches (merge full-text segments, refresh the
+        planner's statistics); returns the full-text segments left (0 where there are none).
+        Safe while others read and write."""
+        ...
+
     def close(self) -> None:
         """Release the index."""
         ...

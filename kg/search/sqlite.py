@@ -379,6 +379,14 @@ class SqliteIndex:
             {r[ID]: float(r[SCORE]) for r in shown},
         )
 
+    def maintain(self) -> int:
+        db = self._db()
+        # FTS5 appends a segment per write; `optimize` merges them into one b-tree
+        db.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
+        db.execute("PRAGMA optimize")
+        # each row of the `_idx` table starts one segment's b-tree leaf run
+        return int(db.execute("SELECT count(DISTINCT segid) FROM docs_fts_idx").fetchone()[0])
+
     def close(self) -> None:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is not None:
