@@ -9,6 +9,8 @@ fires it; with the embedded SQLite event log, in memory (one `kg serve`, one sch
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -18,7 +20,7 @@ from apscheduler.abc import DataStore
 from apscheduler.datastores.memory import MemoryDataStore
 from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine, text
 
 from kg.config import Settings
 from kg.scheduler.jobs import Upkeep, describe, intervals
@@ -27,6 +29,7 @@ __all__ = ["KgScheduler", "data_store_for", "shared", "start_scheduler"]
 
 log = logging.getLogger("kg.scheduler")
 SCHEMA = "kg_scheduler"
+_SETUP_LOCK = 0x6B675F7363686564  # "kg_sched": any constant all kg schedulers agree on
 
 
 def shared(settings: Settings) -> bool:
@@ -34,13 +37,28 @@ def shared(settings: Settings) -> bool:
     return settings.event_log_url.startswith(("postgresql://", "postgres://"))
 
 
-def data_store_for(settings: Settings) -> DataStore:
-    """Where the schedules live: beside a PostgreSQL event log, else in memory."""
+def data_store_for(settings: Settings) -> tuple[DataStore, Engine | None]:
+    """Where the schedules live: beside a PostgreSQL event log (with its engine), else in memory."""
     if not shared(settings):
-        return MemoryDataStore()
+        return MemoryDataStore(), None
     address = settings.event_log_url.split("://", 1)[1]
     engine = create_engine(f"postgresql+psycopg://{address}", pool_pre_ping=True, pool_size=2)
-    return SQLAlchemyDataStore(engine, schema=SCHEMA)
+    return SQLAlchemyDataStore(engine, schema=SCHEMA), engine
+
+
+@contextmanager
+def _one_at_a_time(engine: Engine | None) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock: apscheduler creates its schema with `IF NOT EXISTS`,
+    which two schedulers starting together still race on (a unique violation)."""
+    if engine is None:
+        yield
+        return
+    with engine.connect() as db:
+        db.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SETUP_LOCK})
+        try:
+            yield
+        finally:
+            db.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SETUP_LOCK})
 
 
 class KgScheduler:
@@ -49,7 +67,8 @@ class KgScheduler:
     def __init__(self, settings: Settings, identity: str = "") -> None:
         self.settings = settings
         self.upkeep = Upkeep(settings)
-        self.scheduler = Scheduler(data_store_for(settings), identity=identity)
+        store, self._engine = data_store_for(settings)
+        self.scheduler = Scheduler(store, identity=identity)
 
     def start(self) -> None:
         """Define the jobs (a changed interval replaces the stored schedule) and start firing.
@@ -58,18 +77,19 @@ class KgScheduler:
         job at once.
         """
         now = datetime.now(UTC)
-        for name, seconds in intervals(self.settings).items():
-            task = f"kg.{name}"
-            # a local callable: the task row names no function, so nothing in the shared
-            # store decides what runs here
-            self.scheduler.configure_task(task, func=partial(self.run, name), max_running_jobs=1)
-            self.scheduler.add_schedule(
-                task,
-                IntervalTrigger(seconds=seconds, start_time=now + timedelta(seconds=seconds)),
-                id=name,
-                coalesce=CoalescePolicy.latest,
-                conflict_policy=ConflictPolicy.replace,
-            )
+        with _one_at_a_time(self._engine):
+            for name, seconds in intervals(self.settings).items():
+                task = f"kg.{name}"
+                # a local callable: the task row names no function, so nothing in the shared
+                # store decides what runs here
+                self.scheduler.configure_task(task, func=partial(self.run, name), max_running_jobs=1)
+                self.scheduler.add_schedule(
+                    task,
+                    IntervalTrigger(seconds=seconds, start_time=now + timedelta(seconds=seconds)),
+                    id=name,
+                    coalesce=CoalescePolicy.latest,
+                    conflict_policy=ConflictPolicy.replace,
+                )
         self.scheduler.start_in_background()
 
     def run(self, name: str) -> Any:
@@ -90,6 +110,8 @@ class KgScheduler:
         self.scheduler.wait_until_stopped()
         self.scheduler.__exit__(None, None, None)
         self.upkeep.close()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def start_scheduler(settings: Settings, identity: str = "") -> KgScheduler:
