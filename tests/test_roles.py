@@ -1,0 +1,189 @@
+"""The four roles run apart: `kg webhooks`, `kg worker`, `kg api` (and `kg scheduler`, see
+tests/scheduler/test_fleet.py) as separate real processes on one data dir ingest a push."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.githttp import GitHttpServer
+from tests.fixtures.gitrepo import GitRepo
+from tests.fixtures.processes import alive, children
+from tests.fixtures.servers import free_port, kg_env
+from webhooks.tokens import hook_token
+
+COMMITS = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a <https://w3id.org/kg/ontology#Commit> }"
+
+
+class Role:
+    """One `kg ROLE` process; an HTTP one on a free loopback port."""
+
+    def __init__(
+        self, role: str, data_dir: Path, env: Mapping[str, str], *args: str, http: bool = True
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir.parent / f"kg-{role}-{self.port}.log"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as out:
+            argv = [sys.executable, "-m", "kg", role, *args, *(["--port", str(self.port)] if http else [])]
+            self.process = subprocess.Popen(
+                argv, env=kg_env(data_dir, **env), stdout=out, stderr=subprocess.STDOUT
+            )
+        if http:
+            self._wait_healthy()
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(self.log.read_text()[-3000:])
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", timeout=30, **kwargs)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+
+@pytest.fixture
+def roles() -> Iterator[list[Role]]:
+    started: list[Role] = []
+    yield started
+    for role in started:
+        role.stop()
+
+
+def _push(
+    payload: dict[str, Any], project_id: int, url: str, after: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    body = json.loads(json.dumps(payload))
+    body["project"].update(id=project_id, git_http_url=url, path_with_namespace=f"g/p{project_id}")
+    body.update(after=after, checkout_sha=after, project_id=project_id)
+    headers = {
+        "X-Gitlab-Event": "Push Hook",
+        "X-Gitlab-Event-UUID": "d-1",
+        "X-Gitlab-Token": hook_token("test-hook-secret", project_id),
+    }
+    return body, headers
+
+
+def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"never: {what}")
+
+
+def _workers(role: Role) -> list[int]:
+    """The worker processes a `kg worker` runs (not multiprocessing's resource tracker)."""
+    found = []
+    for pid in children(role.process.pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if alive(pid) and b"spawn_main" in command and b"resource_tracker" not in command:
+            found.append(pid)
+    return found
+
+
+def test_the_webhooks_package_imports_without_the_api() -> None:
+    code = "import sys, webhooks.app; print(sorted(m for m in sys.modules if m.startswith('kg.api')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_webhooks_worker_and_api_as_separate_processes_ingest_a_push(
+    tmp_path: Path,
+    roles: list[Role],
+    git_http: GitHttpServer,
+    git_repo: Callable[[str], GitRepo],
+    gitlab_payload: Callable[[str], dict[str, Any]],
+) -> None:
+    data_dir = tmp_path / "kg"
+    env = {"KG_SPARQL_WORKERS": "1", "KG_GIT_ALLOWED_ORIGINS": git_http.origin}
+    work = git_repo("work")
+    for i in range(3):
+        work.commit({f"f{i}.txt": f"{i}\n"}, f"commit {i}")
+    url = git_http.publish(work.path, "p1.git")
+
+    hooks = Role("webhooks", data_dir, env)
+    roles.append(hooks)
+    assert hooks.get("/ready").status_code == 200
+    assert hooks.get("/sparql", params={"query": COMMITS}).status_code == 404  # the API is not here
+    body, headers = _push(gitlab_payload("push_event"), 1, url, work.head())
+    answer = httpx.post(f"{hooks.url}/webhooks/events", json=body, headers=headers, timeout=30)
+    assert (answer.status_code, answer.json()) == (202, {"status": "accepted", "project": 1})
+    stored = subprocess.run(
+        [sys.executable, "-m", "kg", "status"], env=kg_env(data_dir), capture_output=True, text=True
+    )
+    assert "g/p1" in stored.stdout  # stored before the 202
+    metrics = hooks.get("/metrics")
+    assert metrics.status_code == 200 and b"# HELP" in metrics.content
+
+    api = Role("api", data_dir, env)
+    roles.append(api)
+    assert "kg api on the embedded store" in api.log.read_text()  # one machine only: said so
+    assert httpx.post(f"{api.url}/webhooks/events", json=body, headers=headers).status_code in (404, 405)
+    worker = Role("worker", data_dir, env, http=False)
+    roles.append(worker)
+
+    seen: list[Any] = []
+
+    def ingested() -> bool:
+        seen.append(api.get("/projects/1/events/status").json())
+        return bool(seen[-1].get("details", {}).get("status") == "success")
+
+    try:
+        _wait(ingested, "the push is ingested")
+    except AssertionError:
+        raise AssertionError(seen[-1]) from None
+    rows = api.get("/sparql", params={"query": COMMITS}, headers={"Accept": "text/csv"})
+    assert rows.text.split()[1] == "3"
+
+    # the worker role restarts a worker process that dies, and stops on SIGTERM
+    (first,) = _workers(worker)
+    os.kill(first, signal.SIGKILL)
+    _wait(lambda: any(c != first for c in _workers(worker)), "it is restarted", 20)
+    (second,) = _workers(worker)
+    assert worker.stop() == 0
+    assert not alive(second)
+
+
+def test_more_than_one_worker_on_the_embedded_store_is_refused(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kg", "worker", "--concurrency", "2"],
+        env=kg_env(tmp_path / "kg"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "needs a store server (KG_STORE_URL=http(s)" in errors[0]
