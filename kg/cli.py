@@ -8,6 +8,7 @@ import json
 import shutil
 import socket
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -23,6 +24,7 @@ from kg import logs
 from kg.config import Settings, SettingsError, load_settings
 from kg.errors import KgError
 from kg.iri import Minter
+from kg.pipeline.handoff import HandoffRequest
 from kg.roles import Role, check_fleet
 
 if TYPE_CHECKING:
@@ -110,6 +112,7 @@ def ingest(
     from kg.search import open_index
     from kg.search.documents import index_project
     from kg.slug import check_slug
+    from kg.startup import serving_pid
     from kg.store import open_store
 
     settings = _settings()
@@ -147,15 +150,14 @@ def ingest(
             gitlab_id, access = _from_gitlab(settings, slug, gitlab_id)
             if access is not None and visibility is None:  # GitLab is the authority on who reads
                 visibility, members = access.visibility, members or access.members
+        serving = serving_pid(settings.data_dir)
+        if serving is not None:  # its worker is the store's one writer: it ingests this
+            readers = list(members) if members is not None else None
+            request = HandoffRequest(str(repo), slug, visibility or "public", gitlab_id, readers, branch)
+            _hand_off(settings, request, serving)
+            return
         store = open_store(settings)
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
+        with _progress() as bar:
             task = bar.add_task(f"ingesting {slug}", total=None)
             result = ingest_repository(
                 store,
@@ -232,6 +234,66 @@ def _listen(settings: Settings, host: str | None, port: int | None) -> tuple[str
         return host, port, listen(host, port)
     except KgError as exc:
         raise _fail(exc, 2) from None
+
+
+def _progress() -> Progress:
+    """The bar `kg ingest` shows, ingesting itself or following kg serve's worker."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _hand_off(settings: Settings, request: HandoffRequest, serving: int) -> None:
+    """Give the ingest to the running kg serve's worker and follow it to its end."""
+    import uuid
+
+    from kg.events import Push, open_event_log
+    from kg.pipeline import handoff
+
+    number = handoff.submit(settings.data_dir, request)
+    events = open_event_log(settings)
+    try:
+        events.enqueue(
+            Push(
+                delivery_key=f"cli:{uuid.uuid4()}",
+                project_id=number,
+                path=request.slug,
+                clone_url="",
+                commit=None,
+                kind="cli",
+                visibility=request.visibility,
+            )
+        )
+        console.print(
+            f"kg serve (pid {serving}) holds the store: handed {escape(request.slug)} to its worker"
+        )
+        with _progress() as bar:
+            task = bar.add_task(f"ingesting {request.slug}", total=None)
+            while (outcome := handoff.outcome_of(settings.data_dir, number)) is None:
+                status = events.status(number)
+                if status is not None and status.state == "failed":
+                    raise _fail(KgError(status.message or "the worker gave up"))
+                total = handoff.total_of(settings.data_dir, number)
+                if total is not None:
+                    bar.update(task, total=total)
+                time.sleep(0.2)
+            bar.update(task, completed=outcome.commits)
+    finally:
+        events.close()
+    if outcome.error:
+        console.print(f"[red]error:[/red] {escape(outcome.error)}", highlight=False)
+        raise typer.Exit(1)
+    for warning in outcome.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    out.print(
+        f"{request.slug}: {outcome.mode} ingest, {outcome.commits} commits, {outcome.triples} triples, "
+        f"{len(outcome.warnings)} warnings, {outcome.seconds:.2f} s"
+    )
 
 
 @app.command()

@@ -75,6 +75,22 @@ def prepare_data_dir(data_dir: Path, store: Path | None) -> list[ExclusiveLock]:
     return locks
 
 
+def serving_pid(data_dir: Path) -> int | None:
+    """The process id of the `kg serve` holding `data_dir` (-1 if it wrote none), or None."""
+    try:
+        fd = os.open(data_dir / "kg.lock", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        return int(holder) if holder.isdigit() else -1
+    finally:
+        os.close(fd)  # and with it the shared lock, if this process got it
+    return None
+
+
 def raise_open_file_limit() -> None:
     """Let this process hold as many connections as the system allows it (the usual soft
     limit, 1024, is what a client opening half-sent requests would exhaust first)."""

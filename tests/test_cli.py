@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -264,3 +265,57 @@ def test_every_reading_command_on_every_store(
     assert "forgot g/p" in kg("forget", "g/p")
     assert kg("sparql", COMMITS, "--format", "csv").splitlines()[1:] == []
     kg("lineage", "g/p", "report.pdf", code=1)
+
+
+def test_ingest_while_kg_serve_runs_hands_the_job_to_its_worker(tmp_path: Path, repo: GitRepo) -> None:
+    from tests.fixtures.servers import KgServer
+
+    server = KgServer(tmp_path / "kg", {"KG_SPARQL_WORKERS": "1"})
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kg",
+                "ingest",
+                str(repo.path),
+                "--project",
+                "local/handed",
+                "--member",
+                "7",
+            ],
+            env=kg_env(tmp_path / "kg"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "kg serve (pid " in done.stderr and "to its worker" in done.stderr
+        (summary,) = SUMMARY.findall(done.stdout)
+        assert summary[:3] == ("local/handed", "full", "2")
+        with server.client() as client:
+            rows = client.get("/sparql", params={"query": COMMITS}, headers={"Accept": "text/csv"})
+        assert rows.text.split()[1:] == ["first", "second"]
+
+        # what kg ingest says of a bad request, it says of a handed-off one too
+        bad = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kg",
+                "ingest",
+                str(repo.path),
+                "--project",
+                "local/handed",
+                "--branch",
+                "nope",
+            ],
+            env=kg_env(tmp_path / "kg"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert bad.returncode == 1
+        assert "error: no branch 'nope'" in bad.stderr
+    finally:
+        server.stop()

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
@@ -18,6 +19,7 @@ from kg.errors import KgError, LeaseLost, NotFound, StoreBusy
 from kg.events import EventLog, Job, open_event_log
 from kg.forge import GitLab, ProjectAccess
 from kg.iri import Minter
+from kg.pipeline import handoff
 from kg.pipeline.extraction import ExtractionProcess
 from kg.pipeline.failures import out_of_space, public_reason
 from kg.pipeline.fetch import Mirrors
@@ -101,6 +103,9 @@ class Worker:
         """Fetch, extract and load one job, and record the outcome in the event log."""
         extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt}
         log.info("job claimed", extra=extra)
+        if job.project_id < 0:  # `kg ingest` beside kg serve: the operator's own request
+            self._take_handoff(job)
+            return
         if self.index.is_buried(job.project_id):
             self._bury(job)
             return
@@ -148,6 +153,42 @@ class Worker:
         except Exception as exc:  # an unexpected bug must not kill the worker loop
             log.exception("job crashed", extra=extra)
             self._settle(job, exc, True)
+
+    def _take_handoff(self, job: Job) -> None:
+        """Ingest what `kg ingest` asked for (kg.pipeline.handoff), as it would have itself."""
+        data_dir = self.settings.data_dir
+        request = handoff.request_of(data_dir, job.project_id)
+        if request is None:
+            self.events.fail(job, "the request of this kg ingest is gone")
+            return
+        members = tuple(request.members) if request.members is not None else None
+        try:
+            with self._heartbeat(job):
+                result = ingest_repository(
+                    self.store,
+                    self.minter,
+                    Path(request.repo),
+                    ProjectInfo(request.slug, request.visibility, request.gitlab_id, members),
+                    branch=request.branch,
+                    branch_required=request.branch is not None,
+                    workdir=data_dir / "tmp",
+                    extractors=self.settings.extractors,
+                    run=self.extraction.run,
+                    max_triples=self.settings.job_max_triples,
+                    on_start=lambda total: handoff.report_total(data_dir, job.project_id, total),
+                )
+            index_project(self.index, self.store, result.record)
+        except (KgError, OSError) as exc:
+            log.warning("kg ingest hand-off failed", extra={"path": request.slug, "error": str(exc)})
+            handoff.finish(data_dir, job.project_id, handoff.HandoffOutcome(error=str(exc)))
+            self.events.fail(job, public_reason(exc))
+            return
+        outcome = handoff.HandoffOutcome(
+            result.mode, result.commits, result.triples, result.seconds, list(result.warnings)
+        )
+        handoff.finish(data_dir, job.project_id, outcome)
+        self.events.complete(job, commit=result.record.ingested_commit or "", warnings=result.warnings)
+        log.info("kg ingest hand-off done", extra={"path": request.slug, "commits": result.commits})
 
     def _gitlab(self, token: str | None) -> GitLab | None:
         return gitlab_for(self.settings, token)
