@@ -1,0 +1,48 @@
+"""What every `kg` command shares: the app, the consoles, settings and errors as one line."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kg import logs
+from kg.config import Settings, SettingsError, load_settings
+from kg.errors import KgError
+
+app = typer.Typer(
+    help="kg: a provenance knowledge graph for git repositories.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def settings_or_exit(log_format: str = "console") -> Settings:
+    """The settings, or exit 2 with one line per unusable variable (never a traceback)."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            console.print(f"[red]error:[/red] {line}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    logs.configure(settings.log_level, log_format if log_format != "settings" else settings.log_format)
+    return settings
+
+
+def fail(exc: KgError, code: int = 1) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}", highlight=False)
+    return typer.Exit(code)
+
+
+def progress() -> Progress:
+    """The bar `kg ingest` shows, ingesting itself or following kg serve's worker."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
