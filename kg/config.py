@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     store_write_timeout_seconds: float = Field(900.0, gt=0)
     """How long one load or update may take (a 20,000-commit project is ~1.5M triples)."""
     event_log_url: str = ""
-    """`sqlite:///path`. Empty: `<data_dir>/events.sqlite`."""
+    """`sqlite:///path` or `postgresql://…`. Empty: `<data_dir>/events.sqlite`."""
     base_iri: str = "https://kg.local/"
     """Prefix of every IRI kg mints; fixed for the life of an instance."""
 
@@ -172,7 +172,7 @@ class Settings(BaseSettings):
         if value.startswith(("postgresql://", "postgres://")):
             return value
         if value and (not value.startswith("sqlite:///") or len(value) == len("sqlite:///")):
-            raise ValueError("must be empty or sqlite:///path (sqlite:////absolute/path)")
+            raise ValueError("must be empty, sqlite:///path (sqlite:////absolute/path) or postgresql://…")
         return value
 
     @field_validator("extractors")
