@@ -20,6 +20,7 @@ from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.processes import alive, children
 from tests.fixtures.servers import free_port, kg_env
+from tests.fixtures.stores import env_in_test
 from webhooks.tokens import hook_token
 
 COMMITS = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a <https://w3id.org/kg/ontology#Commit> }"
@@ -187,3 +188,16 @@ def test_more_than_one_worker_on_the_embedded_store_is_refused(tmp_path: Path) -
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "needs a store server (KG_STORE_URL=http(s)" in errors[0]
+
+
+def test_two_workers_on_a_store_server_run_and_stop_on_sigterm(
+    tmp_path: Path, roles: list[Role], request: pytest.FixtureRequest
+) -> None:
+    env = env_in_test("oxigraph-server", request)
+    worker = Role("worker", tmp_path / "kg", env, "--concurrency", "2", http=False)
+    roles.append(worker)
+    _wait(lambda: len(_workers(worker)) == 2, "two worker processes run", 30)
+    running = _workers(worker)
+    assert worker.stop() == 0
+    assert not any(alive(pid) for pid in running)
+    assert "needs a store server" not in worker.log.read_text()
