@@ -94,7 +94,9 @@ def run_scheduler(settings: Settings) -> None:
     """`kg scheduler`: fire kg's periodic jobs until SIGTERM."""
     from kg.scheduler import start_scheduler
 
-    scheduler = start_scheduler(settings, identity=f"{socket.gethostname()}:{os.getpid()}")
+    scheduler = start_scheduler(
+        settings, identity=f"{socket.gethostname()}:{os.getpid()}"
+    )  # KgError: not started
     try:
         wait_for_signal()
     finally:

@@ -201,3 +201,17 @@ def test_two_workers_on_a_store_server_run_and_stop_on_sigterm(
     assert worker.stop() == 0
     assert not any(alive(pid) for pid in running)
     assert "needs a store server" not in worker.log.read_text()
+
+
+def test_a_scheduler_whose_database_is_down_says_so_in_one_line(tmp_path: Path) -> None:
+    url = f"postgresql://kg:secret-password@127.0.0.1:{free_port()}/kg"
+    done = subprocess.run(
+        [sys.executable, "-m", "kg", "scheduler"],
+        env=kg_env(tmp_path / "kg", KG_EVENT_LOG_URL=url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith("error: the scheduler's database at 127.0.0.1:")
+    assert "Traceback" not in done.stderr and "secret-password" not in done.stdout + done.stderr

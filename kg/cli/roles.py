@@ -139,4 +139,7 @@ def scheduler() -> None:
     settings = settings_or_exit("settings")
     _check_role("scheduler", settings)
     console.print("kg scheduler running")
-    run_scheduler(settings)
+    try:
+        run_scheduler(settings)
+    except KgError as exc:  # its database is down: say so; the platform restarts it
+        raise fail(exc, 2) from None

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from apscheduler import CoalescePolicy, ConflictPolicy, Scheduler, current_job
 from apscheduler.abc import DataStore
@@ -21,8 +22,10 @@ from apscheduler.datastores.memory import MemoryDataStore
 from apscheduler.datastores.sqlalchemy import SQLAlchemyDataStore
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from kg.config import Settings
+from kg.errors import Unavailable
 from kg.scheduler.jobs import Upkeep, describe, intervals
 
 __all__ = ["KgScheduler", "data_store_for", "shared", "start_scheduler"]
@@ -76,6 +79,17 @@ class KgScheduler:
         Each job first fires one interval after start: a fleet's restart does not run every
         job at once.
         """
+        try:
+            self._define()
+        except (SQLAlchemyError, OSError) as exc:
+            where = urlsplit(self.settings.event_log_url)
+            raise Unavailable(
+                f"the scheduler's database at {where.hostname}:{where.port or 5432} does not answer "
+                f"({type(exc).__name__})"
+            ) from None  # its text may quote the URL, password and all
+        self.scheduler.start_in_background()
+
+    def _define(self) -> None:
         now = datetime.now(UTC)
         with _one_at_a_time(self._engine):
             for name, seconds in intervals(self.settings).items():
@@ -90,7 +104,6 @@ class KgScheduler:
                     coalesce=CoalescePolicy.latest,
                     conflict_policy=ConflictPolicy.replace,
                 )
-        self.scheduler.start_in_background()
 
     def run(self, name: str) -> Any:
         """Run one job, logging which scheduled run it was (a fleet fires each once)."""
