@@ -6,6 +6,7 @@ accepts, checked at start-up rather than at the first job that needs the value.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
     """How long one load or update may take (a 20,000-commit project is ~1.5M triples)."""
     event_log_url: str = ""
     """`sqlite:///path`. Empty: `<data_dir>/events.sqlite`."""
+    search_url: SecretStr = SecretStr("")
+    """`postgresql://user:password@host:port/database` (PostgreSQL full-text search, shared
+    by every kg process). Empty: SQLite in `<data_dir>/search.sqlite`. A secret: it may
+    carry a password."""
     base_iri: str = "https://kg.local/"
     """Prefix of every IRI kg mints; fixed for the life of an instance."""
 
@@ -165,6 +170,14 @@ class Settings(BaseSettings):
             raise ValueError("must be empty or sqlite:///path (sqlite:////absolute/path)")
         return value
 
+    @field_validator("search_url")
+    @classmethod
+    def _search_scheme(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url and (not url.startswith(("postgresql://", "postgres://")) or not url.split("/", 3)[2:3]):
+            raise ValueError("must be empty or postgresql://user:password@host:port/database")
+        return value
+
     @field_validator("extractors")
     @classmethod
     def _known_extractors(cls, value: str) -> str:
@@ -264,9 +277,24 @@ def _describe(exc: ValidationError) -> str:
             continue
         name = "KG_" + str(error["loc"][0]).upper()
         value = error.get("input")
-        shown = "" if isinstance(value, dict) or value is None else f"={str(value)!r}"
+        secret = Settings.model_fields.get(str(error["loc"][0]))
+        hidden = secret is not None and "SecretStr" in str(secret.annotation)
+        shown = (
+            ""
+            if isinstance(value, dict) or value is None or hidden
+            else f"={_without_password(str(value))!r}"
+        )
         lines.append(f"{name}{shown}: {message}")
     return "\n".join(lines)
+
+
+def _without_password(value: str) -> str:
+    """A value as an error may show it: a URL's password replaced by `***`.
+
+    >>> _without_password("postgresql://kg:s3cret@db:5432/kg")
+    'postgresql://kg:***@db:5432/kg'
+    """
+    return re.sub(r"^([a-z][a-z0-9+.-]*:/*[^:/@]*):[^@]*@", r"\1:***@", value)
 
 
 def load_settings(**overrides: Any) -> Settings:

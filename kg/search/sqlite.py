@@ -109,7 +109,7 @@ class SqliteIndex:
         self._delete(db, entry.slug)
         if amendments.is_buried(db, entry.gitlab_id):  # deleted through kg meanwhile
             return
-        documents = _with_edits(documents, amendments.edits_of(db, entry.slug))
+        documents = amendments.apply_edits(documents, amendments.edits_of(db, entry.slug))
         namespace = entry.slug.rsplit("/", 1)[0] if "/" in entry.slug else ""
         db.execute(
             "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
@@ -390,21 +390,6 @@ def _readable_projects(access: Access) -> str:
     """`kg.access.may_read` over the `projects` table (alias `p`)."""
     member = "EXISTS (SELECT 1 FROM members m WHERE m.slug = p.slug AND m.user = :user)"
     return sql_may_read(access, "p.visibility", member)
-
-
-def _with_edits(documents: list[Document], edits: dict[str, Any]) -> list[Document]:
-    """The documents with the project's own one edited."""
-    if not edits:
-        return documents
-    changed = []
-    for doc in documents:
-        if doc.kind == "project":
-            if isinstance(edits.get("description"), str):
-                doc.description = edits["description"]
-            if isinstance(edits.get("keywords"), list):
-                doc.keywords = [str(k) for k in edits["keywords"]]
-        changed.append(doc)
-    return changed
 
 
 def _document(row: sqlite3.Row) -> Document:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,21 @@ from kg.search import BACKENDS, Document, SearchIndex, SearchQuery
 from kg.search.base import ProjectEntry
 
 
+def index_settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings pointing kg at a fresh, empty index of `backend` (PostgreSQL: a new database
+    on the session's server)."""
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        return Settings(data_dir=tmp_path, search_url=url)  # type: ignore[arg-type]
+    return Settings(data_dir=tmp_path)
+
+
 @pytest.fixture(params=list(BACKENDS))
-def index(request: pytest.FixtureRequest, tmp_path: Path) -> SearchIndex:
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
     """Each search index kg offers, with a few projects and their documents."""
-    return filled(BACKENDS[request.param](Settings(data_dir=tmp_path)))
+    ix = filled(BACKENDS[request.param](index_settings(request.param, request, tmp_path)))
+    yield ix
+    ix.close()
 
 
 def filled(ix: SearchIndex) -> SearchIndex:
@@ -138,7 +150,8 @@ def test_readable_projects_follow_every_writer(
 
     assert readable() == ["climate/rainfall"]
     # another handle on the same index, as another process would have
-    other = BACKENDS[request.node.callspec.params["index"]](Settings(data_dir=tmp_path))
+    backend = request.node.callspec.params["index"]
+    other = BACKENDS[backend](index_settings(backend, request, tmp_path))
     other.replace_project(ProjectEntry("x/new", "https://kg.test/projects/x/new", "g", "public", {}), [])
     assert readable() == ["climate/rainfall", "x/new"]
     index.replace_project(ProjectEntry("x/own", "https://kg.test/projects/x/own", "g2", "public", {}), [])
@@ -146,6 +159,7 @@ def test_readable_projects_follow_every_writer(
     index.remove_project("x/own")
     other.remove_project("x/new")
     assert readable() == ["climate/rainfall"]
+    other.close()
 
 
 def test_people_count_once_per_facet_value_and_are_listed_once(index: SearchIndex) -> None:
