@@ -49,12 +49,13 @@ class Connections:
         self._slots = threading.BoundedSemaphore(size)
 
     def _connect(self) -> psycopg.Connection:
+        failure = None
         try:
             db = psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_SECONDS)
         except psycopg.Error as exc:
-            raise Unavailable(
-                f"the search index at {self.where} cannot be reached ({self._reason(exc)})"
-            ) from None
+            failure = self._reason(exc)
+        if failure is not None:  # raised here, so the driver's error is not even its context
+            raise Unavailable(f"the search index at {self.where} cannot be reached ({failure})")
         db.execute(f"SET statement_timeout = {STATEMENT_MILLISECONDS}")
         return db
 
@@ -75,6 +76,7 @@ class Connections:
             self._slots.release()
 
     def _run(self, work: Callable[[psycopg.Connection], T], write: bool) -> T:
+        failure = ""
         for attempt in (1, 2):
             with self._lock:
                 reused = self._idle.pop() if self._idle else None
@@ -89,9 +91,8 @@ class Connections:
                 db.close()
                 if reused is not None and attempt == 1 and db.broken:
                     continue  # dropped while idle: once more on a new connection
-                if isinstance(exc, psycopg.errors.QueryCanceled):
-                    raise Unavailable("the search index took too long to answer; try again") from None
-                raise Unavailable(f"the search index at {self.where} failed ({self._reason(exc)})") from None
+                failure = self._failure(exc)
+                break
             except BaseException:
                 if db.broken or db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     db.close()
@@ -100,7 +101,12 @@ class Connections:
                 raise
             self._give_back(db)
             return result
-        raise AssertionError("unreachable")
+        raise Unavailable(failure)
+
+    def _failure(self, exc: psycopg.OperationalError) -> str:
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            return "the search index took too long to answer; try again"
+        return f"the search index at {self.where} failed ({self._reason(exc)})"
 
     def _give_back(self, db: psycopg.Connection) -> None:
         with self._lock:

@@ -53,18 +53,29 @@ def prepare(connections: Connections) -> str:
         schema = _unaccent_schema(db)
         if schema is None:
             schema = _create_unaccent(db, connections.where)
-        db.execute(_TABLES)
-        row = db.execute("SELECT max(version) FROM search_schema").fetchone()
-        if row is None or row[0] is None:
+        version = _version(db)
+        if version is None:
+            # only on a new database: CREATE INDEX IF NOT EXISTS locks its table even when the
+            # index is there, and would deadlock with other processes' writes
+            db.execute(_TABLES)
             db.execute("INSERT INTO search_schema VALUES (%s)", (VERSION,))
-        elif row[0] > VERSION:
+        elif version > VERSION:
             raise Unavailable(
                 f"the search index at {connections.where} was written by a newer kg"
-                f" (schema {row[0]}, this kg knows {VERSION}); upgrade kg"
+                f" (schema {version}, this kg knows {VERSION}); upgrade kg"
             )
         return sql.SQL("{}.unaccent").format(sql.Identifier(schema)).as_string(db)
 
     return connections.run(create, write=True)
+
+
+def _version(db: psycopg.Connection) -> int | None:
+    """The schema's version, None when there are no tables yet."""
+    row = db.execute("SELECT to_regclass('search_schema') IS NOT NULL").fetchone()
+    if row is None or not row[0]:
+        return None
+    found = db.execute("SELECT max(version) FROM search_schema").fetchone()
+    return None if found is None or found[0] is None else int(found[0])
 
 
 def _unaccent_schema(db: psycopg.Connection) -> str | None:

@@ -17,8 +17,9 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_FIELD_CHARS = 50_000
 """Words indexed per weight class of one document: a tsvector holds at most 1 MB, so the
 words of a description longer than this are not searchable (SQLite has no such limit)."""
-MAX_WORD_CHARS = 2000
-"""PostgreSQL skips longer words (with a notice); kg drops them first, in both directions."""
+MAX_WORD_BYTES = 2047
+"""PostgreSQL skips longer words (with a notice): kg leaves them out of documents, and a
+search for one finds nothing, as it would find nothing in the index."""
 MAX_QUERY_CHARS = 16_384
 """Text of a search looked at: more than any URL carries (the rest only narrows the hits)."""
 
@@ -37,13 +38,27 @@ def words(values: Iterable[str], limit: int = MAX_FIELD_CHARS) -> str:
     size = 0
     for value in values:
         for word in _WORD.findall(value):
-            if len(word) > MAX_WORD_CHARS:
+            if too_long(word):
                 continue
             size += len(word) + 1
             if size > limit:
                 return " ".join(found)
             found.append(word)
     return " ".join(found)
+
+
+def too_long(word: str) -> bool:
+    """Whether PostgreSQL would skip the word.
+
+    >>> too_long("ä" * 1023), too_long("ä" * 1024)
+    (False, True)
+    """
+    return len(word) > MAX_WORD_BYTES // 4 and len(word.encode()) > MAX_WORD_BYTES
+
+
+def unmatchable(text: str) -> bool:
+    """Whether a search text has a word no document can hold (too long to index)."""
+    return any(too_long(word) for word in _WORD.findall(text))
 
 
 def weighted(doc: Document) -> tuple[str, str, str, str]:

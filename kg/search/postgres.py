@@ -9,6 +9,7 @@ implementation both indexes share; access is `kg.access.sql_may_read` over the r
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any
 
@@ -23,6 +24,7 @@ from kg.search.pgconnections import Connections
 from kg.search.pgschema import prepare
 
 Row = dict[str, Any]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WRITER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('kg.search'), hashtext(%s))"
 _BUMP = "UPDATE search_changes SET version = version + 1"
 _COLUMNS = "id, kind, project, name, slug, description, keywords, creators, paths, created, modified, extra"
@@ -35,7 +37,11 @@ class PostgresIndex:
     def __init__(self, url: str) -> None:
         self._db = Connections(url)
         self.where = self._db.where
-        self._unaccent = prepare(self._db)
+        try:
+            self._unaccent = prepare(self._db)
+        except BaseException:
+            self._db.close()
+            raise
         self._vector = pgtext.vector(self._unaccent)
         self._readable: tuple[int, dict[str | None, list[ProjectEntry] | None]] = (-1, {})
         self._lock = threading.Lock()
@@ -44,7 +50,7 @@ class PostgresIndex:
         """`work(db)` in one transaction, alone among writers of `slug`; readers see it at once."""
 
         def run(db: psycopg.Connection) -> None:
-            db.execute(_WRITER_LOCK, (slug,))
+            db.execute(_WRITER_LOCK, _scrub((slug,)))
             work(db)
             db.execute(_BUMP)  # last: the row lock is held only until the commit
 
@@ -214,7 +220,10 @@ class PostgresIndex:
         params: dict[str, Any] = {"user": access.user}
         where = [sql_may_read(access, "p.visibility", _MEMBER.format(slug="d.project"))]
         score = "0.0::float8"
-        text = pgtext.words([query.text[: pgtext.MAX_QUERY_CHARS]])
+        typed = query.text[: pgtext.MAX_QUERY_CHARS]
+        text = pgtext.words([typed])
+        if pgtext.unmatchable(typed):
+            where.append("false")
         if text:
             params["text"] = text
             where.append("d.words @@ q.query")
@@ -324,9 +333,11 @@ def _values(project: str, doc: Document) -> tuple[Any, ...]:
 
 
 def _scrub(value: Any) -> Any:
-    """`value` without NUL characters, which PostgreSQL's text cannot hold (SQLite's can):
-    stored and looked-up values lose them alike."""
+    """`value` without NUL characters, which PostgreSQL's text cannot hold (SQLite's can),
+    and lone surrogates, which UTF-8 cannot: stored and looked-up values lose them alike."""
     if isinstance(value, str):
+        if not value.isascii() and _SURROGATE.search(value):  # not UTF-8: as a decoder would
+            value = value.encode("utf-8", "replace").decode("utf-8")
         return value.replace("\x00", "") if "\x00" in value else value
     if isinstance(value, (list, tuple)):
         return type(value)(_scrub(v) for v in value)
