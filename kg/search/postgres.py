@@ -190,7 +190,7 @@ class PostgresIndex:
             db: psycopg.Connection,
         ) -> tuple[list[tuple[Any, ...]], int, list[tuple[Any, ...]], dict[int, Row]]:
             rows = db.execute(
-                sql + (' ORDER BY score DESC, d.id COLLATE "C"' if by_score else ""), params
+                sql + (' ORDER BY score DESC, d.id COLLATE "C", d.rowid' if by_score else ""), params
             ).fetchall()
             start = (query.page - 1) * query.per_page
             if by_score:  # the default: sorted by PostgreSQL, paged without sorting in Python

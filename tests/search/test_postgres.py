@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from kg.access import Access
-from kg.config import Settings
+from kg.config import Settings, SettingsError, load_settings
 from kg.errors import Unavailable
 from kg.search import Document, SearchQuery, open_index
 from kg.search.base import ProjectEntry
@@ -205,3 +205,60 @@ def test_a_server_restart_is_unavailable_meanwhile_then_reconnected(
     finally:
         postgres_server.start()
     assert names(index, text="restart") == ["restart"]  # the dropped connections are replaced
+
+
+def test_a_bad_search_url_is_named_without_its_password() -> None:
+    for url in ("mysql://kg:hunter2@db/kg", "postgresql:/kg:hunter2@db/kg", "sqlite:///x"):
+        with pytest.raises(SettingsError) as raised:
+            load_settings(search_url=url)
+        assert str(raised.value) == (
+            "KG_SEARCH_URL: must be empty or postgresql://user:password@host:port/database"
+        )
+    assert load_settings(search_url="postgres://kg:hunter2@db:5433/kg").search_url.get_secret_value()
+
+
+def test_weights_rank_name_then_keywords_then_description_then_paths(
+    index: PostgresIndex, tmp_path: Path
+) -> None:
+    sqlite = SqliteIndex(tmp_path / "search.sqlite")
+    where = {
+        "in-path": {"paths": ["data/sediment.csv"]},
+        "in-description": {"description": "sediment"},
+        "in-keywords": {"keywords": ["sediment"]},
+        "sediment": {},
+    }
+    for ix in (index, sqlite):
+        for name, fields in where.items():
+            ix.replace_project(*project(f"g/{name}", name, **fields))
+    expected = ["sediment", "in-keywords", "in-description", "in-path"]
+    assert names(index, text="sedim") == names(sqlite, text="sedim") == expected
+    sqlite.close()
+
+
+QUERIES: list[dict[str, Any]] = [
+    {},
+    {"text": "zurich"},
+    {"text": "ada", "kinds": ["person", "dataset"]},
+    {"sort": [("name", "desc")], "page": 2, "per_page": 3},
+    {"sort": [("date", "asc"), ("name", "asc")]},
+    {"namespaces": ["climate"], "visibilities": ["public", "private"]},
+    {"roles": ["owner", "reader"]},
+    {"creators": ["Ada Lovelace", "Nobody"], "until": "2024-12-31"},
+    {"text": "measurements", "page": 5},
+]
+
+
+@pytest.mark.parametrize("caller", [None, "7", "8", "99"])
+def test_the_same_answers_as_sqlite(index: PostgresIndex, tmp_path: Path, caller: str | None) -> None:
+    filled(index)
+    sqlite = filled(SqliteIndex(tmp_path / "search.sqlite"))
+    for fields in QUERIES:
+        if fields.get("roles") and caller is None:
+            continue  # the API refuses a role filter without a token
+        ours, theirs = (ix.search(SearchQuery(**fields), Access(caller)) for ix in (index, sqlite))
+        assert [d.id for d in ours.items] == [d.id for d in theirs.items], fields
+        assert (ours.total, ours.facets, ours.visibility) == (theirs.total, theirs.facets, theirs.visibility)
+    ours_readable, theirs_readable = (ix.readable_projects(Access(caller)) for ix in (index, sqlite))
+    assert (ours_readable is None) == (theirs_readable is None)
+    assert sorted(ours_readable or [], key=str) == sorted(theirs_readable or [], key=str)
+    sqlite.close()
