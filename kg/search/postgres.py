@@ -8,23 +8,19 @@ implementation both indexes share; access is `kg.access.sql_may_read` over the r
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from kg.access import Access, sql_may_read, sql_role
-from kg.search import amendments, pgtext
+from kg.search import amendments, pgrows, pgtext
 from kg.search.base import Document, Kind, ProjectEntry, SearchQuery, SearchResult
 from kg.search.hits import ID, ROWID, SCORE, facets, page, ranked_page, results
 from kg.search.pgconnections import Connections
+from kg.search.pgrows import Row
 from kg.search.pgschema import prepare
 
-Row = dict[str, Any]
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _WRITER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('kg.search'), hashtext(%s))"
 _BUMP = "UPDATE search_changes SET version = version + 1"
 _COLUMNS = "id, kind, project, name, slug, description, keywords, creators, paths, created, modified, extra"
@@ -50,7 +46,7 @@ class PostgresIndex:
         """`work(db)` in one transaction, alone among writers of `slug`; readers see it at once."""
 
         def run(db: psycopg.Connection) -> None:
-            db.execute(_WRITER_LOCK, _scrub((slug,)))
+            db.execute(_WRITER_LOCK, pgrows.scrub((slug,)))
             work(db)
             db.execute(_BUMP)  # last: the row lock is held only until the commit
 
@@ -61,24 +57,24 @@ class PostgresIndex:
 
     def _insert(self, db: psycopg.Connection, entry: ProjectEntry, documents: list[Document]) -> None:
         """Replace the project's rows, within the caller's transaction."""
-        _delete(db, entry.slug)
-        if entry.gitlab_id is not None and _buried(db, entry.gitlab_id):  # deleted through kg meanwhile
+        pgrows.delete(db, entry.slug)
+        if entry.gitlab_id is not None and pgrows.buried(db, entry.gitlab_id):  # deleted through kg meanwhile
             return
-        documents = amendments.apply_edits(documents, _edits_of(db, entry.slug))
+        documents = amendments.apply_edits(documents, pgrows.edits_of(db, entry.slug))
         namespace = entry.slug.rsplit("/", 1)[0] if "/" in entry.slug else ""
         db.execute(
             "INSERT INTO search_projects VALUES (%s, %s, %s, %s, %s, %s)",
-            _scrub((entry.slug, entry.iri, entry.graph, entry.visibility, namespace, entry.gitlab_id)),
+            pgrows.scrub((entry.slug, entry.iri, entry.graph, entry.visibility, namespace, entry.gitlab_id)),
         )
         with db.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO search_members VALUES (%s, %s, %s)",
-                [_scrub((entry.slug, user, level)) for user, level in entry.members.items()],
+                [pgrows.scrub((entry.slug, user, level)) for user, level in entry.members.items()],
             )
             cursor.executemany(
                 f"INSERT INTO search_docs ({_COLUMNS}, words) VALUES"
                 f" (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {self._vector})",
-                [_values(entry.slug, doc) for doc in documents],
+                [pgrows.values(entry.slug, doc) for doc in documents],
             )
 
     def amend_project(self, slug: str, fields: dict[str, Any]) -> None:
@@ -86,10 +82,11 @@ class PostgresIndex:
         keep description and keywords over later re-indexing."""
 
         def amend(db: psycopg.Connection) -> None:
-            _save_edit(db, slug, fields)
-            entry = _project(db, slug)
+            pgrows.save_edit(db, slug, fields)
+            entry = pgrows.project(db, slug)
             if entry is not None:  # re-indexed from its own rows, in this one transaction
-                docs = [_document(r) for r in _rows(db, "SELECT * FROM search_docs WHERE project = %s", slug)]
+                found = pgrows.rows(db, "SELECT * FROM search_docs WHERE project = %s", slug)
+                docs = [pgrows.document(r) for r in found]
                 visibility = fields.get("visibility") or entry.visibility
                 changed = ProjectEntry(
                     entry.slug, entry.iri, entry.graph, visibility, entry.members, entry.gitlab_id
@@ -102,21 +99,21 @@ class PostgresIndex:
         """Take a project deleted through kg out of the index, for good."""
 
         def bury(db: psycopg.Connection) -> None:
-            _delete(db, slug)
+            pgrows.delete(db, slug)
             if gitlab_id is not None:
                 db.execute("INSERT INTO search_buried VALUES (%s) ON CONFLICT DO NOTHING", (gitlab_id,))
-            db.execute("DELETE FROM search_edits WHERE slug = %s", _scrub((slug,)))
+            db.execute("DELETE FROM search_edits WHERE slug = %s", pgrows.scrub((slug,)))
 
         self._write(slug, bury)
 
     def is_buried(self, gitlab_id: int) -> bool:
-        return self._db.run(lambda db: _buried(db, gitlab_id))
+        return self._db.run(lambda db: pgrows.buried(db, gitlab_id))
 
     def remove_project(self, slug: str) -> None:
-        self._write(slug, lambda db: _delete(db, slug))
+        self._write(slug, lambda db: pgrows.delete(db, slug))
 
     def project(self, slug: str) -> ProjectEntry | None:
-        return self._db.run(lambda db: _project(db, slug))
+        return self._db.run(lambda db: pgrows.project(db, slug))
 
     def projects_of(self, gitlab_id: int) -> list[ProjectEntry]:
         return self._entries("SELECT * FROM search_projects p WHERE gitlab_id = %s ORDER BY slug", gitlab_id)
@@ -126,13 +123,13 @@ class PostgresIndex:
         return self._entries('SELECT * FROM search_projects p ORDER BY slug COLLATE "C"')
 
     def _entries(self, query: str, *params: Any) -> list[ProjectEntry]:
-        return self._db.run(lambda db: _entries(db, _rows(db, query, *params)))
+        return self._db.run(lambda db: pgrows.entries(db, pgrows.rows(db, query, *params)))
 
     def readable_projects(self, access: Access) -> list[ProjectEntry] | None:
         # Asked on every request: remembered until any process changes the index (the
         # version is read before the projects, so a change in between is read again later).
         def readable(db: psycopg.Connection) -> tuple[int, list[ProjectEntry] | None]:
-            version = int(_rows(db, "SELECT version FROM search_changes")[0]["version"])
+            version = int(pgrows.rows(db, "SELECT version FROM search_changes")[0]["version"])
             with self._lock:
                 known, cache = self._readable
             if known == version and access.user in cache:
@@ -143,10 +140,10 @@ class PostgresIndex:
             hidden = db.execute(f"SELECT count(*) FROM search_projects p WHERE NOT {where}", params)
             if (hidden.fetchone() or (0,))[0] == 0:
                 return version, None
-            rows = _rows(
+            rows = pgrows.rows(
                 db, f'SELECT * FROM search_projects p WHERE {where} ORDER BY slug COLLATE "C"', params
             )
-            return version, _entries(db, rows)
+            return version, pgrows.entries(db, rows)
 
         version, found = self._db.run(readable)
         with self._lock:
@@ -161,7 +158,7 @@ class PostgresIndex:
             "SELECT * FROM search_docs WHERE project = %s AND kind = %s"
             ' ORDER BY lower(name) COLLATE "C", id COLLATE "C"'
         )
-        return self._db.run(lambda db: [_document(r) for r in _rows(db, query, slug, kind)])
+        return self._db.run(lambda db: [pgrows.document(r) for r in pgrows.rows(db, query, slug, kind)])
 
     def find(self, kind: Kind, key: str) -> list[Document]:
         like = "%/" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -172,8 +169,8 @@ class PostgresIndex:
             f" OR EXISTS (SELECT 1 FROM json_array_elements_text({versions}) v WHERE v = %(key)s))"
             ' ORDER BY project COLLATE "C", rowid'
         )
-        params = _scrub({"kind": kind, "key": key, "like": like})
-        return self._db.run(lambda db: [_document(r) for r in _rows(db, query, params)])
+        params = pgrows.scrub({"kind": kind, "key": key, "like": like})
+        return self._db.run(lambda db: [pgrows.document(r) for r in pgrows.rows(db, query, params)])
 
     def member_projects(self, user: str) -> list[ProjectEntry]:
         return self._entries(
@@ -198,7 +195,7 @@ class PostgresIndex:
             else:
                 kept = results(rows, query)
                 total, shown = len(kept), page(kept, query.sort, start, query.per_page)
-            found = _rows(
+            found = pgrows.rows(
                 db,
                 "SELECT d.*, p.visibility FROM search_docs d JOIN search_projects p ON p.slug = d.project"
                 " WHERE d.rowid = ANY(%s)",
@@ -208,7 +205,7 @@ class PostgresIndex:
 
         rows, total, shown, found = self._db.run(run)
         return SearchResult(
-            [_document(found[r[ROWID]]) for r in shown],
+            [pgrows.document(found[r[ROWID]]) for r in shown],
             total,
             facets(rows, query),
             {r[ID]: found[r[ROWID]]["visibility"] for r in shown},
@@ -229,8 +226,11 @@ class PostgresIndex:
             where.append("d.words @@ q.query")
             score = f"ts_rank({pgtext.RANK_WEIGHTS}, d.words, q.query, 1)::float8"
         if query.creators:
-            where.append("d.creators && %(creators)s::text[]")
-            params["creators"] = _scrub(list(query.creators))
+            # any of the creators, ignoring case as SQLite's LIKE does
+            where.append(
+                "EXISTS (SELECT 1 FROM unnest(d.creators) c WHERE lower(c) = ANY(%(creators)s::text[]))"
+            )
+            params["creators"] = [c.lower() for c in query.creators]
         if query.roles:
             roles = " OR ".join(f"({sql_role(r, 'm.level')})" for r in query.roles)
             where.append(
@@ -251,113 +251,7 @@ class PostgresIndex:
             f"SELECT d.rowid, d.id, d.kind, p.visibility, p.namespace, {score} AS score,"
             f" lower(d.name), d.created, d.modified FROM {source} WHERE {' AND '.join(where)}"
         )
-        return sql, _scrub(params)
+        return sql, pgrows.scrub(params)
 
     def close(self) -> None:
         self._db.close()
-
-
-def _rows(db: psycopg.Connection, query: str, *params: Any) -> list[Row]:
-    arguments = params[0] if len(params) == 1 and isinstance(params[0], dict) else params
-    with db.cursor(row_factory=dict_row) as cursor:
-        return cursor.execute(query, _scrub(arguments)).fetchall()
-
-
-def _delete(db: psycopg.Connection, slug: str) -> None:
-    for table, column in (
-        ("search_docs", "project"),
-        ("search_members", "slug"),
-        ("search_projects", "slug"),
-    ):
-        db.execute(f"DELETE FROM {table} WHERE {column} = %s", _scrub((slug,)))
-
-
-def _buried(db: psycopg.Connection, gitlab_id: int) -> bool:
-    return db.execute("SELECT 1 FROM search_buried WHERE gitlab_id = %s", (gitlab_id,)).fetchone() is not None
-
-
-def _edits_of(db: psycopg.Connection, slug: str) -> dict[str, Any]:
-    rows = _rows(db, "SELECT fields::text AS fields FROM search_edits WHERE slug = %s", slug)
-    found: dict[str, Any] = json.loads(rows[0]["fields"]) if rows else {}
-    return found
-
-
-def _save_edit(db: psycopg.Connection, slug: str, fields: dict[str, Any]) -> None:
-    """Remember edited fields of a project (merged with earlier edits)."""
-    merged = {**_edits_of(db, slug), **{k: v for k, v in fields.items() if k in amendments.EDITABLE}}
-    db.execute(
-        "INSERT INTO search_edits VALUES (%s, %s) ON CONFLICT (slug) DO UPDATE SET fields = excluded.fields",
-        _scrub((slug, json.dumps(_scrub(merged)))),
-    )
-
-
-def _project(db: psycopg.Connection, slug: str) -> ProjectEntry | None:
-    found = _entries(db, _rows(db, "SELECT * FROM search_projects WHERE slug = %s", slug))
-    return found[0] if found else None
-
-
-def _entries(db: psycopg.Connection, rows: list[Row]) -> list[ProjectEntry]:
-    # one members query for all the rows, not one per project: callers list thousands
-    members: dict[str, dict[str, int]] = {r["slug"]: {} for r in rows}
-    if rows:
-        for r in _rows(
-            db, "SELECT slug, user_id, level FROM search_members WHERE slug = ANY(%s)", list(members)
-        ):
-            members[r["slug"]][r["user_id"]] = r["level"]
-    return [
-        ProjectEntry(r["slug"], r["iri"], r["graph"], r["visibility"], members[r["slug"]], r["gitlab_id"])
-        for r in rows
-    ]
-
-
-def _values(project: str, doc: Document) -> tuple[Any, ...]:
-    """One `search_docs` row's parameters: the document's fields, then its words by weight."""
-    values: tuple[Any, ...] = _scrub(
-        (
-            doc.id,
-            doc.kind,
-            project,
-            doc.name,
-            doc.slug,
-            doc.description,
-            list(doc.keywords),
-            list(doc.creators),
-            list(doc.paths),
-            doc.created,
-            doc.modified,
-            json.dumps(_scrub(doc.extra)),
-            *pgtext.weighted(doc),
-        )
-    )
-    return values
-
-
-def _scrub(value: Any) -> Any:
-    """`value` without NUL characters, which PostgreSQL's text cannot hold (SQLite's can),
-    and lone surrogates, which UTF-8 cannot: stored and looked-up values lose them alike."""
-    if isinstance(value, str):
-        if not value.isascii() and _SURROGATE.search(value):  # not UTF-8: as a decoder would
-            value = value.encode("utf-8", "replace").decode("utf-8")
-        return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, (list, tuple)):
-        return type(value)(_scrub(v) for v in value)
-    if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
-    return value
-
-
-def _document(row: Row) -> Document:
-    return Document(
-        id=row["id"],
-        kind=row["kind"],
-        project=row["project"],
-        name=row["name"],
-        slug=row["slug"],
-        description=row["description"],
-        keywords=list(row["keywords"]),
-        creators=list(row["creators"]),
-        paths=list(row["paths"]),
-        created=row["created"],
-        modified=row["modified"],
-        extra=row["extra"],
-    )

@@ -244,6 +244,7 @@ QUERIES: list[dict[str, Any]] = [
     {"namespaces": ["climate"], "visibilities": ["public", "private"]},
     {"roles": ["owner", "reader"]},
     {"creators": ["Ada Lovelace", "Nobody"], "until": "2024-12-31"},
+    {"creators": ["ada LOVELACE"], "text": "zürich"},
     {"text": "measurements", "page": 5},
 ]
 
