@@ -24,6 +24,8 @@ from kg.search.pgschema import prepare
 _WRITER_LOCK = "SELECT pg_advisory_xact_lock(hashtext('kg.search'), hashtext(%s))"
 _BUMP = "UPDATE search_changes SET version = version + 1"
 _COLUMNS = "id, kind, project, name, slug, description, keywords, creators, paths, created, modified, extra"
+_CALLERS_REMEMBERED = 10_000
+"""Callers whose readable projects are remembered between changes (bounded memory)."""
 _MEMBER = "EXISTS (SELECT 1 FROM search_members m WHERE m.slug = {slug} AND m.user_id = %(user)s)"
 
 
@@ -148,7 +150,7 @@ class PostgresIndex:
         version, found = self._db.run(readable)
         with self._lock:
             known, cache = self._readable
-            if known != version:
+            if known != version or len(cache) >= _CALLERS_REMEMBERED:
                 self._readable = version, (cache := {})
             cache[access.user] = found
         return found
@@ -252,6 +254,9 @@ class PostgresIndex:
             f" lower(d.name), d.created, d.modified FROM {source} WHERE {' AND '.join(where)}"
         )
         return sql, pgrows.scrub(params)
+
+    def probe(self) -> None:
+        self._db.run(lambda db: db.execute("SELECT version FROM search_changes").fetchone())
 
     def close(self) -> None:
         self._db.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.access import Access, sql_may_read, sql_role
+from kg.errors import Unavailable
 from kg.search import amendments
 from kg.search.base import Document, Kind, ProjectEntry, SearchQuery, SearchResult
 from kg.search.hits import ID, ROWID, SCORE, facets, page, ranked_page, results
@@ -378,6 +379,12 @@ class SqliteIndex:
             {r[ID]: found[r[ROWID]]["visibility"] for r in shown},
             {r[ID]: float(r[SCORE]) for r in shown},
         )
+
+    def probe(self) -> None:
+        try:
+            self._db().execute("SELECT count(*) FROM projects").fetchone()
+        except sqlite3.Error as exc:
+            raise Unavailable(f"the search index cannot be read ({exc})") from None
 
     def close(self) -> None:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)

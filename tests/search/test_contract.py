@@ -136,6 +136,10 @@ def test_replacing_and_removing_a_project(index: SearchIndex) -> None:
     assert names(index, text="renamed") == []
 
 
+def test_probe_answers_when_the_index_can_be_read(index: SearchIndex) -> None:
+    index.probe()  # raises kg.errors.Unavailable otherwise (see the backends' own tests)
+
+
 def test_hostile_text_is_just_words(index: SearchIndex) -> None:
     for text in ['" OR 1=1 --', "NEAR(a b)", "*", "rain* AND", "{col}: x", "'; DROP TABLE docs; --"]:
         index.search(SearchQuery(text=text), Access())

@@ -202,6 +202,8 @@ def test_a_server_restart_is_unavailable_meanwhile_then_reconnected(
     try:
         with pytest.raises(Unavailable, match=re.escape("search index at 127.0.0.1")):
             index.search(SearchQuery(text="restart"), Access())
+        with pytest.raises(Unavailable):
+            index.probe()
     finally:
         postgres_server.start()
     assert names(index, text="restart") == ["restart"]  # the dropped connections are replaced
