@@ -66,24 +66,29 @@ class Connections:
         password = urlsplit(self._url).password if "@" in self._url else None
         return reason.replace(password, "***") if password else reason
 
-    def run(self, work: Callable[[psycopg.Connection], T], *, write: bool = False) -> T:
-        """`work(connection)`, in one transaction when `write` (else in autocommit)."""
+    def run(
+        self, work: Callable[[psycopg.Connection], T], *, write: bool = False, snapshot: bool = False
+    ) -> T:
+        """`work(connection)`: in one transaction when `write`; reading one snapshot of the
+        database when `snapshot` (its statements agree with each other); else in autocommit."""
         if not self._slots.acquire(timeout=STATEMENT_MILLISECONDS / 1000):
             raise Unavailable(f"the search index at {self.where} is busy; try again")
         try:
-            return self._run(work, write)
+            return self._run(work, write, snapshot)
         finally:
             self._slots.release()
 
-    def _run(self, work: Callable[[psycopg.Connection], T], write: bool) -> T:
+    def _run(self, work: Callable[[psycopg.Connection], T], write: bool, snapshot: bool) -> T:
         failure = ""
         for attempt in (1, 2):
             with self._lock:
                 reused = self._idle.pop() if self._idle else None
             db = reused or self._connect()
             try:
-                if write:
+                if write or snapshot:
                     with db.transaction():
+                        if snapshot:
+                            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                         result = work(db)
                 else:
                     result = work(db)

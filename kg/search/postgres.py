@@ -115,7 +115,7 @@ class PostgresIndex:
         self._write(slug, lambda db: pgrows.delete(db, slug))
 
     def project(self, slug: str) -> ProjectEntry | None:
-        return self._db.run(lambda db: pgrows.project(db, slug))
+        return self._db.run(lambda db: pgrows.project(db, slug), snapshot=True)
 
     def projects_of(self, gitlab_id: int) -> list[ProjectEntry]:
         return self._entries("SELECT * FROM search_projects p WHERE gitlab_id = %s ORDER BY slug", gitlab_id)
@@ -125,7 +125,7 @@ class PostgresIndex:
         return self._entries('SELECT * FROM search_projects p ORDER BY slug COLLATE "C"')
 
     def _entries(self, query: str, *params: Any) -> list[ProjectEntry]:
-        return self._db.run(lambda db: pgrows.entries(db, pgrows.rows(db, query, *params)))
+        return self._db.run(lambda db: pgrows.entries(db, pgrows.rows(db, query, *params)), snapshot=True)
 
     def readable_projects(self, access: Access) -> list[ProjectEntry] | None:
         # Asked on every request: remembered until any process changes the index (the
@@ -147,7 +147,7 @@ class PostgresIndex:
             )
             return version, pgrows.entries(db, rows)
 
-        version, found = self._db.run(readable)
+        version, found = self._db.run(readable, snapshot=True)
         with self._lock:
             known, cache = self._readable
             if known != version or len(cache) >= _CALLERS_REMEMBERED:
@@ -205,7 +205,7 @@ class PostgresIndex:
             )
             return rows, total, shown, {r["rowid"]: r for r in found}
 
-        rows, total, shown, found = self._db.run(run)
+        rows, total, shown, found = self._db.run(run, snapshot=True)
         return SearchResult(
             [pgrows.document(found[r[ROWID]]) for r in shown],
             total,

@@ -351,27 +351,32 @@ class SqliteIndex:
             where.append("substr(h.created, 1, 10) <= :until")
             params["until"] = query.until
         by_score = query.sort == [("matchingScore", "desc")]
-        rows = db.execute(
-            f"SELECT h.rowid, h.id, h.kind, h.visibility, h.namespace, {score}"
-            + (" AS score" if by_score else ", h.name, h.created, h.modified")
-            + f" FROM {source} WHERE {' AND '.join(where)}"
-            + (" ORDER BY score DESC, h.id" if by_score else ""),
-            params,
-        ).fetchall()
-        start = (query.page - 1) * query.per_page
-        if by_score:  # the default: sorted by SQLite, paged without sorting in Python
-            total, shown = ranked_page(rows, query, start, query.per_page)
-        else:
-            kept = results(rows, query)
-            total, shown = len(kept), page(kept, query.sort, start, query.per_page)
-        found = {
-            r["rowid"]: r
-            for r in db.execute(
-                f"SELECT d.rowid AS rowid, d.*, p.visibility AS visibility FROM docs d"
-                f" JOIN projects p ON p.slug = d.project WHERE d.rowid IN ({', '.join('?' * len(shown))})",
-                [r[ROWID] for r in shown],
-            )
-        }
+        db.execute("BEGIN")  # one snapshot: the page's rows still exist when they are read
+        try:
+            rows = db.execute(
+                f"SELECT h.rowid, h.id, h.kind, h.visibility, h.namespace, {score}"
+                + (" AS score" if by_score else ", h.name, h.created, h.modified")
+                + f" FROM {source} WHERE {' AND '.join(where)}"
+                + (" ORDER BY score DESC, h.id" if by_score else ""),
+                params,
+            ).fetchall()
+            start = (query.page - 1) * query.per_page
+            if by_score:  # the default: sorted by SQLite, paged without sorting in Python
+                total, shown = ranked_page(rows, query, start, query.per_page)
+            else:
+                kept = results(rows, query)
+                total, shown = len(kept), page(kept, query.sort, start, query.per_page)
+            marks = ", ".join("?" * len(shown))
+            found = {
+                r["rowid"]: r
+                for r in db.execute(
+                    f"SELECT d.rowid AS rowid, d.*, p.visibility AS visibility FROM docs d"
+                    f" JOIN projects p ON p.slug = d.project WHERE d.rowid IN ({marks})",
+                    [r[ROWID] for r in shown],
+                )
+            }
+        finally:
+            db.execute("COMMIT")
         return SearchResult(
             [_document(found[r[ROWID]]) for r in shown],
             total,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,3 +174,34 @@ def test_people_count_once_per_facet_value_and_are_listed_once(index: SearchInde
     assert result.facets["namespace"] == {"climate": 3, "bio": 2}
     assert result.facets["type"]["person"] == 1
     assert [d.name for d in result.items].count("Ada Lovelace") == 1
+
+
+def test_searches_during_replacements_see_whole_projects(
+    index: SearchIndex, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    e = ProjectEntry("g/busy", "https://kg.test/projects/g/busy", "g", "public", {})
+
+    def docs(word: str) -> list[Document]:
+        return [Document(f"{e.iri}/{i}", "dataset", e.slug, f"{word} {i}") for i in range(20)]
+
+    index.replace_project(e, docs("alpha"))
+    backend = request.node.callspec.params["index"]
+    writer = BACKENDS[backend](index_settings(backend, request, tmp_path))  # as another process
+    done = threading.Event()
+
+    def replace() -> None:
+        for n in range(40):
+            writer.replace_project(e, docs("beta" if n % 2 else "alpha"))
+        done.set()
+
+    thread = threading.Thread(target=replace)
+    thread.start()
+    searches = 0
+    while not done.is_set() or searches == 0:
+        result = index.search(SearchQuery(namespaces=["g"], per_page=100), Access())
+        assert result.total == len(result.items) == 20
+        assert len({d.name.split()[0] for d in result.items}) == 1  # all alpha or all beta
+        searches += 1
+    thread.join()
+    writer.close()
+    assert names(index, text="alpha") == [] and len(names(index, text="beta", per_page=100)) == 20
