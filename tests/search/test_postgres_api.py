@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+from kg.access import Access
+from kg.search import SearchQuery
+from kg.search.postgres import PostgresIndex
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.identity import IdentityServer
-from tests.fixtures.servers import KgServer, kg_ingest
+from tests.fixtures.servers import KgServer, kg_env, kg_ingest
 
 
 def test_search_route_on_postgresql(tmp_path: Path, postgres_url: str, identity: IdentityServer) -> None:
@@ -44,3 +49,23 @@ def test_search_route_on_postgresql(tmp_path: Path, postgres_url: str, identity:
     finally:
         server.stop()
     assert not (data / "search.sqlite").exists()  # everything went through PostgreSQL
+
+
+def test_reindex_fills_postgresql_from_the_store(tmp_path: Path, postgres_url: str) -> None:
+    # an instance moving from the embedded index to PostgreSQL: `kg reindex` with the URL set
+    data = tmp_path / "kg"
+    repo = make_repo(tmp_path / "repos" / "moved")
+    repo.commit({"README.md": "# moved\n"}, "initial")
+    kg_ingest(data, repo.path, "g/moved")
+    assert (data / "search.sqlite").exists()
+    done = subprocess.run(
+        [sys.executable, "-m", "kg", "reindex"],
+        env=kg_env(data, KG_SEARCH_URL=postgres_url),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "reindexed 1 project(s)" in done.stdout, done.stderr
+    index = PostgresIndex(postgres_url)
+    assert [d.slug for d in index.search(SearchQuery(text="moved"), Access()).items] == ["g/moved"]
+    index.close()
