@@ -2,9 +2,10 @@
 
 A few connections are kept open and lent out one transaction at a time (the API searches
 from a thread pool). A connection the server dropped (a restart, a failover) is found out
-at its next use: that one transaction is run again once on a new connection, since every
-transaction here is a whole unit that rolled back. Failures to reach the server become
-`kg.errors.Unavailable` naming the server, never the password.
+at its next use, and a transaction may be chosen as a deadlock's victim: that one
+transaction is run again once on a new connection, since every transaction here is a whole
+unit that rolled back. Failures to reach the server become `kg.errors.Unavailable` naming
+the server, never the password.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ T = TypeVar("T")
 CONNECT_SECONDS = 10
 STATEMENT_MILLISECONDS = 300_000
 """Longest one statement may run (re-indexing the largest project takes seconds)."""
+_RETRIED = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+WAIT_SECONDS = 30
+"""Longest a caller waits for one of the process's connections."""
 
 
 def where(url: str) -> str:
@@ -61,8 +65,7 @@ class Connections:
 
     def _reason(self, exc: psycopg.Error) -> str:
         """libpq's first line (it never prints the password; the URL's is removed anyway)."""
-        lines = str(exc).strip().splitlines() or [type(exc).__name__]
-        reason = lines[-1] if lines[0].startswith("connection to server") and len(lines) > 1 else lines[0]
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         password = urlsplit(self._url).password if "@" in self._url else None
         return reason.replace(password, "***") if password else reason
 
@@ -71,7 +74,7 @@ class Connections:
     ) -> T:
         """`work(connection)`: in one transaction when `write`; reading one snapshot of the
         database when `snapshot` (its statements agree with each other); else in autocommit."""
-        if not self._slots.acquire(timeout=STATEMENT_MILLISECONDS / 1000):
+        if not self._slots.acquire(timeout=WAIT_SECONDS):
             raise Unavailable(f"the search index at {self.where} is busy; try again")
         try:
             return self._run(work, write, snapshot)
@@ -94,8 +97,9 @@ class Connections:
                     result = work(db)
             except psycopg.OperationalError as exc:
                 db.close()
-                if reused is not None and attempt == 1 and db.broken:
-                    continue  # dropped while idle: once more on a new connection
+                dropped = reused is not None and db.broken  # while idle: a restart, a failover
+                if attempt == 1 and (dropped or isinstance(exc, _RETRIED)):
+                    continue  # once more, on a new connection
                 failure = self._failure(exc)
                 break
             except BaseException:
