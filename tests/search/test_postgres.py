@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,25 @@ def test_the_same_answers_as_sqlite(index: PostgresIndex, tmp_path: Path, caller
     assert (ours_readable is None) == (theirs_readable is None)
     assert sorted(ours_readable or [], key=str) == sorted(theirs_readable or [], key=str)
     sqlite.close()
+
+
+def test_threads_share_a_few_connections(index: PostgresIndex, postgres_url: str) -> None:
+    filled(index)
+    expected = names(index, Access("7"), text="measurements")
+    database = postgres_url.rsplit("/", 1)[1]
+    most = 0
+
+    def search(_: int) -> list[str]:
+        return names(index, Access("7"), text="measurements")
+
+    with ThreadPoolExecutor(24) as pool:
+        answers = pool.map(search, range(200))
+        with psycopg.connect(postgres_url) as watcher:
+            for _ in range(20):
+                row = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid != pg_backend_pid()",
+                    (database,),
+                ).fetchone()
+                most = max(most, row[0] if row else 0)
+        assert all(found == expected for found in answers)
+    assert 1 <= most <= 8  # the API's thread pool shares the process's connections
