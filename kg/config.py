@@ -173,8 +173,8 @@ class Settings(BaseSettings):
     @field_validator("search_url")
     @classmethod
     def _search_scheme(cls, value: SecretStr) -> SecretStr:
-        url = value.get_secret_value()
-        if url and (not url.startswith(("postgresql://", "postgres://")) or not url.split("/", 3)[2:3]):
+        scheme, _, rest = value.get_secret_value().partition("://")
+        if scheme and (scheme not in ("postgresql", "postgres") or not rest):
             raise ValueError("must be empty or postgresql://user:password@host:port/database")
         return value
 

@@ -211,7 +211,7 @@ def test_a_server_restart_is_unavailable_meanwhile_then_reconnected(
 
 
 def test_a_bad_search_url_is_named_without_its_password() -> None:
-    for url in ("mysql://kg:hunter2@db/kg", "postgresql:/kg:hunter2@db/kg", "sqlite:///x"):
+    for url in ("mysql://kg:hunter2@db/kg", "postgresql:/kg:hunter2@db/kg", "sqlite:///x", "postgresql://"):
         with pytest.raises(SettingsError) as raised:
             load_settings(search_url=url)
         assert str(raised.value) == (
