@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
+
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
 from kg.errors import KgError, LeaseLost, NotFound, StoreBusy
@@ -241,14 +243,13 @@ class Worker:
                     refreshed = time.monotonic()
                     log.info("access refreshed", extra={"changed": self.refresh_access()})
                 try:
-                    busy = self.run_once()
-                except (KgError, OSError, sqlite3.Error) as exc:
+                    if not self.run_once():
+                        # woken as soon as a push is stored, not a poll interval later
+                        self.events.wait_for_work(self.settings.worker_poll_seconds)
+                except (KgError, OSError, sqlite3.Error, psycopg.Error) as exc:
                     # the event log or the disk is failing (full, say): wait, do not die
                     log.error("worker loop failed; waiting", extra={"error": str(exc)})
                     stop.wait(_TROUBLE_PAUSE)
-                    continue
-                if not busy:
-                    stop.wait(self.settings.worker_poll_seconds)
         finally:
             self.liveness.stop()
             self.extraction.close()
