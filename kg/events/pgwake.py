@@ -15,7 +15,7 @@ import threading
 import psycopg
 
 from kg.errors import Unavailable
-from kg.events.pgconnect import Connections
+from kg.events.pgconnect import CONNECT_SECONDS, Connections
 
 CHANNEL = "kg_event_log"
 """A constant identifier: LISTEN and NOTIFY take no bound parameters."""
@@ -35,13 +35,17 @@ class Wakeups:
         self._changed = threading.Condition()
         self._closing = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listening = threading.Event()
 
     def mark(self) -> int:
-        """The current count (start listening if nobody did yet)."""
+        """The current count; the first call starts listening and waits (briefly) until it
+        does, so nothing committed after the mark goes unheard."""
         with self._changed:
             if self._thread is None and not self._closing.is_set():
                 self._thread = threading.Thread(target=self._listen, name="event-log-listen", daemon=True)
                 self._thread.start()
+        self._listening.wait(CONNECT_SECONDS)
+        with self._changed:
             return self._count
 
     def wait(self, since: int, timeout: float) -> bool:
@@ -64,7 +68,9 @@ class Wakeups:
                 continue
             try:
                 conn.execute(f"LISTEN {CHANNEL}")
-                self._bump()  # what was sent while nobody listened: look again
+                if self._listening.is_set():
+                    self._bump()  # listening again: what was sent meanwhile went unheard
+                self._listening.set()
                 while not self._closing.is_set():
                     for _ in conn.notifies(timeout=_LISTEN_SLICE):
                         self._bump()
