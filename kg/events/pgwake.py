@@ -59,16 +59,19 @@ class Wakeups:
             self._changed.notify_all()
 
     def _listen(self) -> None:
+        attempts = 0
         while not self._closing.is_set():
+            attempts += 1
             try:
                 conn = self._connections.connect(statement_seconds=0)
             except Unavailable as exc:
+                self._listening.set()  # nobody should wait for a server that is away
                 log.warning("cannot listen for new events; polling meanwhile", extra={"error": str(exc)})
                 self._closing.wait(_RECONNECT_SECONDS)
                 continue
             try:
                 conn.execute(f"LISTEN {CHANNEL}")
-                if self._listening.is_set():
+                if attempts > 1:
                     self._bump()  # listening again: what was sent meanwhile went unheard
                 self._listening.set()
                 while not self._closing.is_set():

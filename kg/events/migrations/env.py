@@ -6,11 +6,9 @@ from __future__ import annotations
 from alembic import context
 from alembic.config import Config
 
-_config: Config | None
-try:
-    _config = context.config
-except NameError:  # imported by something other than alembic (pytest's doctest collection)
-    _config = None
+# Alembic sets `context.config` while it runs this file; anything else importing it (pytest's
+# doctest collection) finds none, and nothing runs.
+_config: Config | None = getattr(context, "config", None)
 
 if _config is not None:
     context.configure(
