@@ -33,6 +33,7 @@ from kg.store import Store, open_store
 log = logging.getLogger("kg.worker")
 _TROUBLE_PAUSE = 5.0
 _STORE_WAIT = 30.0
+_STOP_SLICE = 0.5
 _TRANSIENT_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOMEM, errno.EMFILE, errno.ENFILE}
 
 
@@ -244,8 +245,7 @@ class Worker:
                     log.info("access refreshed", extra={"changed": self.refresh_access()})
                 try:
                     if not self.run_once():
-                        # woken as soon as a push is stored, not a poll interval later
-                        self.events.wait_for_work(self.settings.worker_poll_seconds)
+                        self._wait_for_work(stop)
                 except (KgError, OSError, sqlite3.Error, psycopg.Error) as exc:
                     # the event log or the disk is failing (full, say): wait, do not die
                     log.error("worker loop failed; waiting", extra={"error": str(exc)})
@@ -253,6 +253,14 @@ class Worker:
         finally:
             self.liveness.stop()
             self.extraction.close()
+
+    def _wait_for_work(self, stop: threading.Event) -> None:
+        """Idle until the event log says work may be due (a push stored by any process wakes
+        the worker at once), at most `worker_poll_seconds`; `stop` is heard within a slice."""
+        deadline = time.monotonic() + self.settings.worker_poll_seconds
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            if self.events.wait_for_work(min(left, _STOP_SLICE)):
+                return
 
     def _tidy(self) -> None:
         """Repair what a worker killed mid-job may have left (one worker per data dir)."""
