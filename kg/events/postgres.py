@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from kg.errors import LeaseLost
+from kg.events import pgsql as sql
 from kg.events.base import Job, JobState, ProjectStatus, Push
 from kg.events.batch import GroupCommit
 from kg.events.fairness import WORKER_FORGET_SECONDS, WORKER_TOUCH_SECONDS, Fairness
@@ -28,64 +29,6 @@ from kg.events.pgwake import NOTIFY, Wakeups
 
 _HEAVY_LOCK = 0x6B67_6876  # "kghv": held while a claim checks the cap on heavy jobs
 _NOW = "SELECT extract(epoch FROM clock_timestamp())::float8"
-
-_ENQUEUE_PROJECT = """
-INSERT INTO projects AS p (project_id, path, clone_url, default_branch, visibility, target_commit,
-                           state, available_at, last_event_id, updated_at)
-VALUES (%(project_id)s, %(path)s, %(clone_url)s, %(default_branch)s, %(visibility)s, %(commit)s,
-        'pending', %(now)s, %(event_id)s, %(now)s)
-ON CONFLICT (project_id) DO UPDATE SET
-    -- a refresh (a body too large to read) says nothing about the project: keep what is known
-    path = CASE WHEN excluded.path = '' THEN p.path ELSE excluded.path END,
-    clone_url = CASE WHEN excluded.path = '' THEN p.clone_url ELSE excluded.clone_url END,
-    default_branch = CASE WHEN excluded.path = '' THEN p.default_branch ELSE excluded.default_branch END,
-    visibility = CASE WHEN excluded.path = '' THEN p.visibility ELSE excluded.visibility END,
-    target_commit = excluded.target_commit,
-    last_event_id = excluded.last_event_id,
-    state = CASE WHEN p.state = 'running' THEN 'running' ELSE 'pending' END,
-    attempts = CASE WHEN p.state = 'running' THEN p.attempts ELSE 0 END,
-    -- idle: at once; queued: no later than it was, nor sooner than the previous job allows
-    available_at = CASE WHEN p.state = 'running' THEN p.available_at
-                        WHEN p.state = 'pending' THEN least(p.available_at,
-                            greatest(excluded.available_at, coalesce(p.claimed_at, 0) + %(coalesce)s))
-                        ELSE excluded.available_at END,
-    updated_at = excluded.updated_at
-"""
-
-_DUE = """
-SELECT project_id, state, attempts, coalesce(last_seconds, 0) AS last_seconds FROM projects
-WHERE ((state = 'pending' AND available_at <= %(now)s) OR (state = 'running' AND lease_until < %(now)s))
-  AND (%(heavy_ok)s OR coalesce(last_seconds, 0) < %(heavy)s)
-ORDER BY claimed_at NULLS FIRST, available_at
-LIMIT 1 FOR UPDATE SKIP LOCKED
-"""
-
-_LOAD = """
-SELECT (SELECT count(*) FROM workers WHERE seen_at >= %(now)s - %(lease)s) AS live,
-       (SELECT count(*) FROM projects WHERE state = 'running' AND lease_until >= %(now)s
-          AND (coalesce(last_seconds, 0) >= %(heavy)s OR %(now)s - claimed_at >= %(heavy)s)) AS heavy
-"""
-
-_TOUCH = """
-INSERT INTO workers AS w (name, seen_at) VALUES (%(name)s, %(now)s)
-ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at
-WHERE w.seen_at < excluded.seen_at - %(touch)s
-"""
-
-_SETTLE = """
-UPDATE projects SET state = CASE WHEN last_event_id > claimed_event_id THEN 'pending' ELSE %(to)s END,
-    attempts = 0, lease_owner = NULL, lease_until = NULL,
-    available_at = greatest(%(now)s, claimed_at + %(coalesce)s),
-    last_seconds = %(now)s - claimed_at, message = %(message)s,
-    ingested_commit = coalesce(%(commit)s, ingested_commit),
-    warnings = coalesce(%(warnings)s, warnings), updated_at = %(now)s
-WHERE project_id = %(project_id)s
-"""
-
-_NEXT_DUE = """
-SELECT min(CASE WHEN state = 'pending' THEN available_at ELSE lease_until END) FROM projects
-WHERE (state = 'pending' AND available_at > %(now)s) OR (state = 'running' AND lease_until > %(now)s)
-"""
 
 
 def _now(cur: Cursor) -> float:
@@ -146,7 +89,7 @@ class PostgresEventLog:
         if row is None:
             return False
         cur.execute(
-            _ENQUEUE_PROJECT,
+            sql.ENQUEUE_PROJECT,
             {
                 "project_id": push.project_id,
                 "path": push.path,
@@ -166,7 +109,7 @@ class PostgresEventLog:
 
         def take(cur: Cursor) -> Job | None:
             now = _now(cur)
-            cur.execute(_TOUCH, {"name": worker, "now": now, "touch": WORKER_TOUCH_SECONDS})
+            cur.execute(sql.TOUCH, {"name": worker, "now": now, "touch": WORKER_TOUCH_SECONDS})
             cur.execute("DELETE FROM workers WHERE seen_at < %s", (now - WORKER_FORGET_SECONDS,))
             while True:
                 row = self._next(cur, now, lease_seconds)
@@ -199,13 +142,13 @@ class PostgresEventLog:
 
     def _heavy_allowed(self, cur: Cursor, now: float, lease_seconds: float) -> bool:
         params = {"now": now, "lease": lease_seconds, "heavy": self.fairness.heavy_seconds}
-        row = cur.execute(_LOAD, params).fetchone()
+        row = cur.execute(sql.LOAD, params).fetchone()
         assert row is not None
         return self.fairness.heavy_allowed(int(row[0]), int(row[1]))
 
     def _due(self, cur: Cursor, now: float, *, heavy_ok: bool) -> dict[str, Any] | None:
         params = {"now": now, "heavy_ok": heavy_ok, "heavy": self.fairness.heavy_seconds}
-        row = cur.execute(_DUE, params).fetchone()
+        row = cur.execute(sql.DUE, params).fetchone()
         if row is None:
             return None
         return {"project_id": row[0], "state": row[1], "attempts": row[2], "last_seconds": row[3]}
@@ -257,7 +200,7 @@ class PostgresEventLog:
                 "UPDATE projects SET lease_until = %s WHERE project_id = %s",
                 (now + lease_seconds, job.project_id),
             )
-            cur.execute(_TOUCH, {"name": job.lease_owner, "now": now, "touch": WORKER_TOUCH_SECONDS})
+            cur.execute(sql.TOUCH, {"name": job.lease_owner, "now": now, "touch": WORKER_TOUCH_SECONDS})
 
         self._db.run(extend)
 
@@ -301,7 +244,7 @@ class PostgresEventLog:
                 (events_to, job.project_id, job.last_event_id),
             )
             cur.execute(
-                _SETTLE,
+                sql.SETTLE,
                 {
                     "to": project_to,
                     "now": now,
@@ -323,7 +266,7 @@ class PostgresEventLog:
 
         def next_due(cur: Cursor) -> float | None:
             now = _now(cur)
-            row = cur.execute(_NEXT_DUE, {"now": now}).fetchone()
+            row = cur.execute(sql.NEXT_DUE, {"now": now}).fetchone()
             return None if row is None or row[0] is None else float(row[0]) - now
 
         due_in = self._db.run(next_due)

@@ -20,58 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kg.errors import LeaseLost, Unavailable
+from kg.events import sqlite_sql as sql
 from kg.events.base import Job, JobState, ProjectStatus, Push
 from kg.events.batch import GroupCommit
 from kg.events.fairness import WORKER_FORGET_SECONDS, WORKER_TOUCH_SECONDS, Fairness
 from kg.events.sqlite_schema import migrate
 
-_ENQUEUE_PROJECT = """
-INSERT INTO projects (project_id, path, clone_url, default_branch, visibility, target_commit,
-                      state, available_at, last_event_id, updated_at)
-VALUES (:project_id, :path, :clone_url, :default_branch, :visibility, :commit,
-        'pending', :now, :event_id, :now)
-ON CONFLICT (project_id) DO UPDATE SET
-    -- a refresh (a body too large to read) says nothing about the project: keep what is known
-    path = CASE WHEN excluded.path = '' THEN projects.path ELSE excluded.path END,
-    clone_url = CASE WHEN excluded.path = '' THEN projects.clone_url ELSE excluded.clone_url END,
-    default_branch = CASE WHEN excluded.path = ''
-                     THEN projects.default_branch ELSE excluded.default_branch END,
-    visibility = CASE WHEN excluded.path = '' THEN projects.visibility ELSE excluded.visibility END,
-    target_commit = excluded.target_commit,
-    last_event_id = excluded.last_event_id,
-    state = CASE WHEN projects.state = 'running' THEN 'running' ELSE 'pending' END,
-    attempts = CASE WHEN projects.state = 'running' THEN projects.attempts ELSE 0 END,
-    -- idle: at once; queued: no later than it was, nor sooner than the previous job allows
-    available_at = CASE WHEN projects.state = 'running' THEN projects.available_at
-                        WHEN projects.state = 'pending' THEN min(projects.available_at,
-                            max(excluded.available_at, coalesce(projects.claimed_at, 0) + :coalesce))
-                        ELSE excluded.available_at END,
-    updated_at = excluded.updated_at
-"""
-
-_DUE = """
-SELECT project_id, state, attempts, coalesce(last_seconds, 0) AS last_seconds FROM projects
-WHERE ((state = 'pending' AND available_at <= :now) OR (state = 'running' AND lease_until < :now))
-  AND (:heavy_ok OR coalesce(last_seconds, 0) < :heavy)
-ORDER BY claimed_at IS NOT NULL, claimed_at, available_at LIMIT 1
-"""
-
-_LOAD = """
-SELECT (SELECT count(*) FROM workers WHERE seen_at >= :now - :lease) AS live,
-       (SELECT count(*) FROM projects WHERE state = 'running' AND lease_until >= :now
-          AND (coalesce(last_seconds, 0) >= :heavy OR :now - claimed_at >= :heavy)) AS heavy
-"""
-
-_TOUCH = """
-INSERT INTO workers (name, seen_at) VALUES (:name, :now)
-ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at
-WHERE workers.seen_at < excluded.seen_at - :touch
-"""
-
-_NEXT_DUE = """
-SELECT min(CASE WHEN state = 'pending' THEN available_at ELSE lease_until END) FROM projects
-WHERE (state = 'pending' AND available_at > :now) OR (state = 'running' AND lease_until > :now)
-"""
 _WAKE_POLL = 0.02
 """How often an idle worker asks SQLite whether another connection committed (cheap: a
 read of the shared WAL index, no disk access)."""
@@ -147,7 +101,7 @@ class SqliteEventLog:
         if cursor.rowcount == 0:
             return False
         db.execute(
-            _ENQUEUE_PROJECT,
+            sql.ENQUEUE_PROJECT,
             {
                 "project_id": push.project_id,
                 "path": push.path,
@@ -166,7 +120,7 @@ class SqliteEventLog:
         self._local.mark = self._data_version()
         now = time.time()
         with self._tx() as db:
-            db.execute(_TOUCH, {"name": worker, "now": now, "touch": WORKER_TOUCH_SECONDS})
+            db.execute(sql.TOUCH, {"name": worker, "now": now, "touch": WORKER_TOUCH_SECONDS})
             db.execute("DELETE FROM workers WHERE seen_at < ?", (now - WORKER_FORGET_SECONDS,))
             while True:
                 row = self._next(db, now, lease_seconds)
@@ -197,10 +151,10 @@ class SqliteEventLog:
         """The next due project this worker may take (the write lock is held: no other
         claim runs meanwhile)."""
         heavy = self.fairness.heavy_seconds
-        load = db.execute(_LOAD, {"now": now, "lease": lease_seconds, "heavy": heavy}).fetchone()
+        load = db.execute(sql.LOAD, {"now": now, "lease": lease_seconds, "heavy": heavy}).fetchone()
         heavy_ok = self.fairness.heavy_allowed(load["live"], load["heavy"])
         row: sqlite3.Row | None = db.execute(
-            _DUE, {"now": now, "heavy_ok": heavy_ok, "heavy": heavy}
+            sql.DUE, {"now": now, "heavy_ok": heavy_ok, "heavy": heavy}
         ).fetchone()
         return row
 
@@ -238,7 +192,7 @@ class SqliteEventLog:
                 "UPDATE projects SET lease_until = ? WHERE project_id = ?",
                 (now + lease_seconds, job.project_id),
             )
-            db.execute(_TOUCH, {"name": job.lease_owner, "now": now, "touch": WORKER_TOUCH_SECONDS})
+            db.execute(sql.TOUCH, {"name": job.lease_owner, "now": now, "touch": WORKER_TOUCH_SECONDS})
 
     def complete(self, job: Job, *, commit: str, warnings: list[str]) -> None:
         self._settle(job, "done", "idle", "", commit=commit, warnings=warnings)
@@ -303,7 +257,7 @@ class SqliteEventLog:
         if since is None:
             since = self._data_version()
         now = time.time()
-        due = self._db().execute(_NEXT_DUE, {"now": now}).fetchone()[0]
+        due = self._db().execute(sql.NEXT_DUE, {"now": now}).fetchone()[0]
         deadline = time.monotonic() + (timeout if due is None else min(timeout, due - now))
         while time.monotonic() < deadline:
             if self._data_version() != since:
