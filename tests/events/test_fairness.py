@@ -3,6 +3,7 @@ and a project that just had a worker goes behind those still waiting for one."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from kg.events import EventLog, Job
@@ -88,3 +89,65 @@ def test_with_one_worker_heavy_projects_still_run(open_log: OpenLog) -> None:
     make_heavy(events, [1], ["only"])
     events.enqueue(push("again-1", project=1))
     assert claimed(events.claim("only", 60)) == 1
+
+
+def test_small_projects_get_through_while_workers_churn_on_heavy_ones(open_log: OpenLog) -> None:
+    """Three worker threads; three heavy projects, each pushed to again while it is ingested,
+    so there is always heavy work due; small projects pushed meanwhile are claimed next."""
+    events = open_log(worker_heavy_seconds=HEAVY, worker_heavy_share=0.75)  # 3 workers: 2 heavy
+    heavy = [1, 2, 3]
+    make_heavy(events, heavy, ["w0", "w1", "w2"])
+    for project in heavy:
+        events.enqueue(push(f"again-{project}", project=project))
+    lock = threading.Lock()
+    claims: list[int] = []  # every claim, in the order they returned
+    running_heavy, most_heavy = 0, 0
+    stop = threading.Event()
+    small = list(range(10, 16))
+
+    def work(name: str) -> None:
+        nonlocal running_heavy, most_heavy
+        pushes = 0
+        while not stop.is_set():
+            job = events.claim(name, 60)
+            if job is None:
+                events.wait_for_work(0.2)
+                continue
+            with lock:
+                claims.append(job.project_id)
+                if job.project_id in heavy:
+                    running_heavy += 1
+                    most_heavy = max(most_heavy, running_heavy)
+            if job.project_id in heavy:
+                pushes += 1
+                events.enqueue(push(f"{name}-{pushes}", project=job.project_id))  # pushed again
+                time.sleep(HEAVY + 0.05)
+                with lock:
+                    running_heavy -= 1
+            events.complete(job, commit="c", warnings=[])
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(3)]
+    for t in threads:
+        t.start()
+    waited: dict[int, int] = {}  # heavy claims between a small project's push and its claim
+    try:
+        time.sleep(0.5)  # the workers are busy on heavy projects
+        for project in small:
+            with lock:
+                before = len(claims)
+            events.enqueue(push(f"small-{project}", project=project))
+            deadline = time.monotonic() + 30
+            while project not in claims:
+                assert time.monotonic() < deadline, f"small project {project} never claimed: {claims}"
+                time.sleep(0.01)
+            with lock:
+                waited[project] = sum(1 for p in claims[before : claims.index(project)] if p in heavy)
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert most_heavy <= 2  # the third worker never took a heavy project
+    assert sum(1 for p in claims if p in heavy) >= 4  # heavy projects kept running meanwhile
+    # claims already under way when the push landed may return first; nothing waits longer
+    assert max(waited.values()) <= 2, waited
