@@ -38,6 +38,7 @@ def migrate(url: str) -> None:
                 command.upgrade(config, "head")
                 conn.commit()
             finally:
+                conn.rollback()  # after a failed step the unlock must not run in its transaction
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK})
                 conn.commit()
     except SQLAlchemyError as exc:

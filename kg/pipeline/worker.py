@@ -91,6 +91,8 @@ class Worker:
                 except LeaseLost:
                     log.warning("lease lost", extra={"project_id": job.project_id})
                     return
+                except KgError as exc:  # the event log is away (restarting): try again next beat
+                    log.warning("lease not renewed", extra={"project_id": job.project_id, "error": str(exc)})
 
         thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
         thread.start()
