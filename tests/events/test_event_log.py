@@ -216,3 +216,37 @@ def test_a_push_brings_a_project_waiting_for_a_retry_forward(open_log: OpenLog) 
     again = events.claim("w", 60)
     assert again is not None
     assert again.attempt == 1  # a new push starts counting attempts over
+
+
+def test_a_job_that_keeps_killing_its_worker_is_given_up(open_log: OpenLog) -> None:
+    events = open_log(max_attempts=2)
+    events.enqueue(push("k1"))
+    for _ in range(2):  # each worker dies mid-job: its lease runs out
+        assert events.claim("doomed", 0.1) is not None
+        time.sleep(0.15)
+    assert events.claim("w", 60) is None
+    status = events.status(1)
+    assert status is not None
+    assert status.state == "failed"
+    assert "2 times" in status.message
+    events.enqueue(push("k2"))  # a new push starts over
+    assert events.claim("w", 60) is not None
+
+
+def test_receivers_on_two_handles_store_each_delivery_once(open_log: OpenLog) -> None:
+    import asyncio
+
+    first, second = open_log(), open_log()  # two webhook processes on one log
+
+    async def deliver_all() -> list[bool]:
+        pushes = [push(f"k{i}", project=i % 5) for i in range(150)]
+        return list(
+            await asyncio.gather(
+                *(first.enqueue_async(p) for p in pushes), *(second.enqueue_async(p) for p in pushes)
+            )
+        )
+
+    stored = asyncio.run(deliver_all())
+    assert stored.count(True) == 150
+    assert [a or b for a, b in zip(stored[:150], stored[150:], strict=True)] == [True] * 150
+    assert sum(s.events_total for s in first.statuses()) == 150

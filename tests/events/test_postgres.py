@@ -57,7 +57,8 @@ def test_a_server_gone_after_opening_makes_every_call_unavailable_then_recovers(
         log.close()
 
 
-def test_many_processes_opening_a_fresh_database_at_once_migrate_it_once(postgres_url: str) -> None:
+def test_many_logs_opening_a_fresh_database_at_once_migrate_it_once(postgres_url: str) -> None:
+    # threads, each opening its own log on its own connections: to the server, six processes
     errors: list[BaseException] = []
     logs: list[PostgresEventLog] = []
     lock = threading.Lock()
