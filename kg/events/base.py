@@ -64,7 +64,14 @@ class EventLog(Protocol):
     """Durable queue of forge events, coalesced per project.
 
     Every method commits before returning. Methods taking a `Job` raise
-    `kg.errors.LeaseLost` when the job's lease was taken over by another worker.
+    `kg.errors.LeaseLost` when the job's lease was taken over by another worker. Every
+    method raises `kg.errors.Unavailable` when the log cannot be reached or written (then
+    nothing was stored).
+
+    A push to an idle project is due at once; pushes to a queued or running project join
+    its next job. Claims hand out the due project that last had a worker longest ago, and
+    keep heavy projects (slow last ingest) to a share of the live workers
+    (kg/events/fairness.py).
     """
 
     def enqueue(self, push: Push) -> bool:
@@ -93,6 +100,12 @@ class EventLog(Protocol):
 
     def fail(self, job: Job, reason: str) -> None:
         """Give up on the job's events with a reason; a later push starts over."""
+        ...
+
+    def wait_for_work(self, timeout: float) -> bool:
+        """Block until work may have become due since this thread's last `claim` (a push was
+        stored, a job given back, a delay or lease ran out), at most `timeout` seconds.
+        Returns True if woken before the timeout; a wake is a hint to claim, not a promise."""
         ...
 
     def status(self, project_id: int) -> ProjectStatus | None:

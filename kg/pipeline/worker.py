@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
+
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
 from kg.errors import KgError, LeaseLost, NotFound, StoreBusy
@@ -31,6 +33,7 @@ from kg.store import Store, open_store
 log = logging.getLogger("kg.worker")
 _TROUBLE_PAUSE = 5.0
 _STORE_WAIT = 30.0
+_STOP_SLICE = 0.5
 _TRANSIENT_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOMEM, errno.EMFILE, errno.ENFILE}
 
 
@@ -88,6 +91,8 @@ class Worker:
                 except LeaseLost:
                     log.warning("lease lost", extra={"project_id": job.project_id})
                     return
+                except KgError as exc:  # the event log is away (restarting): try again next beat
+                    log.warning("lease not renewed", extra={"project_id": job.project_id, "error": str(exc)})
 
         thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
         thread.start()
@@ -241,17 +246,23 @@ class Worker:
                     refreshed = time.monotonic()
                     log.info("access refreshed", extra={"changed": self.refresh_access()})
                 try:
-                    busy = self.run_once()
-                except (KgError, OSError, sqlite3.Error) as exc:
+                    if not self.run_once():
+                        self._wait_for_work(stop)
+                except (KgError, OSError, sqlite3.Error, psycopg.Error) as exc:
                     # the event log or the disk is failing (full, say): wait, do not die
                     log.error("worker loop failed; waiting", extra={"error": str(exc)})
                     stop.wait(_TROUBLE_PAUSE)
-                    continue
-                if not busy:
-                    stop.wait(self.settings.worker_poll_seconds)
         finally:
             self.liveness.stop()
             self.extraction.close()
+
+    def _wait_for_work(self, stop: threading.Event) -> None:
+        """Idle until the event log says work may be due (a push stored by any process wakes
+        the worker at once), at most `worker_poll_seconds`; `stop` is heard within a slice."""
+        deadline = time.monotonic() + self.settings.worker_poll_seconds
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            if self.events.wait_for_work(min(left, _STOP_SLICE)):
+                return
 
     def _tidy(self) -> None:
         """Repair what a worker killed mid-job may have left (one worker per data dir)."""
