@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from kg import logs, metrics
 from kg.api.deps import event_log, settings
 from kg.api.limits import read_body
 from kg.bounded import Bounds, loads_json
@@ -16,6 +19,7 @@ from kg.events import EventLog, Push
 from webhooks import gitlab
 from webhooks.tokens import verify
 
+log = logging.getLogger("kg.webhooks")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
@@ -54,15 +58,18 @@ async def receive(
     kind = request.headers.get("x-gitlab-event", "")
     raw, complete = await read_body(request, config.hook_max_bytes)
     if kind not in (gitlab.PUSH_HOOK, gitlab.TAG_PUSH_HOOK):
+        metrics.WEBHOOKS_RECEIVED.labels("ignored").inc()
         return JSONResponse(
             {"status": "ignored", "reason": f"event kind {kind[:64]!r} is not used"}, status_code=202
         )
     project_id = gitlab.project_id_in(raw)
     if project_id is None:
+        metrics.WEBHOOKS_REJECTED.labels("too_large" if not complete else "invalid").inc()
         if not complete:
             raise BodyTooLarge(f"body larger than {config.hook_max_bytes} bytes")
         raise InvalidInput("body names no project_id", field="project_id")
     if not verify(config.hook_secret.get_secret_value(), project_id, request.headers.get("x-gitlab-token")):
+        metrics.WEBHOOKS_REJECTED.labels("unauthorized").inc()
         raise Unauthorized()
     key = gitlab.delivery_key(dict(request.headers), raw)
     if not complete:
@@ -74,14 +81,19 @@ async def receive(
         try:
             body = loads_json(raw, Bounds(max_bytes=config.hook_max_bytes, max_depth=32), what="JSON")
         except InvalidInput as exc:
+            metrics.WEBHOOKS_REJECTED.labels("invalid").inc()
             raise InvalidInput(f"body: {exc}", field="body") from None
         event = gitlab.parse_push(body)
         if event.project_id != project_id:
+            metrics.WEBHOOKS_REJECTED.labels("invalid").inc()
             raise InvalidInput("project_id appears with two values", field="project_id")
         push, reason = gitlab.to_push(event, kind, key)
     if push is None:
+        metrics.WEBHOOKS_RECEIVED.labels("ignored").inc()
         return JSONResponse({"status": "ignored", "reason": reason}, status_code=202)
-    stored = await events.enqueue_async(push)
+    push = replace(push, request_id=logs.request_id.get())  # the worker's log lines carry it
+    stored = await metrics.counted_store(events.enqueue_async(push))
+    log.info("webhook stored" if stored else "webhook duplicate", extra={"project_id": push.project_id})
     return JSONResponse(
         {"status": "accepted" if stored else "duplicate", "project": push.project_id},
         status_code=202,

@@ -25,6 +25,8 @@ class Push:
     default_branch: str = "main"
     visibility: str = "private"
     """As the payload says; the narrowest unless told (GitLab, when configured, decides)."""
+    request_id: str = ""
+    """The id of the HTTP request that delivered it, for the worker's log lines ("" if none)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Job:
     attempt: int
     lease_owner: str
     last_event_id: int
+    request_id: str = ""
+    """The request id of the newest push the job covers ("" if none was recorded)."""
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,13 @@ CREATE TABLE IF NOT EXISTS events (
     commit_sha TEXT,
     received_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
+    request_id TEXT NOT NULL DEFAULT '',
     UNIQUE (project_id, delivery_key)
 )
 """
+_V0_COLUMNS = "id, delivery_key, project_id, kind, ref, commit_sha, received_at, state"
 _EVENTS_INDEX = "CREATE INDEX IF NOT EXISTS events_by_project ON events (project_id, state, id)"
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 _PROJECTS = """
 CREATE TABLE IF NOT EXISTS projects (
     project_id INTEGER PRIMARY KEY,
@@ -111,7 +113,8 @@ class SqliteEventLog:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version >= _SCHEMA_VERSION:
                 return
-            # version 0: delivery keys unique across projects; version 1: no probes table
+            # version 0: delivery keys unique across projects; version 1: no probes table;
+            # version 2: no request ids
             old = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone()
             old = old if version == 0 else None
             if old is not None:
@@ -119,8 +122,10 @@ class SqliteEventLog:
                 db.execute("ALTER TABLE events RENAME TO events_v0")
             db.execute(_EVENTS)
             if old is not None:
-                db.execute("INSERT INTO events SELECT * FROM events_v0")
+                db.execute(f"INSERT INTO events ({_V0_COLUMNS}) SELECT {_V0_COLUMNS} FROM events_v0")
                 db.execute("DROP TABLE events_v0")
+            if "request_id" not in {c[1] for c in db.execute("PRAGMA table_info(events)")}:
+                db.execute("ALTER TABLE events ADD COLUMN request_id TEXT NOT NULL DEFAULT ''")
             db.execute(_EVENTS_INDEX)
             db.execute(_PROJECTS)
             db.execute(_PROJECTS_INDEX)
@@ -167,8 +172,8 @@ class SqliteEventLog:
         now = time.time()
         cursor = db.execute(
             "INSERT OR IGNORE INTO events (delivery_key, project_id, kind, ref, commit_sha,"
-            " received_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now),
+            " received_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now, push.request_id),
         )
         if cursor.rowcount == 0:
             return False
@@ -204,6 +209,9 @@ class SqliteEventLog:
                 (worker, now + lease_seconds, now, row["project_id"]),
             )
             job = db.execute("SELECT * FROM projects WHERE project_id = ?", (row["project_id"],)).fetchone()
+            newest = db.execute(
+                "SELECT request_id FROM events WHERE id = ?", (job["claimed_event_id"],)
+            ).fetchone()
         return Job(
             project_id=job["project_id"],
             path=job["path"],
@@ -214,6 +222,7 @@ class SqliteEventLog:
             attempt=job["attempts"],
             lease_owner=worker,
             last_event_id=job["claimed_event_id"],
+            request_id=newest["request_id"] if newest is not None else "",
         )
 
     def _poison(self, db: sqlite3.Connection, row: sqlite3.Row, now: float) -> bool:

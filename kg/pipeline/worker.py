@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from kg import logs, metrics
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
 from kg.errors import KgError, LeaseLost, NotFound, StoreBusy
@@ -100,6 +101,8 @@ class Worker:
     def process(self, job: Job) -> None:
         """Fetch, extract and load one job, and record the outcome in the event log."""
         extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt}
+        logs.request_id.set(job.request_id)  # this job's lines carry the id of the push's request
+        metrics.job_started(job.project_id, job.lease_owner)
         log.info("job claimed", extra=extra)
         if self.index.is_buried(job.project_id):
             self._bury(job)
@@ -128,6 +131,7 @@ class Worker:
             index_project(self.index, self.store, result.record)
             self._forget_old_paths(job.project_id, target.slug)
             self.events.complete(job, commit=result.record.ingested_commit or "", warnings=result.warnings)
+            metrics.job_succeeded(job.project_id, job.lease_owner, result.triples, result.mode)
             log.info(
                 "job done",
                 extra={
@@ -139,6 +143,7 @@ class Worker:
                 },
             )
         except LeaseLost:
+            metrics.job_abandoned(job.project_id, job.lease_owner)
             log.warning("job abandoned: lease lost", extra=extra)
         except KgError as exc:
             self._settle(job, exc, exc.recoverable)
@@ -202,10 +207,12 @@ class Worker:
         reason = public_reason(exc)
         try:
             if out_of_space(exc) or (recoverable and job.attempt < self.settings.max_attempts):
+                metrics.job_failed(job.project_id, job.lease_owner, exc, retry=True)
                 delay = backoff(self.settings, job.attempt)
                 log.warning("job failed, will retry", extra={**extra, "reason": reason, "delay": delay})
                 self.events.retry_later(job, reason, delay)
             else:
+                metrics.job_failed(job.project_id, job.lease_owner, exc, retry=False)
                 log.error("job failed for good", extra={**extra, "reason": reason})
                 self.events.fail(job, reason)
         except LeaseLost:
