@@ -215,7 +215,7 @@ def serve(
     gc.set_threshold(50_000, 50, 100)
     from kg.api.app import create_app  # after share_between_processes: it imports prometheus-client
 
-    console.print(f"kg serving on http://{host}:{port}  (data in {settings.data_dir})")
+    logs.announce(f"kg serving on http://{host}:{port}", data_dir=str(settings.data_dir))
     config = uvicorn.Config(
         create_app(settings),
         host=host,

@@ -64,3 +64,9 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     # which carries a caller's whole query when kg talks to a SPARQL server.
     for chatty in ("apscheduler", "httpx", "httpcore"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
+
+
+def announce(message: str, **fields: object) -> None:
+    """Tell the operator something at start-up, in the logs' format (a JSON line in JSON mode,
+    where a plain line would break a log shipper's parsing)."""
+    logging.getLogger("kg").info(message, extra=fields)

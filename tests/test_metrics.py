@@ -4,6 +4,8 @@ identity calls that fail, and the queue by state."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,10 +14,12 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from kg.events import Push
+from kg.events.sqlite import SqliteEventLog
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.identity import IdentityServer
-from tests.fixtures.servers import KgServer, free_port
+from tests.fixtures.servers import KgServer, free_port, kg_env
 from tests.pipeline.test_end_to_end import COMMITS, push_hook, wait_status
 
 
@@ -130,3 +134,36 @@ def test_real_work_shows_in_metrics(
         assert len(writers) == 2, writers
     finally:
         kg.stop()
+
+
+def test_a_worker_on_its_own_serves_its_metrics_on_the_metrics_port(
+    tmp_path: Path, git_http: GitHttpServer, git_repo: Callable[[str], GitRepo]
+) -> None:
+    work = git_repo("work")
+    work.commit({"a.txt": "a\n"}, "first")
+    url = git_http.publish(work.path, "p1.git")
+    data = tmp_path / "kg"
+    events = SqliteEventLog(data / "events.sqlite")
+    events.enqueue(Push(delivery_key="d1", project_id=1, path="g/p1", clone_url=url, commit=work.head()))
+    events.close()
+    port = free_port()
+    env = kg_env(data, KG_METRICS_PORT=str(port), KG_GIT_ALLOWED_ORIGINS=git_http.origin)
+    worker = subprocess.Popen([sys.executable, "-m", "kg", "worker"], env=env, stderr=subprocess.DEVNULL)
+    try:
+
+        def done() -> bool:
+            try:
+                text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            except httpx.HTTPError:
+                return False
+            samples = {
+                (s.name, frozenset(s.labels.items())): s.value
+                for family in text_string_to_metric_families(text)
+                for s in family.samples
+            }
+            return value(samples, "kg_job_duration_seconds_count", outcome="success") == 1
+
+        wait_for(done, "the worker's job in its own /metrics", timeout=60)
+    finally:
+        worker.terminate()
+        worker.wait(30)

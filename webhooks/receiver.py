@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from kg import logs, metrics
+from kg import metrics
 from kg.api.deps import event_log, settings
 from kg.api.limits import read_body
 from kg.bounded import Bounds, loads_json
@@ -91,7 +90,6 @@ async def receive(
     if push is None:
         metrics.WEBHOOKS_RECEIVED.labels("ignored").inc()
         return JSONResponse({"status": "ignored", "reason": reason}, status_code=202)
-    push = replace(push, request_id=logs.request_id.get())  # the worker's log lines carry it
     stored = await metrics.counted_store(events.enqueue_async(push))
     log.info("webhook stored" if stored else "webhook duplicate", extra={"project_id": push.project_id})
     return JSONResponse(

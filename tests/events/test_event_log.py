@@ -230,3 +230,31 @@ def test_a_log_from_before_per_project_keys_is_migrated_in_place(tmp_path: Path)
     log.close()
     indexes = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
     assert ("events_by_project",) in indexes
+
+
+def test_a_job_carries_the_request_id_of_its_newest_push(events: EventLog) -> None:
+    events.enqueue(replace(push("k1", commit="1" * 40), request_id="first-request"))
+    events.enqueue(replace(push("k2", commit="2" * 40), request_id="second-request"))
+    job = events.claim("w", 60)
+    assert job is not None and (job.commit, job.request_id) == ("2" * 40, "second-request")
+    events.complete(job, commit="2" * 40, warnings=[])
+    events.enqueue(push("k3", commit="3" * 40))  # a push from no request (the CLI, a test)
+    job = events.claim("w", 60)
+    assert job is not None and job.request_id == ""
+
+
+def test_a_log_from_before_request_ids_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite"
+    SqliteEventLog(path).close()
+    db = sqlite3.connect(path)
+    db.executescript(
+        "ALTER TABLE events DROP COLUMN request_id; PRAGMA user_version = 2;"
+        "INSERT INTO events (delivery_key, project_id, kind, ref, received_at) VALUES ('k', 1, 'push', 'r', 0);"
+    )
+    db.close()
+    log = SqliteEventLog(path)
+    assert log.event_count() == 1
+    assert log.enqueue(replace(push("k2"), request_id="r2")) is True
+    job = log.claim("w", 60)
+    assert job is not None and job.request_id == "r2"
+    log.close()
