@@ -35,6 +35,9 @@ from kg.pipeline.failures import out_of_space
 T = TypeVar("T")
 P = ParamSpec("P")
 
+_SHARED = bool(os.environ.get(MULTIPROCESS_ENV))
+"""Whether this process keeps its metrics in files (decided, as the client decides, at import)."""
+
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _SLOW = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0)
 
@@ -248,7 +251,7 @@ class Scrape:
 
     def __init__(self, events: EventLog | None) -> None:
         self._sources: list[object] = []
-        if os.environ.get(MULTIPROCESS_ENV):
+        if _SHARED:
             self._sources += [
                 MultiProcessCollector(None),  # type: ignore[no-untyped-call]
                 ProcessCollector(registry=None),

@@ -12,10 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from kg.auth.gitlab import GitLabUsers
+from kg.errors import CommandFailed, Unauthorized
 from kg.events import Push
 from kg.events.sqlite import SqliteEventLog
+from kg.forge import GitLab
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.identity import IdentityServer
@@ -167,3 +172,17 @@ def test_a_worker_on_its_own_serves_its_metrics_on_the_metrics_port(
     finally:
         worker.terminate()
         worker.wait(30)
+
+
+def test_gitlab_calls_that_fail_are_counted_in_process() -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens: the call fails, not the caller
+
+    def errors() -> float:
+        return REGISTRY.get_sample_value("kg_identity_call_errors_total", {"service": "gitlab"}) or 0.0
+
+    before = errors()
+    with pytest.raises(Unauthorized):
+        GitLabUsers(dead).user("glpat-someone", bearer=False)
+    with pytest.raises(CommandFailed):
+        GitLab(dead, "glpat-kg", timeout=2).describe(1)
+    assert errors() - before == 2
