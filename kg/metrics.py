@@ -18,8 +18,8 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from typing import ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
 from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
@@ -27,7 +27,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from kg.errors import KgError, QueryTimeout, Unavailable
+from kg.errors import BodyTooLarge, InvalidInput, KgError, QueryTimeout, Unauthorized, Unavailable
 from kg.events import EventLog
 from kg.metric_files import MULTIPROCESS_ENV
 from kg.pipeline.failures import out_of_space
@@ -49,7 +49,7 @@ WEBHOOKS_RECEIVED = Counter(
 WEBHOOKS_REJECTED = Counter(
     "kg_webhooks_rejected",
     "Webhook deliveries refused, by reason",
-    ["reason"],  # unauthorized, invalid, too_large, unavailable
+    ["reason"],  # unauthorized, invalid, too_large, unavailable, other
 )
 JOB_SECONDS = Histogram(
     "kg_job_duration_seconds",
@@ -213,14 +213,43 @@ def timed_publish(kind: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
 
 
 async def counted_store(stored: Awaitable[bool]) -> bool:
-    """Await a webhook's storage, counting whether it was new, a duplicate, or not stored."""
-    try:
-        fresh = await stored
-    except Unavailable:
-        WEBHOOKS_REJECTED.labels("unavailable").inc()
-        raise
+    """Await a webhook's storage, counting whether it was new or a duplicate."""
+    fresh = await stored
     WEBHOOKS_RECEIVED.labels("accepted" if fresh else "duplicate").inc()
     return fresh
+
+
+def rejection_reason(exc: KgError) -> str:
+    """Why a webhook was refused, in a word.
+
+    >>> rejection_reason(BodyTooLarge("big")), rejection_reason(InvalidInput("bad"))
+    ('too_large', 'invalid')
+    """
+    if isinstance(exc, Unauthorized):
+        return "unauthorized"
+    if isinstance(exc, BodyTooLarge):
+        return "too_large"
+    if isinstance(exc, InvalidInput):
+        return "invalid"
+    if isinstance(exc, Unavailable):
+        return "unavailable"  # not stored: GitLab retries
+    return "other"
+
+
+def counted_rejections(
+    receive: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Decorate the webhook route: every refusal it raises is counted by reason."""
+
+    @functools.wraps(receive)
+    async def counted(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await receive(*args, **kwargs)
+        except KgError as exc:
+            WEBHOOKS_REJECTED.labels(rejection_reason(exc)).inc()
+            raise
+
+    return counted
 
 
 class QueueDepth:

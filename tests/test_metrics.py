@@ -89,6 +89,12 @@ def test_real_work_shows_in_metrics(
             headers={"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "wrong"},
         )
         assert stranger.status_code == 401
+        nameless = httpx.post(
+            f"{kg.url}/webhooks/events", content=b"{}", headers={"X-Gitlab-Event": "Push Hook"}
+        )
+        assert nameless.status_code == 400
+        other = httpx.post(f"{kg.url}/webhooks/events", json={}, headers={"X-Gitlab-Event": "Issue Hook"})
+        assert other.json()["status"] == "ignored"
         wait_status(kg, 1, "success")
         # a repository the git server does not have: the job fails for good (one attempt)
         missing = f"{git_http.origin}/nowhere.git"
@@ -113,6 +119,8 @@ def test_real_work_shows_in_metrics(
             ("kg_webhooks_received_total", {"outcome": "accepted"}, 2),
             ("kg_webhooks_received_total", {"outcome": "duplicate"}, 1),
             ("kg_webhooks_rejected_total", {"reason": "unauthorized"}, 1),
+            ("kg_webhooks_rejected_total", {"reason": "invalid"}, 1),
+            ("kg_webhooks_received_total", {"outcome": "ignored"}, 1),
             ("kg_job_duration_seconds_count", {"outcome": "success"}, 1),
             ("kg_job_duration_seconds_count", {"outcome": "failed"}, 1),
             ("kg_ingest_failures_total", {"failure": "FetchFailed", "retry": "false"}, 1),

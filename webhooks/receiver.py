@@ -43,6 +43,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
         },
     },
 )
+@metrics.counted_rejections  # each refusal, by reason
 async def receive(
     request: Request,
     events: Annotated[EventLog, Depends(event_log)],
@@ -63,12 +64,10 @@ async def receive(
         )
     project_id = gitlab.project_id_in(raw)
     if project_id is None:
-        metrics.WEBHOOKS_REJECTED.labels("too_large" if not complete else "invalid").inc()
         if not complete:
             raise BodyTooLarge(f"body larger than {config.hook_max_bytes} bytes")
         raise InvalidInput("body names no project_id", field="project_id")
     if not verify(config.hook_secret.get_secret_value(), project_id, request.headers.get("x-gitlab-token")):
-        metrics.WEBHOOKS_REJECTED.labels("unauthorized").inc()
         raise Unauthorized()
     key = gitlab.delivery_key(dict(request.headers), raw)
     if not complete:
@@ -80,11 +79,9 @@ async def receive(
         try:
             body = loads_json(raw, Bounds(max_bytes=config.hook_max_bytes, max_depth=32), what="JSON")
         except InvalidInput as exc:
-            metrics.WEBHOOKS_REJECTED.labels("invalid").inc()
             raise InvalidInput(f"body: {exc}", field="body") from None
         event = gitlab.parse_push(body)
         if event.project_id != project_id:
-            metrics.WEBHOOKS_REJECTED.labels("invalid").inc()
             raise InvalidInput("project_id appears with two values", field="project_id")
         push, reason = gitlab.to_push(event, kind, key)
     if push is None:
