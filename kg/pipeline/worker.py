@@ -102,11 +102,11 @@ class Worker:
         """Fetch, extract and load one job, and record the outcome in the event log."""
         extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt}
         logs.request_id.set(job.request_id)  # this job's lines carry the id of the push's request
-        metrics.job_started(job.project_id, job.lease_owner)
         log.info("job claimed", extra=extra)
         if self.index.is_buried(job.project_id):
             self._bury(job)
             return
+        metrics.job_started(job.project_id, job.lease_owner)
         try:
             with self._heartbeat(job):
                 token = self.vault.get(job.project_id) if self.vault else None
@@ -228,6 +228,7 @@ class Worker:
         try:
             self.process(job)
         finally:
+            logs.request_id.set("")  # what the worker logs between jobs is no request's
             if self.liveness is not None:
                 self.liveness.working_on(None)
         dropped = self.store.collect_garbage()
