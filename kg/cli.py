@@ -203,6 +203,8 @@ def serve(
         sock = listen(host, port)
     except KgError as exc:
         raise _fail(exc, 2) from None
+    from kg.api.app import create_app  # after share_between_processes: it imports prometheus-client
+
     raise_open_file_limit()
     # The group-commit thread must get the GIL soon after its fsync returns, or every
     # waiting webhook pays up to the default 5 ms switch interval.
@@ -213,8 +215,6 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    from kg.api.app import create_app  # after share_between_processes: it imports prometheus-client
-
     logs.announce(f"kg serving on http://{host}:{port}", data_dir=str(settings.data_dir))
     config = uvicorn.Config(
         create_app(settings),

@@ -73,9 +73,8 @@ async def _request(request: Request) -> QueryRequest:
 
 async def _answer(request: Request, reader: Reader, access: Access) -> Response:
     query = replace(await _request(request), access=access)
-    answer = await metrics.timed_query(
-        run_query(request, reader, query)
-    )  # scanned there, before a query process sees it
+    # scanned in run_query, before a query process sees it
+    answer = await metrics.timed_query(run_query(request, reader, query))
     media = answer.media_type
     if media.startswith("text/") or media.endswith(("+json", "+xml", "/n-triples", "/n-quads")):
         media += "; charset=utf-8"
