@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(3600.0, ge=0)
     max_attempts: int = Field(6, ge=1)
     worker_stale_seconds: float = Field(30.0, gt=0)
-    """A worker silent this long (frozen, or never got going) is reported by /health."""
+    """A worker silent this long (frozen, or never got going) is reported by /ready."""
     job_timeout_seconds: float = Field(900.0, gt=0)
     """Wall-clock limit of one job's extraction; past it the job fails for good (20,000
     commits take ~10 s: this is for histories of millions, and bounds how long one project
@@ -149,6 +149,9 @@ class Settings(BaseSettings):
 
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    metrics_port: int = Field(0, ge=0, le=65535)
+    """Port on which `kg worker` serves its Prometheus metrics (0: none; the other roles serve
+    them at `/metrics` on their own port)."""
 
     @field_validator("data_dir")
     @classmethod

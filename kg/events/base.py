@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from kg.logs import request_id
+
 JobState = Literal["idle", "pending", "running", "failed"]
 
 
@@ -25,6 +27,9 @@ class Push:
     default_branch: str = "main"
     visibility: str = "private"
     """As the payload says; the narrowest unless told (GitLab, when configured, decides)."""
+    request_id: str = field(default_factory=request_id.get)
+    """The id of the HTTP request it was made for (the current one unless told; "" outside of
+    any): the worker's log lines for its job carry it."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class Job:
     attempt: int
     lease_owner: str
     last_event_id: int
+    request_id: str = ""
+    """The request id of the newest push the job covers ("" if none was recorded)."""
 
 
 @dataclass(frozen=True)

@@ -81,10 +81,10 @@ class PostgresEventLog:
 
     def _enqueue_one(self, cur: Cursor, push: Push, now: float) -> bool:
         row = cur.execute(
-            "INSERT INTO events (delivery_key, project_id, kind, ref, commit_sha, received_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (project_id, delivery_key) DO NOTHING"
-            " RETURNING id",
-            (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now),
+            "INSERT INTO events (delivery_key, project_id, kind, ref, commit_sha, received_at,"
+            " request_id) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (project_id, delivery_key) DO NOTHING RETURNING id",
+            (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now, push.request_id),
         ).fetchone()
         if row is None:
             return False
@@ -126,6 +126,7 @@ class PostgresEventLog:
                 (worker, now + lease_seconds, now, now, row["project_id"]),
             ).fetchone()
             assert job is not None
+            newest = cur.execute("SELECT request_id FROM events WHERE id = %s", (job[7],)).fetchone()
             return Job(
                 project_id=job[0],
                 path=job[1],
@@ -136,6 +137,7 @@ class PostgresEventLog:
                 attempt=job[6],
                 lease_owner=worker,
                 last_event_id=job[7],
+                request_id=newest[0] if newest is not None else "",
             )
 
         return self._db.run(take)

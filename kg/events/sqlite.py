@@ -95,8 +95,8 @@ class SqliteEventLog:
         now = time.time()
         cursor = db.execute(
             "INSERT OR IGNORE INTO events (delivery_key, project_id, kind, ref, commit_sha,"
-            " received_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now),
+            " received_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now, push.request_id),
         )
         if cursor.rowcount == 0:
             return False
@@ -135,6 +135,9 @@ class SqliteEventLog:
                 (worker, now + lease_seconds, now, now, row["project_id"]),
             )
             job = db.execute("SELECT * FROM projects WHERE project_id = ?", (row["project_id"],)).fetchone()
+            newest = db.execute(
+                "SELECT request_id FROM events WHERE id = ?", (job["claimed_event_id"],)
+            ).fetchone()
         return Job(
             project_id=job["project_id"],
             path=job["path"],
@@ -145,6 +148,7 @@ class SqliteEventLog:
             attempt=job["attempts"],
             lease_owner=worker,
             last_event_id=job["claimed_event_id"],
+            request_id=newest["request_id"] if newest is not None else "",
         )
 
     def _next(self, db: sqlite3.Connection, now: float, lease_seconds: float) -> sqlite3.Row | None:

@@ -22,9 +22,11 @@ CREATE TABLE IF NOT EXISTS events (
     commit_sha TEXT,
     received_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
+    request_id TEXT NOT NULL DEFAULT '',
     UNIQUE (project_id, delivery_key)
 )
 """
+_V0_COLUMNS = "id, delivery_key, project_id, kind, ref, commit_sha, received_at, state"
 _EVENTS_INDEX = "CREATE INDEX IF NOT EXISTS events_by_project ON events (project_id, state, id)"
 _PROJECTS = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -49,7 +51,8 @@ CREATE TABLE IF NOT EXISTS projects (
 """
 _PROJECTS_INDEX = "CREATE INDEX IF NOT EXISTS projects_due ON projects (state, available_at)"
 _PROBES = "CREATE TABLE IF NOT EXISTS probes (id INTEGER PRIMARY KEY, at REAL NOT NULL)"
-# version 3: when a project last got a worker and how long its last job took (fairness)
+# version 3: when a project last got a worker and how long its last job took (fairness), and
+# the request that stored each event (its id follows the job into the worker's logs)
 _FAIRNESS_COLUMNS = ("claimed_at REAL", "last_seconds REAL")
 _WORKERS = "CREATE TABLE IF NOT EXISTS workers (name TEXT PRIMARY KEY, seen_at REAL NOT NULL)"
 
@@ -60,7 +63,8 @@ def migrate(db: sqlite3.Connection) -> None:
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version >= SCHEMA_VERSION:
         return
-    # version 0: delivery keys unique across projects; version 1: no probes table
+    # version 0: delivery keys unique across projects; version 1: no probes table; version 2:
+    # no fairness columns, no request ids
     old = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone()
     old = old if version == 0 else None
     if old is not None:
@@ -68,8 +72,10 @@ def migrate(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE events RENAME TO events_v0")
     db.execute(_EVENTS)
     if old is not None:
-        db.execute("INSERT INTO events SELECT * FROM events_v0")
+        db.execute(f"INSERT INTO events ({_V0_COLUMNS}) SELECT {_V0_COLUMNS} FROM events_v0")
         db.execute("DROP TABLE events_v0")
+    if "request_id" not in {row[1] for row in db.execute("PRAGMA table_info(events)")}:
+        db.execute("ALTER TABLE events ADD COLUMN request_id TEXT NOT NULL DEFAULT ''")
     db.execute(_EVENTS_INDEX)
     db.execute(_PROJECTS)
     columns = {row[1] for row in db.execute("PRAGMA table_info(projects)")}

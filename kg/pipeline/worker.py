@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import psycopg
 
+from kg import logs, metrics
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
 from kg.errors import KgError, LeaseLost, NotFound, StoreBusy
@@ -105,10 +106,12 @@ class Worker:
     def process(self, job: Job) -> None:
         """Fetch, extract and load one job, and record the outcome in the event log."""
         extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt}
+        logs.request_id.set(job.request_id)  # this job's lines carry the id of the push's request
         log.info("job claimed", extra=extra)
         if self.index.is_buried(job.project_id):
             self._bury(job)
             return
+        metrics.job_started(job.project_id, job.lease_owner)
         try:
             with self._heartbeat(job):
                 token = self.vault.get(job.project_id) if self.vault else None
@@ -133,6 +136,7 @@ class Worker:
             index_project(self.index, self.store, result.record)
             self._forget_old_paths(job.project_id, target.slug)
             self.events.complete(job, commit=result.record.ingested_commit or "", warnings=result.warnings)
+            metrics.job_succeeded(job.project_id, job.lease_owner, result.triples, result.mode)
             log.info(
                 "job done",
                 extra={
@@ -144,6 +148,7 @@ class Worker:
                 },
             )
         except LeaseLost:
+            metrics.job_abandoned(job.project_id, job.lease_owner)
             log.warning("job abandoned: lease lost", extra=extra)
         except KgError as exc:
             self._settle(job, exc, exc.recoverable)
@@ -207,10 +212,12 @@ class Worker:
         reason = public_reason(exc)
         try:
             if out_of_space(exc) or (recoverable and job.attempt < self.settings.max_attempts):
+                metrics.job_failed(job.project_id, job.lease_owner, exc, retry=True)
                 delay = backoff(self.settings, job.attempt)
                 log.warning("job failed, will retry", extra={**extra, "reason": reason, "delay": delay})
                 self.events.retry_later(job, reason, delay)
             else:
+                metrics.job_failed(job.project_id, job.lease_owner, exc, retry=False)
                 log.error("job failed for good", extra={**extra, "reason": reason})
                 self.events.fail(job, reason)
         except LeaseLost:
@@ -226,6 +233,7 @@ class Worker:
         try:
             self.process(job)
         finally:
+            logs.request_id.set("")  # what the worker logs between jobs is no request's
             if self.liveness is not None:
                 self.liveness.working_on(None)
         dropped = self.store.collect_garbage()

@@ -250,3 +250,14 @@ def test_receivers_on_two_handles_store_each_delivery_once(open_log: OpenLog) ->
     assert stored.count(True) == 150
     assert [a or b for a, b in zip(stored[:150], stored[150:], strict=True)] == [True] * 150
     assert sum(s.events_total for s in first.statuses()) == 150
+
+
+def test_a_job_carries_the_request_id_of_its_newest_push(events: EventLog) -> None:
+    events.enqueue(replace(push("k1", commit="1" * 40), request_id="first-request"))
+    events.enqueue(replace(push("k2", commit="2" * 40), request_id="second-request"))
+    job = events.claim("w", 60)
+    assert job is not None and (job.commit, job.request_id) == ("2" * 40, "second-request")
+    events.complete(job, commit="2" * 40, warnings=[])
+    events.enqueue(push("k3", commit="3" * 40))  # a push from no request (the CLI, a test)
+    job = events.claim("w", 60)
+    assert job is not None and job.request_id == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from kg.events.sqlite import SqliteEventLog
@@ -73,3 +74,20 @@ def test_a_log_from_before_fairness_is_upgraded_and_keeps_its_jobs(tmp_path: Pat
     assert log.enqueue(push("k", project=7)) is False
     log.close()
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (3,)
+
+
+def test_a_log_from_before_request_ids_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite"
+    SqliteEventLog(path).close()
+    db = sqlite3.connect(path)
+    db.executescript(
+        "ALTER TABLE events DROP COLUMN request_id; PRAGMA user_version = 2;"
+        "INSERT INTO events (delivery_key, project_id, kind, ref, received_at) VALUES ('k', 1, 'push', 'r', 0);"
+    )
+    db.close()
+    log = SqliteEventLog(path)
+    assert log.event_count() == 1
+    assert log.enqueue(replace(push("k2"), request_id="r2")) is True
+    job = log.claim("w", 60)
+    assert job is not None and job.request_id == "r2"
+    log.close()

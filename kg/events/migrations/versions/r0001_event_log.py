@@ -27,6 +27,7 @@ def upgrade() -> None:
             commit_sha TEXT,
             received_at DOUBLE PRECISION NOT NULL,
             state TEXT NOT NULL DEFAULT 'pending',
+            request_id TEXT NOT NULL DEFAULT '',
             UNIQUE (project_id, delivery_key)
         )
         """
