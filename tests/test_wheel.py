@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 SOURCE = Path(__file__).resolve().parent.parent
 # what a checkout holds besides its tracked files: never part of a build
@@ -35,10 +36,16 @@ def run(command: list[str | Path], cwd: Path, env: dict[str, str] | None = None)
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel `pip wheel` builds from a copy of the checkout (the checkout stays clean)."""
+    """The wheel `pip wheel` builds from what the Dockerfile copies of the checkout (which
+    stays clean), as the image's first stage does."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"
-    shutil.copytree(SOURCE, source, symlinks=True, ignore=LOCAL_ONLY)
+    source.mkdir()
+    for name in dockerfile_sources():
+        if (SOURCE / name).is_dir():
+            shutil.copytree(SOURCE / name, source / name, symlinks=True, ignore=LOCAL_ONLY)
+        else:
+            shutil.copy2(SOURCE / name, source / name)
     run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", work / "dist", source], cwd=work)
     (built,) = (work / "dist").glob("kg-*.whl")
     return built
@@ -102,3 +109,54 @@ def test_the_installed_ontology_is_served_from_the_package(installed: Path, tmp_
     assert int(turtle) > 1000
     assert int(shapes) > 1000
     assert Path(module).is_relative_to(installed.parent)
+
+
+def dockerfile_stages() -> list[list[tuple[str, str]]]:
+    """The Dockerfile's stages, each a list of (INSTRUCTION, arguments), continuations joined."""
+    text = (SOURCE / "Dockerfile").read_text().replace("\\\n", " ")
+    stages: list[list[tuple[str, str]]] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        instruction, _, arguments = line.strip().partition(" ")
+        if instruction.upper() == "FROM":
+            stages.append([])
+        stages[-1].append((instruction.upper(), " ".join(arguments.split())))
+    return stages
+
+
+def dockerfile_sources() -> list[str]:
+    """What the image's build stage copies from the checkout."""
+    (build, *_) = dockerfile_stages()
+    return [name for op, args in build if op == "COPY" for name in args.split()[:-1]]
+
+
+def test_the_image_builds_and_installs_the_wheel_as_tested_here() -> None:
+    # No docker daemon here: the Dockerfile is read, and its steps are the ones this file runs.
+    build, final = dockerfile_stages()
+    # the `wheel` fixture builds from exactly these; queries/ and ontology/ are kg/resources' targets
+    assert set(dockerfile_sources()) >= {"pyproject.toml", "kg", "webhooks", "queries", "ontology"}
+    assert any(op == "RUN" and "pip wheel" in args and "--no-deps" in args for op, args in build)
+    assert dict(final)["FROM"] == "python:3.11-slim"
+    runs = [args for op, args in final if op == "RUN"]
+    assert any("pip install" in run and "kg-*.whl" in run for run in runs)
+    assert any("apt-get install" in run and " git " in f"{run} " for run in runs)
+
+
+def test_the_image_runs_kg_as_a_numeric_non_root_user() -> None:
+    (*_, final) = dockerfile_stages()
+    users = [args for op, args in final if op == "USER"]
+    assert users, "no USER: the image would run as root"
+    uid = users[-1].split(":")[0]
+    # runAsNonRoot (charts/kg) can only verify a numeric user
+    assert uid.isdigit() and int(uid) != 0, users[-1]
+    chart = yaml.safe_load((SOURCE / "charts" / "kg" / "values.yaml").read_text())
+    assert int(uid) == chart["podSecurityContext"]["runAsUser"]  # the image's own data dir is this user's
+    assert dict(final)["ENTRYPOINT"] == '["kg"]'
+    assert dict(final)["EXPOSE"] == "8080"
+
+
+def test_the_build_context_keeps_what_the_dockerfile_copies() -> None:
+    ignored = {line.strip() for line in (SOURCE / ".dockerignore").read_text().splitlines()}
+    assert not set(dockerfile_sources()) & ignored
+    assert {".git", ".venv", ".tools"} <= ignored
