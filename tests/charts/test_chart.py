@@ -117,6 +117,30 @@ def test_fleet_routes_webhooks_to_the_receiver_and_the_rest_to_the_api(helm: Hel
     assert services[paths["/"]]["spec"]["selector"]["app.kubernetes.io/component"] == "api"
 
 
+def test_embedded_ingress_sends_everything_to_the_serve_pod(helm: Helm) -> None:
+    manifests = helm.manifests(values_file("default"), sets={"ingress.enabled": "true"})
+    (ingress,) = of_kind(manifests, "Ingress")
+    ((path,),) = [r["http"]["paths"] for r in ingress["spec"]["rules"]]
+    (service,) = of_kind(manifests, "Service")
+    assert path["path"] == "/"
+    assert path["backend"]["service"]["name"] == service["metadata"]["name"]
+    assert service["spec"]["selector"]["app.kubernetes.io/component"] == "serve"
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        ({"mode": "cluster"}, "mode must be one of"),
+        ({"worker.concurrency": "0"}, "worker.concurrency: Must be greater than or equal to 1"),
+        ({"secrets.hooksecret": "x"}, "Additional property hooksecret is not allowed"),
+    ],
+)
+def test_values_outside_the_schema_are_refused(helm: Helm, sets: dict[str, str], message: str) -> None:
+    result = helm.template(values_file("default"), sets=sets)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_without_autoscaling_the_fleet_has_fixed_replicas(helm: Helm) -> None:
     sets = {f"{role}.autoscaling.enabled": "false" for role in ("api", "webhooks", "worker")}
     sets["worker.replicas"] = "7"
