@@ -207,3 +207,27 @@ def test_kg_accepts_the_rendered_configuration(
     assert settings.environment == "production"
     assert str(settings.data_dir) == env["KG_DATA_DIR"]
     assert settings.hook_secret.get_secret_value() == env["KG_HOOK_SECRET"]
+
+
+def mebibytes(quantity: str) -> int:
+    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024}
+    suffix = quantity[-2:]
+    return int(float(quantity[:-2]) * units[suffix]) if suffix in units else int(quantity) // 2**20
+
+
+@pytest.mark.parametrize("values", CI_VALUES, ids=lambda p: p.name)
+def test_memory_limits_hold_what_kg_itself_allows(helm: Helm, values: Path) -> None:
+    """Below the sum of kg's own per-process bounds, the kernel kills a pod kg would have kept."""
+    manifests = helm.manifests(values)
+    env = environment(manifests)
+
+    def setting(name: str) -> int:
+        return int(env.get(f"KG_{name.upper()}", Settings.model_fields[name].default))
+
+    ingest = setting("job_max_memory_mb")
+    queries = setting("sparql_workers") * setting("sparql_max_memory_mb")
+    for container in containers(manifests):
+        role = container["command"][1]
+        concurrency = int(container["command"][3]) if role == "worker" else 1
+        needed = {"serve": ingest + queries, "api": queries, "worker": concurrency * ingest}.get(role, 0)
+        assert mebibytes(container["resources"]["limits"]["memory"]) > needed, (role, needed)
