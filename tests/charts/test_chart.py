@@ -9,6 +9,7 @@ from pathlib import Path
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from kg.config import Settings, load_settings
 from tests.charts.rendering import (
@@ -191,6 +192,14 @@ def test_every_variable_the_chart_sets_is_a_kg_setting(helm: Helm, values: Path)
     unknown = {n for n in names if n.removeprefix("KG_").lower() not in Settings.model_fields}
     assert not unknown, f"not kg settings (kg/config.py): {sorted(unknown)}"
     assert all(n.startswith("KG_") for n in names)
+
+
+@pytest.mark.parametrize("section", ["config", pytest.param("secrets", marks=NEEDS_FLEET_BACKENDS)])
+def test_every_key_the_values_offer_is_a_kg_setting(section: str) -> None:
+    """Empty values are not rendered: a misspelt key in values.yaml would go unnoticed there."""
+    offered = set(yaml.safe_load((CHART / "values.yaml").read_text())[section]) - {"existingSecret"}
+    assert len(offered) >= 7
+    assert not offered - set(Settings.model_fields), sorted(offered - set(Settings.model_fields))
 
 
 @pytest.mark.parametrize("values", CI_VALUES_ON_KG)
