@@ -31,7 +31,7 @@ class FleetCheck:
 
 
 def _one_machine(url: str) -> bool:
-    return not url.startswith(("postgresql://", "postgres://"))
+    return not url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://"))
 
 
 def check_fleet(role: Role, settings: Settings, concurrency: int = 1) -> FleetCheck:
@@ -52,8 +52,7 @@ def check_fleet(role: Role, settings: Settings, concurrency: int = 1) -> FleetCh
             "the event log is SQLite (KG_EVENT_LOG_URL): every role must run on this machine "
             "(a fleet needs postgresql://…)"
         )
-    search_url: str = getattr(settings, "search_url", "") or ""
-    if role in ("api", "worker") and _one_machine(search_url):
+    if role in ("api", "worker") and _one_machine(settings.search_url.get_secret_value()):
         found.warnings.append(
             "the search index is SQLite (KG_SEARCH_URL): kg api and kg worker must run on this "
             "machine (a fleet needs postgresql://…)"

@@ -16,6 +16,8 @@ from kg import __version__, health
 from kg.config import Settings
 from kg.events import open_event_log
 from kg.http import problems
+from kg.http.requestid import RequestIds
+from kg.metrics import Scrape
 from webhooks import receiver
 
 
@@ -46,22 +48,25 @@ def create_webhooks_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="kg webhooks", version=__version__, lifespan=lifespan, openapi_url="/spec.json")
     problems.install(app)
+    app.add_middleware(RequestIds)  # the push's id reaches its job's log lines
     app.include_router(receiver.router)
 
     @app.get("/health", tags=["ops"])
-    async def health_route(request: Request) -> dict[str, Any]:
-        """Whether the receiver can store events (always 200: the process is alive)."""
-        return await _checks(request)
+    async def health_route() -> dict[str, Any]:
+        """Liveness: 200 while the process serves (`/ready` tells about the event log)."""
+        return {"status": "ok"}
 
     @app.get("/ready", tags=["ops"], responses={503: {}})
     async def ready(request: Request) -> JSONResponse:
-        """`/health`, 503 unless the event log takes writes (GitLab's deliveries would fail)."""
+        """Readiness: 503 unless the event log takes writes (GitLab's deliveries would fail)."""
         body = await _checks(request)
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        """Prometheus metrics."""
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    async def metrics_route(request: Request) -> Response:
+        """Prometheus metrics: webhooks received and rejected, and the event log's queue depth."""
+        scrape = Scrape(getattr(request.app.state, "events", None))
+        body = await run_in_threadpool(generate_latest, scrape)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -38,6 +38,7 @@ from kg.config import Settings
 from kg.confined import network_isolation_works
 from kg.events import open_event_log
 from kg.http import problems
+from kg.http.requestid import RequestIds
 from kg.pipeline.supervisor import Watchdog, WorkerProcess
 from kg.scheduler import start_scheduler
 from kg.search import open_index
@@ -101,6 +102,7 @@ def create_app(settings: Settings, role: Role = "serve") -> FastAPI:
         probes: dict[str, Callable[[], health.Check]] = {
             "eventLog": lambda: health.event_log(app.state.events),
             "store": lambda: health.store(app.state.reader),
+            "searchIndex": lambda: health.search_index(app.state.index),
             "network": lambda: health.isolation(isolated),
         }
         if embedded:  # `kg api` runs no worker: `kg worker` reports its own
@@ -129,6 +131,7 @@ def create_app(settings: Settings, role: Role = "serve") -> FastAPI:
         openapi_url="/spec.json",
     )
     app.add_middleware(ParameterLimit)
+    app.add_middleware(RequestIds)  # added last: outermost, so every log line of a request has its id
     problems.install(app)
     problems.document(app)
     spec.describe(app)

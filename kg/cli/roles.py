@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import socket
 import sys
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from kg import logs
 from kg.cli.common import app, console, fail, settings_or_exit
 from kg.config import Settings
 from kg.errors import KgError
@@ -20,8 +22,8 @@ from kg.roles import Role, check_fleet
 def _check_role(role: Role, settings: Settings, concurrency: int = 1) -> None:
     """Print the role's fleet warnings; exit 2 on an error (one line each)."""
     found = check_fleet(role, settings, concurrency)
-    for line in found.warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(line)}")
+    for line in found.warnings:  # a log line: in JSON mode a plain one would break parsing
+        logging.getLogger("kg").warning(line, extra={"role": role})
     for line in found.errors:
         console.print(f"[red]error:[/red] {escape(line)}")
     if found.errors:
@@ -44,7 +46,7 @@ def _serve_http(settings: Settings, asgi: Any, host: str, port: int, sock: socke
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    console.print(f"{what} on http://{host}:{port}  (data in {settings.data_dir})")
+    logs.announce(f"{what} on http://{host}:{port}", data_dir=str(settings.data_dir))
     config = uvicorn.Config(
         asgi,
         host=host,
@@ -73,7 +75,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Run the API, webhook receiver, worker and scheduler in one process."""
-    from kg.api.app import create_app
+    from kg.metric_files import share_between_processes
     from kg.startup import prepare_data_dir
 
     settings = settings_or_exit("settings")
@@ -82,6 +84,9 @@ def serve(
     except KgError as exc:
         raise fail(exc, 2) from None
     try:
+        share_between_processes(settings.data_dir / "metrics")  # the worker's jobs show at /metrics
+        from kg.api.app import create_app  # after share_between_processes: it imports prometheus-client
+
         host, port, sock = _listen(settings, host, port)
         _serve_http(settings, create_app(settings), host, port, sock, "kg serving")
     finally:
@@ -123,11 +128,17 @@ def worker(
 ) -> None:
     """Run pipeline worker processes alone (restarted if they die; SIGTERM lets each finish
     its job)."""
+    from kg.metric_files import share_between_processes
     from kg.roles import run_workers
 
     settings = settings_or_exit("settings")
     _check_role("worker", settings, concurrency)
-    console.print(f"kg worker: {concurrency} process(es)  (data in {settings.data_dir})")
+    # the worker processes' metrics, summed, on KG_METRICS_PORT (files under the data dir)
+    share_between_processes(settings.data_dir / "metrics")
+    from kg.metrics import listen  # after share_between_processes: it imports prometheus-client
+
+    listen(settings.host, settings.metrics_port)
+    logs.announce(f"kg worker: {concurrency} process(es)", data_dir=str(settings.data_dir))
     run_workers(settings, concurrency)
 
 
@@ -138,7 +149,7 @@ def scheduler() -> None:
 
     settings = settings_or_exit("settings")
     _check_role("scheduler", settings)
-    console.print("kg scheduler running")
+    logs.announce("kg scheduler running", data_dir=str(settings.data_dir))
     try:
         run_scheduler(settings)
     except KgError as exc:  # its database is down: say so; the platform restarts it

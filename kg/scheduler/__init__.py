@@ -37,7 +37,7 @@ _SETUP_LOCK = 0x6B675F7363686564  # "kg_sched": any constant all kg schedulers a
 
 def shared(settings: Settings) -> bool:
     """Whether the schedules are shared by every scheduler of a fleet (PostgreSQL)."""
-    return settings.event_log_url.startswith(("postgresql://", "postgres://"))
+    return settings.event_log_url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://"))
 
 
 def data_store_for(settings: Settings) -> tuple[DataStore, Engine | None]:

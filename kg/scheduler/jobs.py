@@ -12,8 +12,6 @@ import logging
 import time
 from typing import Any
 
-from prometheus_client import Gauge
-
 from kg.config import Settings
 from kg.errors import KgError, NotFound
 from kg.events import EventLog, Push, open_event_log
@@ -22,9 +20,6 @@ from kg.search import SearchIndex, open_index
 from kg.store import ProjectRecord, open_reader, open_store
 
 log = logging.getLogger("kg.scheduler")
-
-QUEUE = Gauge("kg_scheduler_queue_projects", "Projects in the event log by state, as last swept", ["state"])
-DUE_RETRIES = Gauge("kg_scheduler_due_retries", "Projects whose retry is due, as last swept")
 
 
 class Upkeep:
@@ -62,8 +57,9 @@ class Upkeep:
         return GitLab(self.settings.gitlab_url, token)
 
     def sweep_queue(self) -> dict[str, int]:
-        """Count the queue by state and the retries now due (workers claim them, and jobs
-        whose lease expired, on their own: this makes the backlog visible)."""
+        """Count the queue by state and the retries now due, in the log (workers claim due
+        retries and jobs whose lease expired on their own; `/metrics` counts the queue at
+        each scrape, `kg_queue_projects`): a backlog that does not drain shows here."""
         counts = {"idle": 0, "pending": 0, "running": 0, "failed": 0}
         due = 0
         now = time.time()
@@ -71,9 +67,6 @@ class Upkeep:
             counts[status.state] = counts.get(status.state, 0) + 1
             if status.state == "pending" and status.attempts and (status.next_attempt_at or 0) <= now:
                 due += 1
-        for state, count in counts.items():
-            QUEUE.labels(state).set(count)
-        DUE_RETRIES.set(due)
         log.info("queue swept", extra={**counts, "due_retries": due})
         return {**counts, "due_retries": due}
 

@@ -143,6 +143,10 @@ class SearchIndex(Protocol):
         Safe while others read and write."""
         ...
 
+    def probe(self) -> None:
+        """Raise `kg.errors.Unavailable` unless the index can be read now (for `/ready`)."""
+        ...
+
     def close(self) -> None:
         """Release the index."""
         ...

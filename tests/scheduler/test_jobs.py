@@ -161,3 +161,23 @@ def test_every_job_fires_through_the_scheduler(settings: Settings) -> None:
     assert results["sweep_queue"]["pending"] == 0
     assert (results["reconcile"], results["refresh_access"], results["collect_garbage"]) == (0, 0, 0)
     assert results["maintain_index"] == 0
+
+
+def test_index_maintenance_on_postgresql_refreshes_the_planners_statistics(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    import psycopg
+
+    settings = quick_settings(tmp_path, search_url=postgres_url)
+    index = open_index(settings)
+    entry = ProjectEntry(slug="g/p", iri="urn:p", graph="urn:g", visibility="public", members={})
+    index.replace_project(entry, [Document(id="urn:p", kind="project", project="g/p", name="rain")])
+    index.close()
+    upkeep = Upkeep(settings)
+    assert upkeep.maintain_index() == 0  # GIN keeps no segments
+    upkeep.close()
+    with psycopg.connect(postgres_url) as db:
+        (analyzed,) = db.execute(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'search_docs'"
+        ).fetchone() or (None,)
+    assert analyzed is not None
