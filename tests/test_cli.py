@@ -267,10 +267,14 @@ def test_every_reading_command_on_every_store(
     kg("lineage", "g/p", "report.pdf", code=1)
 
 
-def test_ingest_while_kg_serve_runs_hands_the_job_to_its_worker(tmp_path: Path, repo: GitRepo) -> None:
+@pytest.mark.parametrize("event_log", ["sqlite", "postgresql"])
+def test_ingest_while_kg_serve_runs_hands_the_job_to_its_worker(
+    tmp_path: Path, repo: GitRepo, event_log: str, request: pytest.FixtureRequest
+) -> None:
     from tests.fixtures.servers import KgServer
 
-    server = KgServer(tmp_path / "kg", {"KG_SPARQL_WORKERS": "1"})
+    env = {"KG_EVENT_LOG_URL": request.getfixturevalue("postgres_url")} if event_log == "postgresql" else {}
+    server = KgServer(tmp_path / "kg", {"KG_SPARQL_WORKERS": "1", **env})
     try:
         done = subprocess.run(
             [
@@ -284,7 +288,7 @@ def test_ingest_while_kg_serve_runs_hands_the_job_to_its_worker(tmp_path: Path, 
                 "--member",
                 "7",
             ],
-            env=kg_env(tmp_path / "kg"),
+            env=kg_env(tmp_path / "kg", **env),
             capture_output=True,
             text=True,
             timeout=120,
@@ -310,7 +314,7 @@ def test_ingest_while_kg_serve_runs_hands_the_job_to_its_worker(tmp_path: Path, 
                 "--branch",
                 "nope",
             ],
-            env=kg_env(tmp_path / "kg"),
+            env=kg_env(tmp_path / "kg", **env),
             capture_output=True,
             text=True,
             timeout=120,
