@@ -18,9 +18,9 @@ import psycopg
 from kg import logs, metrics
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
-from kg.errors import KgError, LeaseLost, NotFound, StoreBusy
+from kg.errors import KgError, LeaseLost, StoreBusy
 from kg.events import EventLog, Job, open_event_log
-from kg.forge import GitLab, ProjectAccess
+from kg.forge import GitLab
 from kg.iri import Minter
 from kg.pipeline import handoff
 from kg.pipeline.extraction import ExtractionProcess
@@ -222,32 +222,6 @@ class Worker:
                 self.store.remove_project(record.iri)
                 self.index.remove_project(record.slug)
 
-    def refresh_access(self) -> int:
-        """Read every GitLab project's visibility and members again; returns how many changed."""
-        changed = 0
-        for record in self.store.projects():
-            if record.gitlab_id is None:
-                continue
-            token = self.vault.get(record.gitlab_id) if self.vault else None
-            forge = self._gitlab(token)
-            if forge is None:
-                continue
-            try:
-                access = forge.access(record.gitlab_id)
-            except NotFound:
-                # GitLab no longer shows it to kg: nobody but its recorded members may read it
-                access = ProjectAccess("private", record.members)
-            except KgError as exc:
-                log.warning("access refresh failed", extra={"project": record.slug, "error": str(exc)})
-                continue
-            if (access.visibility, access.members) != (record.visibility, record.members):
-                updated = self.store.publish_record(
-                    record.evolve(visibility=access.visibility, members=access.members)
-                )
-                index_project(self.index, self.store, updated)
-                changed += 1
-        return changed
-
     def _settle(self, job: Job, exc: BaseException, recoverable: bool) -> None:
         extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt, "error": str(exc)}
         reason = public_reason(exc)
@@ -289,11 +263,7 @@ class Worker:
         self.liveness.start()
         try:
             self._tidy()
-            refreshed = time.monotonic()
             while not stop.is_set():
-                if time.monotonic() - refreshed > self.settings.access_refresh_seconds:
-                    refreshed = time.monotonic()
-                    log.info("access refreshed", extra={"changed": self.refresh_access()})
                 try:
                     if not self.run_once():
                         self._wait_for_work(stop)
