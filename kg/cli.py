@@ -192,16 +192,19 @@ def serve(
     """Run the API, webhook receiver, worker and scheduler in one process."""
     import uvicorn
 
-    from kg.api.app import create_app
+    from kg.metric_files import share_between_processes
     from kg.startup import listen, prepare_data_dir, raise_open_file_limit
 
     settings = _settings("settings")
     host, port = host or settings.host, port or settings.port
     try:
         locks = prepare_data_dir(settings.data_dir, settings.store_path if settings.embedded_store else None)
+        share_between_processes(settings.data_dir / "metrics")  # the worker's jobs show at /metrics
         sock = listen(host, port)
     except KgError as exc:
         raise _fail(exc, 2) from None
+    from kg.api.app import create_app  # after share_between_processes: it imports prometheus-client
+
     raise_open_file_limit()
     # The group-commit thread must get the GIL soon after its fsync returns, or every
     # waiting webhook pays up to the default 5 ms switch interval.
@@ -212,7 +215,7 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    console.print(f"kg serving on http://{host}:{port}  (data in {settings.data_dir})")
+    logs.announce(f"kg serving on http://{host}:{port}", data_dir=str(settings.data_dir))
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -232,9 +235,11 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run only the pipeline worker (the store must not be open elsewhere)."""
+    from kg.metrics import listen
     from kg.pipeline.worker import run_worker
 
     settings = _settings("settings")
+    listen(settings.host, settings.metrics_port)
     stop = threading.Event()
     # SIGTERM finishes the current job first; a kill mid-job is safe too, only slower.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

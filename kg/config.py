@@ -6,6 +6,7 @@ accepts, checked at start-up rather than at the first job that needs the value.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -54,7 +55,12 @@ class Settings(BaseSettings):
     store_write_timeout_seconds: float = Field(900.0, gt=0)
     """How long one load or update may take (a 20,000-commit project is ~1.5M triples)."""
     event_log_url: str = ""
-    """`sqlite:///path`. Empty: `<data_dir>/events.sqlite`."""
+    """`sqlite:///path` (embedded), or `postgresql://user:password@host:port/database` for
+    a fleet (also `postgresql+psycopg://`). Empty: `<data_dir>/events.sqlite`."""
+    search_url: SecretStr = SecretStr("")
+    """`postgresql://user:password@host:port/database` (PostgreSQL full-text search, shared
+    by every kg process). Empty: SQLite in `<data_dir>/search.sqlite`. A secret: it may
+    carry a password."""
     base_iri: str = "https://kg.local/"
     """Prefix of every IRI kg mints; fixed for the life of an instance."""
 
@@ -81,14 +87,25 @@ class Settings(BaseSettings):
     (renku, renku-legacy, dvc, datalad, rocrate, prov)."""
     worker_enabled: bool = True
     coalesce_seconds: float = Field(2.0, ge=0)
-    """A project is ingested this long after the first push of a burst."""
+    """A push to an idle project is ingested at once. Pushes arriving while the project is
+    queued or being ingested are gathered into its next job, which starts no sooner than
+    this long after the previous one started: a burst of pushes costs two ingests, not one
+    per push."""
     worker_lease_seconds: float = Field(300.0, gt=0)
     worker_poll_seconds: float = Field(1.0, gt=0)
+    """Longest an idle worker waits before looking at the event log again; a push stored
+    meanwhile wakes it at once."""
+    worker_heavy_seconds: float = Field(60.0, gt=0)
+    """A project whose last ingest (or the one running now) took this long is heavy."""
+    worker_heavy_share: float = Field(0.75, gt=0, le=1)
+    """Share of the live workers (across every machine on one event log) that may run
+    heavy projects at once, rounded down but at least one: below 1, at least one worker
+    of two or more stays free for small projects while big ones queue."""
     retry_base_seconds: float = Field(30.0, ge=0)
     retry_max_seconds: float = Field(3600.0, ge=0)
     max_attempts: int = Field(6, ge=1)
     worker_stale_seconds: float = Field(30.0, gt=0)
-    """A worker silent this long (frozen, or never got going) is reported by /health."""
+    """A worker silent this long (frozen, or never got going) is reported by /ready."""
     job_timeout_seconds: float = Field(900.0, gt=0)
     """Wall-clock limit of one job's extraction; past it the job fails for good (20,000
     commits take ~10 s: this is for histories of millions, and bounds how long one project
@@ -132,6 +149,9 @@ class Settings(BaseSettings):
 
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    metrics_port: int = Field(0, ge=0, le=65535)
+    """Port on which `kg worker` serves its Prometheus metrics (0: none; the other roles serve
+    them at `/metrics` on their own port)."""
 
     @field_validator("data_dir")
     @classmethod
@@ -161,8 +181,23 @@ class Settings(BaseSettings):
     @field_validator("event_log_url")
     @classmethod
     def _event_log_scheme(cls, value: str) -> str:
+        if value.startswith(("postgresql://", "postgresql+psycopg://")):
+            if not value.split("://", 1)[1].strip("/"):
+                raise ValueError("must name a server: postgresql://user:password@host:port/database")
+            return value
         if value and (not value.startswith("sqlite:///") or len(value) == len("sqlite:///")):
-            raise ValueError("must be empty or sqlite:///path (sqlite:////absolute/path)")
+            raise ValueError(
+                "must be empty, sqlite:///path (sqlite:////absolute/path)"
+                " or postgresql://user:password@host:port/database"
+            )
+        return value
+
+    @field_validator("search_url")
+    @classmethod
+    def _search_scheme(cls, value: SecretStr) -> SecretStr:
+        scheme, _, rest = value.get_secret_value().partition("://")
+        if scheme and (scheme not in ("postgresql", "postgres") or not rest):
+            raise ValueError("must be empty or postgresql://user:password@host:port/database")
         return value
 
     @field_validator("extractors")
@@ -221,8 +256,8 @@ class Settings(BaseSettings):
 
     @property
     def event_log_path(self) -> Path:
-        """The SQLite file of the embedded event log."""
-        if not self.event_log_url:
+        """The SQLite file of the embedded event log (unused with PostgreSQL)."""
+        if not self.event_log_url.startswith("sqlite:///"):
             return self.data_dir / "events.sqlite"
         # SQLAlchemy's convention: sqlite:///relative, sqlite:////absolute
         return Path(self.event_log_url.removeprefix("sqlite:///"))
@@ -264,9 +299,24 @@ def _describe(exc: ValidationError) -> str:
             continue
         name = "KG_" + str(error["loc"][0]).upper()
         value = error.get("input")
-        shown = "" if isinstance(value, dict) or value is None else f"={str(value)!r}"
+        secret = Settings.model_fields.get(str(error["loc"][0]))
+        hidden = secret is not None and "SecretStr" in str(secret.annotation)
+        shown = (
+            ""
+            if isinstance(value, dict) or value is None or hidden
+            else f"={_without_password(str(value))!r}"
+        )
         lines.append(f"{name}{shown}: {message}")
     return "\n".join(lines)
+
+
+def _without_password(value: str) -> str:
+    """A value as an error may show it: a URL's password replaced by `***`.
+
+    >>> _without_password("postgresql://kg:s3cret@db:5432/kg")
+    'postgresql://kg:***@db:5432/kg'
+    """
+    return re.sub(r"^([a-z][a-z0-9+.-]*:/*[^:/@]*):[^@]*@", r"\1:***@", value)
 
 
 def load_settings(**overrides: Any) -> Settings:

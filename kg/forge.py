@@ -12,6 +12,7 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetError
 
+from kg import metrics
 from kg.errors import CommandFailed, Forbidden, NotFound, Unauthorized
 
 MOST_LISTED = 1000
@@ -53,10 +54,12 @@ class GitLab:
         except GitlabGetError as exc:
             if exc.response_code in (403, 404):
                 raise NotFound("project", str(project_id)) from exc
+            metrics.IDENTITY_ERRORS.labels("gitlab").inc()
             raise CommandFailed(
                 ["GET", f"/projects/{project_id}"], exc.response_code or -1, str(exc), recoverable=True
             ) from exc
         except (GitlabError, requests.RequestException) as exc:
+            metrics.IDENTITY_ERRORS.labels("gitlab").inc()
             raise CommandFailed(["GET", f"/projects/{project_id}"], -1, str(exc), recoverable=True) from exc
 
     def access(self, project_id: int) -> ProjectAccess:
@@ -146,6 +149,7 @@ def _calling(
             raise Forbidden(forbidden or "GitLab does not let you do this to the project") from exc
         if forbidden and code == 403:
             raise Forbidden(forbidden) from exc
+        metrics.IDENTITY_ERRORS.labels("gitlab").inc()
         raise CommandFailed([method, path], code or -1, str(exc), recoverable=True) from exc
 
 

@@ -14,10 +14,11 @@ from kg.errors import KgError
 from kg.events import EventLog
 from kg.pipeline.liveness import read_beat, trouble
 from kg.pipeline.supervisor import WorkerProcess
+from kg.search import SearchIndex
 from kg.store.reading import Reader
 
 REMEMBER_SECONDS = 1.0
-"""A probe's answer is reused this long: `/health` in a loop costs no more than one probe."""
+"""A probe's answer is reused this long: `/ready` in a loop costs no more than one probe."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,16 @@ def event_log(events: EventLog) -> Check:
         events.probe()
     except KgError as exc:
         return Check(False, str(exc))
+    return Check(True)
+
+
+def search_index(index: SearchIndex) -> Check:
+    """The search index answers a read. No probe is part of `SearchIndex` yet: a lookup by
+    key, which every backend answers from an index, stands in for one."""
+    try:
+        index.is_buried(0)
+    except Exception as exc:  # sqlite3, psycopg, KgError: each backend fails in its own words
+        return Check(False, f"the search index cannot be read: {exc}"[:300])
     return Check(True)
 
 

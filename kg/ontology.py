@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+# kg/resources/ontology is a symlink to the top-level ontology/ in a checkout, a copy in a wheel
+ONTOLOGY_DIR = Path(__file__).resolve().parent / "resources" / "ontology"
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 _OWL = "http://www.w3.org/2002/07/owl#"
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+# kg/resources/queries is a symlink to the top-level queries/ in a checkout, a copy in a wheel
+QUERIES_DIR = Path(__file__).resolve().parent / "resources" / "queries"
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 

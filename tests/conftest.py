@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -134,14 +136,18 @@ def any_store(any_store_env: dict[str, str], tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def postgres_server() -> Iterator[Any]:
     """One PostgreSQL for the session (tests keep apart by database); see
     tests/fixtures/postgres.py."""
     from tests.fixtures.postgres import PostgresServer
 
-    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    # not below pytest's base temp: another pytest run may make that 0700 again, and the
+    # server may run as the `postgres` account (see tests/fixtures/postgres.py)
+    root = Path(tempfile.mkdtemp(prefix="kg-postgres-"))
+    server = PostgresServer(root)
     yield server
     server.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

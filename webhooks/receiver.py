@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from kg import metrics
 from kg.api.deps import event_log, settings
 from kg.api.limits import read_body
 from kg.bounded import Bounds, loads_json
@@ -16,6 +18,7 @@ from kg.events import EventLog, Push
 from webhooks import gitlab
 from webhooks.tokens import verify
 
+log = logging.getLogger("kg.webhooks")
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
@@ -40,6 +43,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
         },
     },
 )
+@metrics.counted_rejections  # each refusal, by reason
 async def receive(
     request: Request,
     events: Annotated[EventLog, Depends(event_log)],
@@ -54,6 +58,7 @@ async def receive(
     kind = request.headers.get("x-gitlab-event", "")
     raw, complete = await read_body(request, config.hook_max_bytes)
     if kind not in (gitlab.PUSH_HOOK, gitlab.TAG_PUSH_HOOK):
+        metrics.WEBHOOKS_RECEIVED.labels("ignored").inc()
         return JSONResponse(
             {"status": "ignored", "reason": f"event kind {kind[:64]!r} is not used"}, status_code=202
         )
@@ -80,8 +85,10 @@ async def receive(
             raise InvalidInput("project_id appears with two values", field="project_id")
         push, reason = gitlab.to_push(event, kind, key)
     if push is None:
+        metrics.WEBHOOKS_RECEIVED.labels("ignored").inc()
         return JSONResponse({"status": "ignored", "reason": reason}, status_code=202)
-    stored = await events.enqueue_async(push)
+    stored = await metrics.counted_store(events.enqueue_async(push))
+    log.info("webhook stored" if stored else "webhook duplicate", extra={"project_id": push.project_id})
     return JSONResponse(
         {"status": "accepted" if stored else "duplicate", "project": push.project_id},
         status_code=202,

@@ -13,6 +13,7 @@ from kg.api import problems, spec
 from kg.api.forge_details import ForgeDetails
 from kg.api.limits import ParameterLimit
 from kg.api.outbound import GitLabCalls
+from kg.api.requestid import RequestIds
 from kg.api.routes import (
     datasets,
     entities,
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
                 ),
                 "eventLog": lambda: health.event_log(app.state.events),
                 "store": lambda: health.store(app.state.reader),
+                "searchIndex": lambda: health.search_index(app.state.index),
                 "network": lambda: health.isolation(isolated),
             }
         )
@@ -120,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/spec.json",
     )
     app.add_middleware(ParameterLimit)
+    app.add_middleware(RequestIds)  # added last: outermost, so every log line of a request has its id
     problems.install(app)
     problems.document(app)
     spec.describe(app)

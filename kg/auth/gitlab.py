@@ -16,6 +16,7 @@ from collections import OrderedDict
 
 import httpx
 
+from kg import metrics
 from kg.errors import TooManyRequests, Unauthorized
 
 CACHE_SIZE = 10_000
@@ -86,8 +87,10 @@ class GitLabUsers:
             response = self._client.get(f"{self.base_url}/api/v4/user", headers=header)
             user = str(response.json()["id"]) if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            metrics.IDENTITY_ERRORS.labels("gitlab").inc()
             raise Unauthorized() from exc
         if response.status_code not in (200, 401, 403):
+            metrics.IDENTITY_ERRORS.labels("gitlab").inc()
             raise Unauthorized()  # GitLab trouble: do not cache
         with self._lock:
             self._cache[key] = (now, user)

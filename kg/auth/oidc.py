@@ -16,6 +16,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from kg import metrics
 from kg.errors import Unauthorized
 
 # A token with an unknown key id refetches the JWKS at most this often: rotation is seen
@@ -77,6 +78,7 @@ class OidcVerifier:
             try:
                 self._refresh()
             except (httpx.HTTPError, KeyError, ValueError) as exc:
+                metrics.IDENTITY_ERRORS.labels("oidc").inc()
                 raise Unauthorized() from exc
         assert self._keys is not None
         try:

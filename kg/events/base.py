@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from kg.logs import request_id
+
 JobState = Literal["idle", "pending", "running", "failed"]
 
 
@@ -25,6 +27,9 @@ class Push:
     default_branch: str = "main"
     visibility: str = "private"
     """As the payload says; the narrowest unless told (GitLab, when configured, decides)."""
+    request_id: str = field(default_factory=request_id.get)
+    """The id of the HTTP request it was made for (the current one unless told; "" outside of
+    any): the worker's log lines for its job carry it."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class Job:
     attempt: int
     lease_owner: str
     last_event_id: int
+    request_id: str = ""
+    """The request id of the newest push the job covers ("" if none was recorded)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,14 @@ class EventLog(Protocol):
     """Durable queue of forge events, coalesced per project.
 
     Every method commits before returning. Methods taking a `Job` raise
-    `kg.errors.LeaseLost` when the job's lease was taken over by another worker.
+    `kg.errors.LeaseLost` when the job's lease was taken over by another worker. Every
+    method raises `kg.errors.Unavailable` when the log cannot be reached or written (then
+    nothing was stored).
+
+    A push to an idle project is due at once; pushes to a queued or running project join
+    its next job. Claims hand out the due project that last had a worker longest ago, and
+    keep heavy projects (slow last ingest) to a share of the live workers
+    (kg/events/fairness.py).
     """
 
     def enqueue(self, push: Push) -> bool:
@@ -93,6 +107,12 @@ class EventLog(Protocol):
 
     def fail(self, job: Job, reason: str) -> None:
         """Give up on the job's events with a reason; a later push starts over."""
+        ...
+
+    def wait_for_work(self, timeout: float) -> bool:
+        """Block until work may have become due since this thread's last `claim` (a push was
+        stored, a job given back, a delay or lease ran out), at most `timeout` seconds.
+        Returns True if woken before the timeout; a wake is a hint to claim, not a promise."""
         ...
 
     def status(self, project_id: int) -> ProjectStatus | None:

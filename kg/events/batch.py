@@ -15,6 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
+from kg.errors import Unavailable
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -88,8 +90,10 @@ class GroupCommit(Generic[T, R]):
         try:
             results = self._write([item for item, _ in batch])
         except Exception as exc:
-            if len(batch) == 1:
-                batch[0][1](None, exc)
+            if len(batch) == 1 or isinstance(exc, Unavailable):
+                # Unavailable: no item is at fault but the log, and one by one only waits longer
+                for _, resolve in batch:
+                    resolve(None, exc)
                 return
             # One bad item must not fail its neighbours: write them one by one.
             for entry in batch:

@@ -1,7 +1,8 @@
 """The embedded event log: SQLite in WAL mode with `synchronous=FULL`.
 
-A project becomes due `coalesce_seconds` after the first push of a burst, so a burst of
-pushes (a script pushing branch after branch, a rebase) costs one ingest.
+A push to an idle project is due at once. Pushes arriving while the project is queued or
+running join its next job, due no sooner than `coalesce_seconds` after the previous one
+started, so a burst of pushes (a script pushing branch after branch) costs two ingests.
 
 One row per project carries the coalesced job: every accepted event bumps
 `last_event_id`, and a claim takes whatever is newest. Completing a job settles the events
@@ -19,113 +20,40 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kg.errors import LeaseLost, Unavailable
+from kg.events import sqlite_sql as sql
 from kg.events.base import Job, JobState, ProjectStatus, Push
 from kg.events.batch import GroupCommit
+from kg.events.fairness import WORKER_FORGET_SECONDS, WORKER_TOUCH_SECONDS, Fairness
+from kg.events.sqlite_schema import migrate
 
-# Delivery keys are unique per project: one project's key can never swallow another's event.
-_EVENTS = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    delivery_key TEXT NOT NULL,
-    project_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    ref TEXT NOT NULL,
-    commit_sha TEXT,
-    received_at REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    UNIQUE (project_id, delivery_key)
-)
-"""
-_EVENTS_INDEX = "CREATE INDEX IF NOT EXISTS events_by_project ON events (project_id, state, id)"
-_SCHEMA_VERSION = 2
-_PROJECTS = """
-CREATE TABLE IF NOT EXISTS projects (
-    project_id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL,
-    clone_url TEXT NOT NULL,
-    default_branch TEXT NOT NULL,
-    visibility TEXT NOT NULL,
-    target_commit TEXT,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    available_at REAL NOT NULL,
-    lease_owner TEXT,
-    lease_until REAL,
-    last_event_id INTEGER NOT NULL,
-    claimed_event_id INTEGER,
-    ingested_commit TEXT,
-    message TEXT NOT NULL DEFAULT '',
-    warnings TEXT NOT NULL DEFAULT '[]',
-    updated_at REAL NOT NULL
-)
-"""
-_PROJECTS_INDEX = "CREATE INDEX IF NOT EXISTS projects_due ON projects (state, available_at)"
-_PROBES = "CREATE TABLE IF NOT EXISTS probes (id INTEGER PRIMARY KEY, at REAL NOT NULL)"
-
-_ENQUEUE_PROJECT = """
-INSERT INTO projects (project_id, path, clone_url, default_branch, visibility, target_commit,
-                      state, available_at, last_event_id, updated_at)
-VALUES (:project_id, :path, :clone_url, :default_branch, :visibility, :commit,
-        'pending', :due, :event_id, :now)
-ON CONFLICT (project_id) DO UPDATE SET
-    -- a refresh (a body too large to read) says nothing about the project: keep what is known
-    path = CASE WHEN excluded.path = '' THEN projects.path ELSE excluded.path END,
-    clone_url = CASE WHEN excluded.path = '' THEN projects.clone_url ELSE excluded.clone_url END,
-    default_branch = CASE WHEN excluded.path = ''
-                     THEN projects.default_branch ELSE excluded.default_branch END,
-    visibility = CASE WHEN excluded.path = '' THEN projects.visibility ELSE excluded.visibility END,
-    target_commit = excluded.target_commit,
-    last_event_id = excluded.last_event_id,
-    state = CASE WHEN projects.state = 'running' THEN 'running' ELSE 'pending' END,
-    attempts = CASE WHEN projects.state = 'running' THEN projects.attempts ELSE 0 END,
-    available_at = CASE WHEN projects.state = 'running' THEN projects.available_at
-                        WHEN projects.state = 'pending'
-                            THEN min(projects.available_at, excluded.available_at)
-                        ELSE excluded.available_at END,
-    updated_at = excluded.updated_at
-"""
-
-_DUE = """
-SELECT project_id, state, attempts FROM projects
-WHERE (state = 'pending' AND available_at <= :now)
-   OR (state = 'running' AND lease_until < :now)
-ORDER BY available_at LIMIT 1
-"""
+_WAKE_POLL = 0.02
+"""How often an idle worker asks SQLite whether another connection committed (cheap: a
+read of the shared WAL index, no disk access)."""
 
 
 class SqliteEventLog:
     """`EventLog` in one SQLite file. Safe to share between threads and processes."""
 
-    def __init__(self, path: Path, *, coalesce_seconds: float = 0.0, max_attempts: int = 0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        coalesce_seconds: float = 0.0,
+        max_attempts: int = 0,
+        fairness: Fairness | None = None,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.coalesce_seconds = coalesce_seconds
         self.max_attempts = max_attempts
+        self.fairness = fairness or Fairness()
         self._local = threading.local()
         self._batcher = GroupCommit(self._enqueue_batch)
         self._migrate()
 
     def _migrate(self) -> None:
-        """Create the tables, or bring a log written by an older kg up to date, in place."""
         with self._tx() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version >= _SCHEMA_VERSION:
-                return
-            # version 0: delivery keys unique across projects; version 1: no probes table
-            old = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone()
-            old = old if version == 0 else None
-            if old is not None:
-                db.execute("DROP INDEX IF EXISTS events_by_project")
-                db.execute("ALTER TABLE events RENAME TO events_v0")
-            db.execute(_EVENTS)
-            if old is not None:
-                db.execute("INSERT INTO events SELECT * FROM events_v0")
-                db.execute("DROP TABLE events_v0")
-            db.execute(_EVENTS_INDEX)
-            db.execute(_PROJECTS)
-            db.execute(_PROJECTS_INDEX)
-            db.execute(_PROBES)
-            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            migrate(db)
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -167,13 +95,13 @@ class SqliteEventLog:
         now = time.time()
         cursor = db.execute(
             "INSERT OR IGNORE INTO events (delivery_key, project_id, kind, ref, commit_sha,"
-            " received_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now),
+            " received_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (push.delivery_key, push.project_id, push.kind, push.ref, push.commit, now, push.request_id),
         )
         if cursor.rowcount == 0:
             return False
         db.execute(
-            _ENQUEUE_PROJECT,
+            sql.ENQUEUE_PROJECT,
             {
                 "project_id": push.project_id,
                 "path": push.path,
@@ -182,28 +110,34 @@ class SqliteEventLog:
                 "visibility": push.visibility,
                 "commit": push.commit,
                 "now": now,
-                "due": now + self.coalesce_seconds,
+                "coalesce": self.coalesce_seconds,
                 "event_id": cursor.lastrowid,
             },
         )
         return True
 
     def claim(self, worker: str, lease_seconds: float) -> Job | None:
+        self._local.mark = self._data_version()
         now = time.time()
         with self._tx() as db:
+            db.execute(sql.TOUCH, {"name": worker, "now": now, "touch": WORKER_TOUCH_SECONDS})
+            db.execute("DELETE FROM workers WHERE seen_at < ?", (now - WORKER_FORGET_SECONDS,))
             while True:
-                row = db.execute(_DUE, {"now": now}).fetchone()
+                row = self._next(db, now, lease_seconds)
                 if row is None:
                     return None
                 if not self._poison(db, row, now):
                     break
             db.execute(
                 "UPDATE projects SET state = 'running', lease_owner = ?, lease_until = ?,"
-                " claimed_event_id = last_event_id, attempts = attempts + 1, updated_at = ?"
-                " WHERE project_id = ?",
-                (worker, now + lease_seconds, now, row["project_id"]),
+                " claimed_event_id = last_event_id, claimed_at = ?, attempts = attempts + 1,"
+                " updated_at = ? WHERE project_id = ?",
+                (worker, now + lease_seconds, now, now, row["project_id"]),
             )
             job = db.execute("SELECT * FROM projects WHERE project_id = ?", (row["project_id"],)).fetchone()
+            newest = db.execute(
+                "SELECT request_id FROM events WHERE id = ?", (job["claimed_event_id"],)
+            ).fetchone()
         return Job(
             project_id=job["project_id"],
             path=job["path"],
@@ -214,7 +148,19 @@ class SqliteEventLog:
             attempt=job["attempts"],
             lease_owner=worker,
             last_event_id=job["claimed_event_id"],
+            request_id=newest["request_id"] if newest is not None else "",
         )
+
+    def _next(self, db: sqlite3.Connection, now: float, lease_seconds: float) -> sqlite3.Row | None:
+        """The next due project this worker may take (the write lock is held: no other
+        claim runs meanwhile)."""
+        heavy = self.fairness.heavy_seconds
+        load = db.execute(sql.LOAD, {"now": now, "lease": lease_seconds, "heavy": heavy}).fetchone()
+        heavy_ok = self.fairness.heavy_allowed(load["live"], load["heavy"])
+        row: sqlite3.Row | None = db.execute(
+            sql.DUE, {"now": now, "heavy_ok": heavy_ok, "heavy": heavy}
+        ).fetchone()
+        return row
 
     def _poison(self, db: sqlite3.Connection, row: sqlite3.Row, now: float) -> bool:
         """Fail a job whose last `max_attempts` claims all ended with their worker gone
@@ -243,12 +189,14 @@ class SqliteEventLog:
             raise LeaseLost(f"lease on project {job.project_id} was lost")
 
     def renew(self, job: Job, lease_seconds: float) -> None:
+        now = time.time()
         with self._tx() as db:
             self._check_lease(db, job)
             db.execute(
                 "UPDATE projects SET lease_until = ? WHERE project_id = ?",
-                (time.time() + lease_seconds, job.project_id),
+                (now + lease_seconds, job.project_id),
             )
+            db.execute(sql.TOUCH, {"name": job.lease_owner, "now": now, "touch": WORKER_TOUCH_SECONDS})
 
     def complete(self, job: Job, *, commit: str, warnings: list[str]) -> None:
         self._settle(job, "done", "idle", "", commit=commit, warnings=warnings)
@@ -259,8 +207,9 @@ class SqliteEventLog:
             self._check_lease(db, job)
             db.execute(
                 "UPDATE projects SET state = 'pending', lease_owner = NULL, lease_until = NULL,"
-                " available_at = ?, message = ?, updated_at = ? WHERE project_id = ?",
-                (now + delay_seconds, reason, now, job.project_id),
+                " available_at = ?, last_seconds = ? - claimed_at, message = ?, updated_at = ?"
+                " WHERE project_id = ?",
+                (now + delay_seconds, now, reason, now, job.project_id),
             )
 
     def fail(self, job: Job, reason: str) -> None:
@@ -286,20 +235,39 @@ class SqliteEventLog:
             )
             db.execute(
                 "UPDATE projects SET state = CASE WHEN last_event_id > claimed_event_id"
-                " THEN 'pending' ELSE ? END, attempts = 0, lease_owner = NULL,"
-                " lease_until = NULL, available_at = ?, message = ?,"
-                " ingested_commit = coalesce(?, ingested_commit),"
-                " warnings = coalesce(?, warnings), updated_at = ? WHERE project_id = ?",
-                (
-                    project_to,
-                    now,
-                    message,
-                    commit,
-                    None if warnings is None else json.dumps(warnings),
-                    now,
-                    job.project_id,
-                ),
+                " THEN 'pending' ELSE :to END, attempts = 0, lease_owner = NULL,"
+                " lease_until = NULL, available_at = max(:now, claimed_at + :coalesce),"
+                " last_seconds = :now - claimed_at, message = :message,"
+                " ingested_commit = coalesce(:commit, ingested_commit),"
+                " warnings = coalesce(:warnings, warnings), updated_at = :now"
+                " WHERE project_id = :project_id",
+                {
+                    "to": project_to,
+                    "now": now,
+                    "coalesce": self.coalesce_seconds,
+                    "message": message,
+                    "commit": commit,
+                    "warnings": None if warnings is None else json.dumps(warnings),
+                    "project_id": job.project_id,
+                },
             )
+
+    def _data_version(self) -> int:
+        """Changes whenever another connection (process, thread) commits to the file."""
+        return int(self._db().execute("PRAGMA data_version").fetchone()[0])
+
+    def wait_for_work(self, timeout: float) -> bool:
+        since = getattr(self._local, "mark", None)
+        if since is None:
+            since = self._data_version()
+        now = time.time()
+        due = self._db().execute(sql.NEXT_DUE, {"now": now}).fetchone()[0]
+        deadline = time.monotonic() + (timeout if due is None else min(timeout, due - now))
+        while time.monotonic() < deadline:
+            if self._data_version() != since:
+                return True
+            time.sleep(min(_WAKE_POLL, max(deadline - time.monotonic(), 0)))
+        return due is not None and due - now < timeout
 
     def _status(self, db: sqlite3.Connection, row: sqlite3.Row) -> ProjectStatus:
         counts = db.execute(

@@ -1,6 +1,6 @@
 """How the worker shows it is alive and not stuck: a small file it rewrites every few seconds.
 
-`/health` reads it: a worker whose file is stale (frozen, dead without its supervisor
+`/ready` reads it: a worker whose file is stale (frozen, dead without its supervisor
 noticing yet) or whose job has run far past the job time limit is stuck.
 """
 
@@ -64,7 +64,7 @@ class Liveness:
             tmp.write_text(json.dumps(asdict(beat)))
             os.replace(tmp, self.path)
         except OSError:
-            pass  # a full disk: the beat goes stale, and /health says so
+            pass  # a full disk: the beat goes stale, and /ready says so
 
     def stop(self) -> None:
         """Stop beating and remove the file (a stopped worker is not a stuck one)."""

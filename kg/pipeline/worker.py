@@ -12,6 +12,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import psycopg
+
+from kg import logs, metrics
 from kg.auth.vault import TokenVault, open_vault
 from kg.config import Settings
 from kg.errors import KgError, LeaseLost, NotFound, StoreBusy
@@ -31,6 +34,7 @@ from kg.store import Store, open_store
 log = logging.getLogger("kg.worker")
 _TROUBLE_PAUSE = 5.0
 _STORE_WAIT = 30.0
+_STOP_SLICE = 0.5
 _TRANSIENT_OS_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOMEM, errno.EMFILE, errno.ENFILE}
 
 
@@ -88,6 +92,8 @@ class Worker:
                 except LeaseLost:
                     log.warning("lease lost", extra={"project_id": job.project_id})
                     return
+                except KgError as exc:  # the event log is away (restarting): try again next beat
+                    log.warning("lease not renewed", extra={"project_id": job.project_id, "error": str(exc)})
 
         thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
         thread.start()
@@ -100,10 +106,12 @@ class Worker:
     def process(self, job: Job) -> None:
         """Fetch, extract and load one job, and record the outcome in the event log."""
         extra = {"project_id": job.project_id, "path": job.path, "attempt": job.attempt}
+        logs.request_id.set(job.request_id)  # this job's lines carry the id of the push's request
         log.info("job claimed", extra=extra)
         if self.index.is_buried(job.project_id):
             self._bury(job)
             return
+        metrics.job_started(job.project_id, job.lease_owner)
         try:
             with self._heartbeat(job):
                 token = self.vault.get(job.project_id) if self.vault else None
@@ -128,6 +136,7 @@ class Worker:
             index_project(self.index, self.store, result.record)
             self._forget_old_paths(job.project_id, target.slug)
             self.events.complete(job, commit=result.record.ingested_commit or "", warnings=result.warnings)
+            metrics.job_succeeded(job.project_id, job.lease_owner, result.triples, result.mode)
             log.info(
                 "job done",
                 extra={
@@ -139,6 +148,7 @@ class Worker:
                 },
             )
         except LeaseLost:
+            metrics.job_abandoned(job.project_id, job.lease_owner)
             log.warning("job abandoned: lease lost", extra=extra)
         except KgError as exc:
             self._settle(job, exc, exc.recoverable)
@@ -202,10 +212,12 @@ class Worker:
         reason = public_reason(exc)
         try:
             if out_of_space(exc) or (recoverable and job.attempt < self.settings.max_attempts):
+                metrics.job_failed(job.project_id, job.lease_owner, exc, retry=True)
                 delay = backoff(self.settings, job.attempt)
                 log.warning("job failed, will retry", extra={**extra, "reason": reason, "delay": delay})
                 self.events.retry_later(job, reason, delay)
             else:
+                metrics.job_failed(job.project_id, job.lease_owner, exc, retry=False)
                 log.error("job failed for good", extra={**extra, "reason": reason})
                 self.events.fail(job, reason)
         except LeaseLost:
@@ -221,6 +233,7 @@ class Worker:
         try:
             self.process(job)
         finally:
+            logs.request_id.set("")  # what the worker logs between jobs is no request's
             if self.liveness is not None:
                 self.liveness.working_on(None)
         dropped = self.store.collect_garbage()
@@ -241,17 +254,23 @@ class Worker:
                     refreshed = time.monotonic()
                     log.info("access refreshed", extra={"changed": self.refresh_access()})
                 try:
-                    busy = self.run_once()
-                except (KgError, OSError, sqlite3.Error) as exc:
+                    if not self.run_once():
+                        self._wait_for_work(stop)
+                except (KgError, OSError, sqlite3.Error, psycopg.Error) as exc:
                     # the event log or the disk is failing (full, say): wait, do not die
                     log.error("worker loop failed; waiting", extra={"error": str(exc)})
                     stop.wait(_TROUBLE_PAUSE)
-                    continue
-                if not busy:
-                    stop.wait(self.settings.worker_poll_seconds)
         finally:
             self.liveness.stop()
             self.extraction.close()
+
+    def _wait_for_work(self, stop: threading.Event) -> None:
+        """Idle until the event log says work may be due (a push stored by any process wakes
+        the worker at once), at most `worker_poll_seconds`; `stop` is heard within a slice."""
+        deadline = time.monotonic() + self.settings.worker_poll_seconds
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            if self.events.wait_for_work(min(left, _STOP_SLICE)):
+                return
 
     def _tidy(self) -> None:
         """Repair what a worker killed mid-job may have left (one worker per data dir)."""

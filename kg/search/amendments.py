@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
+
+from kg.search.base import Document
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS edits (slug TEXT PRIMARY KEY, fields TEXT NOT NULL);
@@ -47,3 +50,18 @@ def is_buried(db: sqlite3.Connection, gitlab_id: int | None) -> bool:
     if gitlab_id is None:
         return False
     return db.execute("SELECT 1 FROM buried WHERE gitlab_id = ?", (gitlab_id,)).fetchone() is not None
+
+
+def apply_edits(documents: list[Document], edits: dict[str, Any]) -> list[Document]:
+    """The documents with the project's own one edited."""
+    if not edits:
+        return documents
+    changed = []
+    for doc in documents:
+        if doc.kind == "project":
+            if isinstance(edits.get("description"), str):
+                doc.description = edits["description"]
+            if isinstance(edits.get("keywords"), list):
+                doc.keywords = [str(k) for k in edits["keywords"]]
+        changed.append(doc)
+    return changed

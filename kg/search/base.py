@@ -137,6 +137,10 @@ class SearchIndex(Protocol):
         """Ranked hits the caller may see."""
         ...
 
+    def probe(self) -> None:
+        """Raise `kg.errors.Unavailable` unless the index can be read now (for `/ready`)."""
+        ...
+
     def close(self) -> None:
         """Release the index."""
         ...

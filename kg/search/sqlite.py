@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.access import Access, sql_may_read, sql_role
+from kg.errors import Unavailable
 from kg.search import amendments
 from kg.search.base import Document, Kind, ProjectEntry, SearchQuery, SearchResult
 from kg.search.hits import ID, ROWID, SCORE, facets, page, ranked_page, results
@@ -109,7 +110,7 @@ class SqliteIndex:
         self._delete(db, entry.slug)
         if amendments.is_buried(db, entry.gitlab_id):  # deleted through kg meanwhile
             return
-        documents = _with_edits(documents, amendments.edits_of(db, entry.slug))
+        documents = amendments.apply_edits(documents, amendments.edits_of(db, entry.slug))
         namespace = entry.slug.rsplit("/", 1)[0] if "/" in entry.slug else ""
         db.execute(
             "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
@@ -350,27 +351,32 @@ class SqliteIndex:
             where.append("substr(h.created, 1, 10) <= :until")
             params["until"] = query.until
         by_score = query.sort == [("matchingScore", "desc")]
-        rows = db.execute(
-            f"SELECT h.rowid, h.id, h.kind, h.visibility, h.namespace, {score}"
-            + (" AS score" if by_score else ", h.name, h.created, h.modified")
-            + f" FROM {source} WHERE {' AND '.join(where)}"
-            + (" ORDER BY score DESC, h.id" if by_score else ""),
-            params,
-        ).fetchall()
-        start = (query.page - 1) * query.per_page
-        if by_score:  # the default: sorted by SQLite, paged without sorting in Python
-            total, shown = ranked_page(rows, query, start, query.per_page)
-        else:
-            kept = results(rows, query)
-            total, shown = len(kept), page(kept, query.sort, start, query.per_page)
-        found = {
-            r["rowid"]: r
-            for r in db.execute(
-                f"SELECT d.rowid AS rowid, d.*, p.visibility AS visibility FROM docs d"
-                f" JOIN projects p ON p.slug = d.project WHERE d.rowid IN ({', '.join('?' * len(shown))})",
-                [r[ROWID] for r in shown],
-            )
-        }
+        db.execute("BEGIN")  # one snapshot: the page's rows still exist when they are read
+        try:
+            rows = db.execute(
+                f"SELECT h.rowid, h.id, h.kind, h.visibility, h.namespace, {score}"
+                + (" AS score" if by_score else ", h.name, h.created, h.modified")
+                + f" FROM {source} WHERE {' AND '.join(where)}"
+                + (" ORDER BY score DESC, h.id" if by_score else ""),
+                params,
+            ).fetchall()
+            start = (query.page - 1) * query.per_page
+            if by_score:  # the default: sorted by SQLite, paged without sorting in Python
+                total, shown = ranked_page(rows, query, start, query.per_page)
+            else:
+                kept = results(rows, query)
+                total, shown = len(kept), page(kept, query.sort, start, query.per_page)
+            marks = ", ".join("?" * len(shown))
+            found = {
+                r["rowid"]: r
+                for r in db.execute(
+                    f"SELECT d.rowid AS rowid, d.*, p.visibility AS visibility FROM docs d"
+                    f" JOIN projects p ON p.slug = d.project WHERE d.rowid IN ({marks})",
+                    [r[ROWID] for r in shown],
+                )
+            }
+        finally:
+            db.execute("COMMIT")
         return SearchResult(
             [_document(found[r[ROWID]]) for r in shown],
             total,
@@ -378,6 +384,12 @@ class SqliteIndex:
             {r[ID]: found[r[ROWID]]["visibility"] for r in shown},
             {r[ID]: float(r[SCORE]) for r in shown},
         )
+
+    def probe(self) -> None:
+        try:
+            self._db().execute("SELECT count(*) FROM projects").fetchone()
+        except sqlite3.Error as exc:
+            raise Unavailable(f"the search index cannot be read ({exc})") from None
 
     def close(self) -> None:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -390,21 +402,6 @@ def _readable_projects(access: Access) -> str:
     """`kg.access.may_read` over the `projects` table (alias `p`)."""
     member = "EXISTS (SELECT 1 FROM members m WHERE m.slug = p.slug AND m.user = :user)"
     return sql_may_read(access, "p.visibility", member)
-
-
-def _with_edits(documents: list[Document], edits: dict[str, Any]) -> list[Document]:
-    """The documents with the project's own one edited."""
-    if not edits:
-        return documents
-    changed = []
-    for doc in documents:
-        if doc.kind == "project":
-            if isinstance(edits.get("description"), str):
-                doc.description = edits["description"]
-            if isinstance(edits.get("keywords"), list):
-                doc.keywords = [str(k) for k in edits["keywords"]]
-        changed.append(doc)
-    return changed
 
 
 def _document(row: sqlite3.Row) -> Document:

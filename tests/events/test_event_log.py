@@ -1,43 +1,18 @@
-"""Contract tests for every EventLog implementation the factory offers (`kg.events.BACKENDS`);
-the tests at the end that open SQLite files directly are about the SQLite one."""
+"""Contract tests for every EventLog implementation the factory offers (`kg.events.BACKENDS`,
+see conftest.py); what only SQLite does is in test_sqlite.py, only PostgreSQL test_postgres.py."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from kg.config import Settings
 from kg.errors import LeaseLost
-from kg.events import BACKENDS, EventLog, Push, open_event_log
-from kg.events.sqlite import SqliteEventLog
-
-# where each backend keeps a test's events: a backend added to the factory without an entry
-# here fails its contract tests instead of skipping them
-URLS = {"sqlite": lambda tmp: f"sqlite:///{tmp}/events.sqlite"}
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-def events(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventLog]:
-    settings = Settings(data_dir=tmp_path, event_log_url=URLS[request.param](tmp_path), coalesce_seconds=0)
-    log = open_event_log(settings)
-    yield log
-    log.close()
-
-
-def push(key: str, project: int = 1, commit: str | None = "a" * 40) -> Push:
-    return Push(
-        delivery_key=key,
-        project_id=project,
-        path=f"g/p{project}",
-        clone_url=f"git://127.0.0.1/p{project}",
-        commit=commit,
-    )
+from kg.events import EventLog, Push
+from tests.events.conftest import OpenLog
+from tests.events.pushes import push
 
 
 def test_a_delivery_is_stored_once(events: EventLog) -> None:
@@ -174,28 +149,6 @@ def test_concurrent_workers_never_share_a_job(events: EventLog) -> None:
     assert sorted(claimed) == list(range(20))
 
 
-def test_pushes_survive_reopening(tmp_path: Path) -> None:
-    first = SqliteEventLog(tmp_path / "e.sqlite")
-    first.enqueue(push("k1"))
-    first.close()
-    second = SqliteEventLog(tmp_path / "e.sqlite")
-    assert second.claim("w", 60) is not None
-    second.close()
-
-
-def test_a_burst_is_due_once_the_coalescing_window_has_passed(tmp_path: Path) -> None:
-    log = SqliteEventLog(tmp_path / "e.sqlite", coalesce_seconds=0.4)
-    log.enqueue(push("k1", commit="1" * 40))
-    assert log.claim("w", 60) is None
-    time.sleep(0.2)
-    log.enqueue(push("k2", commit="2" * 40))  # does not extend the window
-    assert log.claim("w", 60) is None
-    time.sleep(0.25)
-    job = log.claim("w", 60)
-    assert job is not None
-    assert job.commit == "2" * 40
-
-
 def test_concurrent_enqueues_share_transactions_and_lose_nothing(events: EventLog) -> None:
     import asyncio
 
@@ -210,23 +163,101 @@ def test_concurrent_enqueues_share_transactions_and_lose_nothing(events: EventLo
     assert sum(s.events_total for s in events.statuses()) == 300
 
 
-def test_a_log_from_before_per_project_keys_is_migrated_in_place(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite"
-    db = sqlite3.connect(path)
-    db.executescript(
-        """
-        CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, delivery_key TEXT NOT NULL UNIQUE,
-            project_id INTEGER NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL, commit_sha TEXT,
-            received_at REAL NOT NULL, state TEXT NOT NULL DEFAULT 'pending');
-        CREATE INDEX events_by_project ON events (project_id, state, id);
-        INSERT INTO events (delivery_key, project_id, kind, ref, received_at) VALUES ('k', 1, 'push', 'r', 0);
-        """
-    )
-    db.close()
-    log = SqliteEventLog(path)
-    assert log.event_count() == 1
-    assert log.enqueue(push("k", project=1)) is False
-    assert log.enqueue(push("k", project=2)) is True
-    log.close()
-    indexes = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()
-    assert ("events_by_project",) in indexes
+def test_a_push_to_an_idle_project_is_due_at_once(open_log: OpenLog) -> None:
+    events = open_log(coalesce_seconds=30)
+    events.enqueue(push("k1"))
+    job = events.claim("w", 60)
+    assert job is not None
+    events.complete(job, commit="a" * 40, warnings=[])
+    events.enqueue(push("k2", commit="b" * 40))  # idle again: no window either
+    again = events.claim("w", 60)
+    assert again is not None
+    assert again.commit == "b" * 40
+
+
+def test_pushes_while_a_job_runs_wait_out_the_window_from_its_start(open_log: OpenLog) -> None:
+    events = open_log(coalesce_seconds=0.5)
+    events.enqueue(push("k1", commit="1" * 40))
+    job = events.claim("w", 60)
+    assert job is not None
+    claimed = time.time()
+    for i in range(2, 6):  # a burst while the first job runs
+        events.enqueue(push(f"k{i}", commit=f"{i}" * 40))
+    events.complete(job, commit="1" * 40, warnings=[])
+    status = events.status(1)
+    assert status is not None
+    assert status.state == "pending"
+    assert status.next_attempt_at is not None
+    assert status.next_attempt_at == pytest.approx(claimed + 0.5, abs=0.25)
+    assert events.claim("w", 60) is None
+    time.sleep(max(status.next_attempt_at - time.time(), 0) + 0.05)
+    second = events.claim("w", 60)
+    assert second is not None
+    assert second.commit == "5" * 40  # the whole burst: one more ingest
+
+
+def test_a_push_to_a_queued_project_joins_it_without_delaying_it(open_log: OpenLog) -> None:
+    events = open_log(coalesce_seconds=30)
+    events.enqueue(push("k1", commit="1" * 40))
+    events.enqueue(push("k2", commit="2" * 40))
+    job = events.claim("w", 60)
+    assert job is not None
+    assert job.commit == "2" * 40
+
+
+def test_a_push_brings_a_project_waiting_for_a_retry_forward(open_log: OpenLog) -> None:
+    events = open_log(coalesce_seconds=0.2)
+    events.enqueue(push("k1"))
+    job = events.claim("w", 60)
+    assert job is not None
+    events.retry_later(job, "network down", 3600)
+    time.sleep(0.25)  # the window since the last claim has passed
+    events.enqueue(push("k2"))
+    again = events.claim("w", 60)
+    assert again is not None
+    assert again.attempt == 1  # a new push starts counting attempts over
+
+
+def test_a_job_that_keeps_killing_its_worker_is_given_up(open_log: OpenLog) -> None:
+    events = open_log(max_attempts=2)
+    events.enqueue(push("k1"))
+    for _ in range(2):  # each worker dies mid-job: its lease runs out
+        assert events.claim("doomed", 0.1) is not None
+        time.sleep(0.15)
+    assert events.claim("w", 60) is None
+    status = events.status(1)
+    assert status is not None
+    assert status.state == "failed"
+    assert "2 times" in status.message
+    events.enqueue(push("k2"))  # a new push starts over
+    assert events.claim("w", 60) is not None
+
+
+def test_receivers_on_two_handles_store_each_delivery_once(open_log: OpenLog) -> None:
+    import asyncio
+
+    first, second = open_log(), open_log()  # two webhook processes on one log
+
+    async def deliver_all() -> list[bool]:
+        pushes = [push(f"k{i}", project=i % 5) for i in range(150)]
+        return list(
+            await asyncio.gather(
+                *(first.enqueue_async(p) for p in pushes), *(second.enqueue_async(p) for p in pushes)
+            )
+        )
+
+    stored = asyncio.run(deliver_all())
+    assert stored.count(True) == 150
+    assert [a or b for a, b in zip(stored[:150], stored[150:], strict=True)] == [True] * 150
+    assert sum(s.events_total for s in first.statuses()) == 150
+
+
+def test_a_job_carries_the_request_id_of_its_newest_push(events: EventLog) -> None:
+    events.enqueue(replace(push("k1", commit="1" * 40), request_id="first-request"))
+    events.enqueue(replace(push("k2", commit="2" * 40), request_id="second-request"))
+    job = events.claim("w", 60)
+    assert job is not None and (job.commit, job.request_id) == ("2" * 40, "second-request")
+    events.complete(job, commit="2" * 40, warnings=[])
+    events.enqueue(push("k3", commit="3" * 40))  # a push from no request (the CLI, a test)
+    job = events.claim("w", 60)
+    assert job is not None and job.request_id == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +14,21 @@ from kg.search import BACKENDS, Document, SearchIndex, SearchQuery
 from kg.search.base import ProjectEntry
 
 
+def index_settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings pointing kg at a fresh, empty index of `backend` (PostgreSQL: a new database
+    on the session's server)."""
+    if backend == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        return Settings(data_dir=tmp_path, search_url=url)  # type: ignore[arg-type]
+    return Settings(data_dir=tmp_path)
+
+
 @pytest.fixture(params=list(BACKENDS))
-def index(request: pytest.FixtureRequest, tmp_path: Path) -> SearchIndex:
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
     """Each search index kg offers, with a few projects and their documents."""
-    return filled(BACKENDS[request.param](Settings(data_dir=tmp_path)))
+    ix = filled(BACKENDS[request.param](index_settings(request.param, request, tmp_path)))
+    yield ix
+    ix.close()
 
 
 def filled(ix: SearchIndex) -> SearchIndex:
@@ -124,6 +137,10 @@ def test_replacing_and_removing_a_project(index: SearchIndex) -> None:
     assert names(index, text="renamed") == []
 
 
+def test_probe_answers_when_the_index_can_be_read(index: SearchIndex) -> None:
+    index.probe()  # raises kg.errors.Unavailable otherwise (see the backends' own tests)
+
+
 def test_hostile_text_is_just_words(index: SearchIndex) -> None:
     for text in ['" OR 1=1 --', "NEAR(a b)", "*", "rain* AND", "{col}: x", "'; DROP TABLE docs; --"]:
         index.search(SearchQuery(text=text), Access())
@@ -138,7 +155,8 @@ def test_readable_projects_follow_every_writer(
 
     assert readable() == ["climate/rainfall"]
     # another handle on the same index, as another process would have
-    other = BACKENDS[request.node.callspec.params["index"]](Settings(data_dir=tmp_path))
+    backend = request.node.callspec.params["index"]
+    other = BACKENDS[backend](index_settings(backend, request, tmp_path))
     other.replace_project(ProjectEntry("x/new", "https://kg.test/projects/x/new", "g", "public", {}), [])
     assert readable() == ["climate/rainfall", "x/new"]
     index.replace_project(ProjectEntry("x/own", "https://kg.test/projects/x/own", "g2", "public", {}), [])
@@ -146,6 +164,7 @@ def test_readable_projects_follow_every_writer(
     index.remove_project("x/own")
     other.remove_project("x/new")
     assert readable() == ["climate/rainfall"]
+    other.close()
 
 
 def test_people_count_once_per_facet_value_and_are_listed_once(index: SearchIndex) -> None:
@@ -155,3 +174,34 @@ def test_people_count_once_per_facet_value_and_are_listed_once(index: SearchInde
     assert result.facets["namespace"] == {"climate": 3, "bio": 2}
     assert result.facets["type"]["person"] == 1
     assert [d.name for d in result.items].count("Ada Lovelace") == 1
+
+
+def test_searches_during_replacements_see_whole_projects(
+    index: SearchIndex, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    e = ProjectEntry("g/busy", "https://kg.test/projects/g/busy", "g", "public", {})
+
+    def docs(word: str) -> list[Document]:
+        return [Document(f"{e.iri}/{i}", "dataset", e.slug, f"{word} {i}") for i in range(20)]
+
+    index.replace_project(e, docs("alpha"))
+    backend = request.node.callspec.params["index"]
+    writer = BACKENDS[backend](index_settings(backend, request, tmp_path))  # as another process
+    done = threading.Event()
+
+    def replace() -> None:
+        for n in range(40):
+            writer.replace_project(e, docs("beta" if n % 2 else "alpha"))
+        done.set()
+
+    thread = threading.Thread(target=replace)
+    thread.start()
+    searches = 0
+    while not done.is_set() or searches == 0:
+        result = index.search(SearchQuery(namespaces=["g"], per_page=100), Access())
+        assert result.total == len(result.items) == 20
+        assert len({d.name.split()[0] for d in result.items}) == 1  # all alpha or all beta
+        searches += 1
+    thread.join()
+    writer.close()
+    assert names(index, text="alpha") == [] and len(names(index, text="beta", per_page=100)) == 20

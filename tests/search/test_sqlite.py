@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kg.access import Access
+from kg.errors import Unavailable
 from kg.search import SearchQuery
 from kg.search.sqlite import SqliteIndex
 from tests.search.test_contract import filled, names
@@ -22,3 +25,13 @@ def test_an_index_from_before_the_hits_table_is_migrated(tmp_path: Path) -> None
     reopened = SqliteIndex(index.path)
     assert names(reopened, text="measurements") == before != []
     assert reopened.search(SearchQuery(text="ada"), Access()).facets["type"] == {"dataset": 1, "person": 1}
+
+
+def test_a_damaged_index_is_unavailable(tmp_path: Path) -> None:
+    index = SqliteIndex(tmp_path / "search.sqlite")
+    index.close()
+    (tmp_path / "search.sqlite").write_bytes(b"not a database" * 1000)
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"search.sqlite{suffix}").unlink(missing_ok=True)
+    with pytest.raises(Unavailable, match="the search index cannot be read"):
+        index.probe()

@@ -1,6 +1,6 @@
 """Every job is bounded and the service survives what jobs do: a job past its time or memory
 fails for good with the reason, a job that keeps killing its worker is given up, the worker
-dies with `kg serve`, and /health says when the worker, the event log or the store is not
+dies with `kg serve`, and /ready says when the worker, the event log or the store is not
 well."""
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ def test_a_query_nested_too_deep_is_a_400(world: dict[str, Any]) -> None:
     response = sparql(kg, deep, method="body")
     assert response.status_code == 400
     assert response.json()["detail"] == "query nested deeper than 128"
-    health = httpx.get(f"{kg.url}/health").json()
+    health = httpx.get(f"{kg.url}/ready").json()
     assert health["checks"]["network"] == {
         "ok": True,
         "detail": "query and extraction processes are cut off the network",

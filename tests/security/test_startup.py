@@ -32,7 +32,7 @@ def serve(data: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str
         ("KG_PORT", "70000", "less than or equal to 65535"),
         ("KG_LOG_LEVEL", "LOUD", "'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'"),
         ("KG_STORE_URL", "bogus://x", "oxigraph:///path"),
-        ("KG_EVENT_LOG_URL", "postgresql://x", "sqlite:///path"),
+        ("KG_EVENT_LOG_URL", "mysql://x", "or postgresql://user:password@host:port/database"),
         ("KG_EXTRACTORS", "bogus", "unknown extractors: ['bogus']"),
         ("KG_SPARQL_WORKERS", "0", "greater than or equal to 1"),
         ("KG_GIT_ALLOWED_ORIGINS", "file:///srv", "is not an origin"),

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from kg import metrics
 from kg.access import Access
 from kg.api.deps import caller, search_index
 from kg.api.fields import present
@@ -218,7 +219,7 @@ async def entities(
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
     search = _query(params, access)
-    result = await run_in_threadpool(index.search, search, access)
+    result = await run_in_threadpool(metrics.timed_search(index.search), search, access)
     base = str(request.base_url).rstrip("/")
     items = []
     for doc in result.items:

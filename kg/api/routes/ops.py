@@ -1,4 +1,4 @@
-"""Operations: health, version, metrics."""
+"""Operations: liveness, readiness, version, metrics."""
 
 from __future__ import annotations
 
@@ -11,20 +11,19 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import __version__
 from kg.health import Check, Probes
+from kg.metrics import Scrape
 
 router = APIRouter(tags=["ops"])
 
 
-async def _health(request: Request) -> dict[str, Any]:
+async def _checks(request: Request) -> dict[str, Any]:
     probes: Probes = request.app.state.probes
     checks = await run_in_threadpool(probes.run)
     runner = getattr(request.app.state, "worker", None)
     return {
         "status": "ok" if all(c.ok for c in checks.values()) else "degraded",
         "worker": None if runner is None else runner.alive(),
-        "checks": {
-            name: {"ok": c.ok, **({"detail": c.detail} if c.detail else {})} for name, c in checks.items()
-        },
+        "checks": {name: _shown(c) for name, c in checks.items()},
     }
 
 
@@ -33,16 +32,17 @@ def _shown(check: Check) -> dict[str, Any]:
 
 
 @router.get("/health")
-async def health(request: Request) -> dict[str, Any]:
-    """Whether kg can do its work: `ok`, or `degraded` with the checks that fail (always 200:
-    the process itself is alive)."""
-    return await _health(request)
+async def health() -> dict[str, Any]:
+    """Liveness: 200 while the process serves, whatever its dependencies do (a store down is
+    not cured by restarting kg; `/ready` tells about dependencies)."""
+    return {"status": "ok"}
 
 
 @router.get("/ready", responses={503: {}})
 async def ready(request: Request) -> JSONResponse:
-    """`/health`, answering 503 unless every check holds (for load balancers and probes)."""
-    body = await _health(request)
+    """Readiness: 200 when the store, the event log, the search index (and the worker, where
+    this process runs one) can do their work; 503 with the failing checks' details otherwise."""
+    body = await _checks(request)
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
@@ -54,6 +54,9 @@ async def version() -> dict[str, Any]:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
-    """Prometheus metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: this process's (and, under `kg serve`, its worker's), and the
+    event log's queue depth. Counted off the event loop: the queue depth reads the log."""
+    scrape = Scrape(getattr(request.app.state, "events", None))
+    body = await run_in_threadpool(generate_latest, scrape)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

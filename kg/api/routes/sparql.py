@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from kg import metrics
 from kg.access import Access
 from kg.api.deps import caller, run_query, store_reader
 from kg.api.limits import MAX_QUERY_BYTES, read_whole_body, too_many
@@ -72,7 +73,8 @@ async def _request(request: Request) -> QueryRequest:
 
 async def _answer(request: Request, reader: Reader, access: Access) -> Response:
     query = replace(await _request(request), access=access)
-    answer = await run_query(request, reader, query)  # scanned there, before a query process sees it
+    # scanned in run_query, before a query process sees it
+    answer = await metrics.timed_query(run_query(request, reader, query))
     media = answer.media_type
     if media.startswith("text/") or media.endswith(("+json", "+xml", "/n-triples", "/n-quads")):
         media += "; charset=utf-8"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg import metrics
 from kg.iri import Minter
 from kg.store.audiences import audience_of, holders, is_audience
 from kg.store.base import ProjectRecord
@@ -66,6 +67,7 @@ class OxigraphStore:
             generation += 1
         return generation
 
+    @metrics.timed_publish("replace")
     def replace_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
         current = self.project(record.iri)
         generation = self._unused_generation(current or record)
@@ -101,6 +103,7 @@ class OxigraphStore:
             if rest.strip():
                 self._store.bulk_load(rest, ox.RdfFormat.N_TRIPLES, to_graph=graph)
 
+    @metrics.timed_publish("extend")
     def extend_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
         current = self.project(record.iri)
         if current is None or current.graph is None:

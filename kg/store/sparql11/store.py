@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import queries
+from kg import metrics, queries
 from kg.errors import QueryError
 from kg.iri import Minter
 from kg.queries import Rendered
@@ -85,6 +85,7 @@ class RemoteStore:
             generation += 1
         return generation
 
+    @metrics.timed_publish("replace")
     def replace_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
         current = self.project(record.iri)
         generation = self._unused_generation(current or record)
@@ -101,6 +102,7 @@ class RemoteStore:
         self.client.post_graph(audience, ntriples)
         return self._publish(switched.evolve(audience=audience))
 
+    @metrics.timed_publish("extend")
     def extend_project_graph(self, record: ProjectRecord, ntriples: Path) -> ProjectRecord:
         current = self.project(record.iri)
         if current is None or current.graph is None:
