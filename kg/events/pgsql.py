@@ -26,9 +26,12 @@ ON CONFLICT (project_id) DO UPDATE SET
     updated_at = excluded.updated_at
 """
 
+# A worker asks for work only between jobs: a lease it still holds was orphaned (its
+# claim's answer or its settling was lost with a connection), and it may take it back at once.
 DUE = """
 SELECT project_id, state, attempts, coalesce(last_seconds, 0) AS last_seconds FROM projects
-WHERE ((state = 'pending' AND available_at <= %(now)s) OR (state = 'running' AND lease_until < %(now)s))
+WHERE ((state = 'pending' AND available_at <= %(now)s)
+       OR (state = 'running' AND (lease_until < %(now)s OR lease_owner = %(worker)s)))
   AND (%(heavy_ok)s OR coalesce(last_seconds, 0) < %(heavy)s)
 ORDER BY claimed_at NULLS FIRST, available_at
 LIMIT 1 FOR UPDATE SKIP LOCKED

@@ -112,7 +112,7 @@ class PostgresEventLog:
             cur.execute(sql.TOUCH, {"name": worker, "now": now, "touch": WORKER_TOUCH_SECONDS})
             cur.execute("DELETE FROM workers WHERE seen_at < %s", (now - WORKER_FORGET_SECONDS,))
             while True:
-                row = self._next(cur, now, lease_seconds)
+                row = self._next(cur, now, lease_seconds, worker)
                 if row is None:
                     return None
                 if not self._poison(cur, row, now):
@@ -148,24 +148,24 @@ class PostgresEventLog:
         assert row is not None
         return self.fairness.heavy_allowed(int(row[0]), int(row[1]))
 
-    def _due(self, cur: Cursor, now: float, *, heavy_ok: bool) -> dict[str, Any] | None:
-        params = {"now": now, "heavy_ok": heavy_ok, "heavy": self.fairness.heavy_seconds}
+    def _due(self, cur: Cursor, now: float, worker: str, *, heavy_ok: bool) -> dict[str, Any] | None:
+        params = {"now": now, "heavy_ok": heavy_ok, "heavy": self.fairness.heavy_seconds, "worker": worker}
         row = cur.execute(sql.DUE, params).fetchone()
         if row is None:
             return None
         return {"project_id": row[0], "state": row[1], "attempts": row[2], "last_seconds": row[3]}
 
-    def _next(self, cur: Cursor, now: float, lease_seconds: float) -> dict[str, Any] | None:
+    def _next(self, cur: Cursor, now: float, lease_seconds: float, worker: str) -> dict[str, Any] | None:
         """The next due project this worker may take, locked for this transaction."""
         heavy_ok = self._heavy_allowed(cur, now, lease_seconds)
-        row = self._due(cur, now, heavy_ok=heavy_ok)
+        row = self._due(cur, now, worker, heavy_ok=heavy_ok)
         if row is None or row["last_seconds"] < self.fairness.heavy_seconds:
             return row
         # Count again where no other claim of a heavy job can overtake this one.
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_HEAVY_LOCK,))
         if self._heavy_allowed(cur, now, lease_seconds):
             return row
-        return self._due(cur, now, heavy_ok=False)
+        return self._due(cur, now, worker, heavy_ok=False)
 
     def _poison(self, cur: Cursor, row: dict[str, Any], now: float) -> bool:
         """Fail a job whose last `max_attempts` claims all ended with their worker gone

@@ -123,7 +123,7 @@ class SqliteEventLog:
             db.execute(sql.TOUCH, {"name": worker, "now": now, "touch": WORKER_TOUCH_SECONDS})
             db.execute("DELETE FROM workers WHERE seen_at < ?", (now - WORKER_FORGET_SECONDS,))
             while True:
-                row = self._next(db, now, lease_seconds)
+                row = self._next(db, now, lease_seconds, worker)
                 if row is None:
                     return None
                 if not self._poison(db, row, now):
@@ -151,14 +151,16 @@ class SqliteEventLog:
             request_id=newest["request_id"] if newest is not None else "",
         )
 
-    def _next(self, db: sqlite3.Connection, now: float, lease_seconds: float) -> sqlite3.Row | None:
+    def _next(
+        self, db: sqlite3.Connection, now: float, lease_seconds: float, worker: str
+    ) -> sqlite3.Row | None:
         """The next due project this worker may take (the write lock is held: no other
         claim runs meanwhile)."""
         heavy = self.fairness.heavy_seconds
         load = db.execute(sql.LOAD, {"now": now, "lease": lease_seconds, "heavy": heavy}).fetchone()
         heavy_ok = self.fairness.heavy_allowed(load["live"], load["heavy"])
         row: sqlite3.Row | None = db.execute(
-            sql.DUE, {"now": now, "heavy_ok": heavy_ok, "heavy": heavy}
+            sql.DUE, {"now": now, "heavy_ok": heavy_ok, "heavy": heavy, "worker": worker}
         ).fetchone()
         return row
 

@@ -27,9 +27,12 @@ ON CONFLICT (project_id) DO UPDATE SET
     updated_at = excluded.updated_at
 """
 
+# A worker asks for work only between jobs: a lease it still holds was orphaned (its
+# settling was lost with the disk or the connection), and it may take it back at once.
 DUE = """
 SELECT project_id, state, attempts, coalesce(last_seconds, 0) AS last_seconds FROM projects
-WHERE ((state = 'pending' AND available_at <= :now) OR (state = 'running' AND lease_until < :now))
+WHERE ((state = 'pending' AND available_at <= :now)
+       OR (state = 'running' AND (lease_until < :now OR lease_owner = :worker)))
   AND (:heavy_ok OR coalesce(last_seconds, 0) < :heavy)
 ORDER BY claimed_at IS NOT NULL, claimed_at, available_at LIMIT 1
 """

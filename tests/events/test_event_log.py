@@ -85,6 +85,19 @@ def test_an_expired_lease_is_handed_out_again(events: EventLog) -> None:
     events.complete(alive, commit="x", warnings=[])
 
 
+def test_a_worker_asking_again_takes_back_a_lease_it_lost_track_of(events: EventLog) -> None:
+    # its claim's answer (or its settling) was lost with a connection: the job is still
+    # leased to it, and a worker asks for work only between jobs
+    events.enqueue(push("k1"))
+    lost = events.claim("w", 600)
+    assert lost is not None
+    assert events.claim("other", 600) is None
+    again = events.claim("w", 600)
+    assert again is not None and again.project_id == lost.project_id
+    events.complete(again, commit="x", warnings=[])
+    assert events.status(1).state == "idle"  # type: ignore[union-attr]
+
+
 def test_renewing_keeps_the_lease(events: EventLog) -> None:
     events.enqueue(push("k1"))
     job = events.claim("w", 0.3)

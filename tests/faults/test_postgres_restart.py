@@ -44,7 +44,8 @@ def stored_keys(postgres_url: str) -> set[str]:
     import psycopg
 
     with psycopg.connect(postgres_url) as db:
-        return {key for (key,) in db.execute("SELECT delivery_key FROM events").fetchall()}
+        rows = db.execute("SELECT delivery_key FROM events").fetchall()
+    return {key.removeprefix("idempotency-key:") for (key,) in rows}
 
 
 def test_a_restart_costs_503s_never_a_false_202_and_workers_resume(
