@@ -3,16 +3,19 @@ project ends ingested once, and a reader querying throughout never sees a partia
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from kg.config import Settings
-from kg.events import Push, open_event_log
+from kg.events import EventLog, Push, open_event_log
 from tests.fixtures.fleet import KgRole, fleet_env
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.sparqlservers import OxigraphServer
@@ -88,7 +91,7 @@ def test_a_worker_killed_mid_ingest_loses_nothing_and_shows_nothing_half_done(
                     visibility="public",
                 )
             )
-        victim = wait_for_a_running_job(events, workers)
+        victim = wait_for_a_running_job(events, postgres_url, workers)
         time.sleep(0.5)  # well into its ingest: fetched, extracting or loading
         victim.kill()
         deadline = time.monotonic() + 300
@@ -104,6 +107,10 @@ def test_a_worker_killed_mid_ingest_loses_nothing_and_shows_nothing_half_done(
             assert status is not None and status.state == "idle", status
             assert status.ingested_commit == head(repo)
             assert status.events_done == status.events_total == 1
+        done = [line for w in workers for line in log_lines(w) if line["msg"] == "job done"]
+        assert sorted(line["project_id"] for line in done) == list(range(1, PROJECTS + 1))  # once each
+        retaken = [line for w in workers for line in log_lines(w) if line["msg"] == "job claimed"]
+        assert any(line["attempt"] == 2 for line in retaken)  # the victim's job, after its lease
         final = commits_per_graph(api)
         assert sorted(final.values()) == [COMMITS] * PROJECTS  # one graph each, whole
         assert len(reader.seen) > 20 and not reader.errors, reader.errors[:3]
@@ -118,14 +125,19 @@ def test_a_worker_killed_mid_ingest_loses_nothing_and_shows_nothing_half_done(
         store.stop()
 
 
-def wait_for_a_running_job(events: object, workers: list[KgRole]) -> KgRole:
+def log_lines(role: KgRole) -> list[dict[str, Any]]:
+    """The role's JSON log lines."""
+    return [json.loads(line) for line in role.log.read_text().splitlines() if line.startswith("{")]
+
+
+def wait_for_a_running_job(events: EventLog, postgres_url: str, workers: list[KgRole]) -> KgRole:
     """The worker role one of whose processes holds a job's lease (owner `host:pid:…`)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        for status in events.statuses():  # type: ignore[attr-defined]
+        for status in events.statuses():
             if status.state != "running":
                 continue
-            owner = lease_owner(events, status.project_id)
+            owner = lease_owner(postgres_url, status.project_id)
             for worker in workers:
                 if owner is not None and owner in worker.pids():
                     return worker
@@ -133,10 +145,8 @@ def wait_for_a_running_job(events: object, workers: list[KgRole]) -> KgRole:
     raise AssertionError("no worker ever claimed a job")
 
 
-def lease_owner(events: object, project_id: int) -> int | None:
-    """The pid in the lease owner of the project's running job."""
-    import psycopg
-
-    with psycopg.connect(events.url) as db:  # type: ignore[attr-defined]
+def lease_owner(postgres_url: str, project_id: int) -> int | None:
+    """The pid in the lease owner of the project's running job (the owner is `host:pid:…`)."""
+    with psycopg.connect(postgres_url) as db:
         row = db.execute("SELECT lease_owner FROM projects WHERE project_id = %s", (project_id,)).fetchone()
     return int(row[0].split(":")[1]) if row and row[0] else None
