@@ -9,13 +9,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.fixtures.fleet import KgRole
 from tests.fixtures.githttp import GitHttpServer
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.processes import alive, children
@@ -26,53 +27,9 @@ from webhooks.tokens import hook_token
 COMMITS = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a <https://w3id.org/kg/ontology#Commit> }"
 
 
-class Role:
-    """One `kg ROLE` process; an HTTP one on a free loopback port."""
-
-    def __init__(
-        self, role: str, data_dir: Path, env: Mapping[str, str], *args: str, http: bool = True
-    ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir.parent / f"kg-{role}-{self.port}.log"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        with self.log.open("wb") as out:
-            argv = [sys.executable, "-m", "kg", role, *args, *(["--port", str(self.port)] if http else [])]
-            self.process = subprocess.Popen(
-                argv, env=kg_env(data_dir, **env), stdout=out, stderr=subprocess.STDOUT
-            )
-        if http:
-            self._wait_healthy()
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(self.log.read_text()[-3000:])
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", timeout=30, **kwargs)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-
-
 @pytest.fixture
-def roles() -> Iterator[list[Role]]:
-    started: list[Role] = []
+def roles() -> Iterator[list[KgRole]]:
+    started: list[KgRole] = []
     yield started
     for role in started:
         role.stop()
@@ -101,7 +58,7 @@ def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
     raise AssertionError(f"never: {what}")
 
 
-def _workers(role: Role) -> list[int]:
+def _workers(role: KgRole) -> list[int]:
     """The worker processes a `kg worker` runs (not multiprocessing's resource tracker)."""
     found = []
     for pid in children(role.process.pid):
@@ -122,7 +79,7 @@ def test_the_webhooks_package_imports_without_the_api() -> None:
 
 def test_webhooks_worker_and_api_as_separate_processes_ingest_a_push(
     tmp_path: Path,
-    roles: list[Role],
+    roles: list[KgRole],
     git_http: GitHttpServer,
     git_repo: Callable[[str], GitRepo],
     gitlab_payload: Callable[[str], dict[str, Any]],
@@ -134,7 +91,7 @@ def test_webhooks_worker_and_api_as_separate_processes_ingest_a_push(
         work.commit({f"f{i}.txt": f"{i}\n"}, f"commit {i}")
     url = git_http.publish(work.path, "p1.git")
 
-    hooks = Role("webhooks", data_dir, env)
+    hooks = KgRole("webhooks", data_dir, env)
     roles.append(hooks)
     assert hooks.get("/ready").status_code == 200
     assert hooks.get("/sparql", params={"query": COMMITS}).status_code == 404  # the API is not here
@@ -148,11 +105,11 @@ def test_webhooks_worker_and_api_as_separate_processes_ingest_a_push(
     metrics = hooks.get("/metrics")
     assert metrics.status_code == 200 and b"# HELP" in metrics.content
 
-    api = Role("api", data_dir, env)
+    api = KgRole("api", data_dir, env)
     roles.append(api)
     assert "kg api on the embedded store" in api.log.read_text()  # one machine only: said so
     assert httpx.post(f"{api.url}/webhooks/events", json=body, headers=headers).status_code in (404, 405)
-    worker = Role("worker", data_dir, env, http=False)
+    worker = KgRole("worker", data_dir, env)
     roles.append(worker)
 
     seen: list[Any] = []
@@ -191,10 +148,10 @@ def test_more_than_one_worker_on_the_embedded_store_is_refused(tmp_path: Path) -
 
 
 def test_two_workers_on_a_store_server_run_and_stop_on_sigterm(
-    tmp_path: Path, roles: list[Role], request: pytest.FixtureRequest
+    tmp_path: Path, roles: list[KgRole], request: pytest.FixtureRequest
 ) -> None:
     env = env_in_test("oxigraph-server", request)
-    worker = Role("worker", tmp_path / "kg", env, "--concurrency", "2", http=False)
+    worker = KgRole("worker", tmp_path / "kg", env, "--concurrency", "2")
     roles.append(worker)
     _wait(lambda: len(_workers(worker)) == 2, "two worker processes run", 30)
     running = _workers(worker)
