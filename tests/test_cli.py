@@ -276,23 +276,18 @@ def test_ingest_while_kg_serve_runs_hands_the_job_to_its_worker(
     env = {"KG_EVENT_LOG_URL": request.getfixturevalue("postgres_url")} if event_log == "postgresql" else {}
     server = KgServer(tmp_path / "kg", {"KG_SPARQL_WORKERS": "1", **env})
     try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kg",
-                "ingest",
-                str(repo.path),
-                "--project",
-                "local/handed",
-                "--member",
-                "7",
-            ],
-            env=kg_env(tmp_path / "kg", **env),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+
+        def ingest(*more: str) -> subprocess.CompletedProcess[str]:
+            command = [sys.executable, "-m", "kg", "ingest", str(repo.path), "--project", "local/handed"]
+            return subprocess.run(
+                [*command, *more],
+                env=kg_env(tmp_path / "kg", **env),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+
+        done = ingest("--member", "7")
         assert done.returncode == 0, done.stderr
         assert "kg serve (pid " in done.stderr and "to its worker" in done.stderr
         (summary,) = SUMMARY.findall(done.stdout)
@@ -302,23 +297,7 @@ def test_ingest_while_kg_serve_runs_hands_the_job_to_its_worker(
         assert rows.text.split()[1:] == ["first", "second"]
 
         # what kg ingest says of a bad request, it says of a handed-off one too
-        bad = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kg",
-                "ingest",
-                str(repo.path),
-                "--project",
-                "local/handed",
-                "--branch",
-                "nope",
-            ],
-            env=kg_env(tmp_path / "kg", **env),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        bad = ingest("--branch", "nope")
         assert bad.returncode == 1
         assert "error: no branch 'nope'" in bad.stderr
     finally:
