@@ -56,8 +56,41 @@ def all_ingested(event_log_url: str, projects: int, head: str) -> Callable[[], b
     return done
 
 
-def timed_ingest(hooks_url: str, clone_url: str, head: str, projects: int, done: Callable[[], bool]) -> float:
-    """Seconds from the first push of `projects` projects until `done()`."""
+def cpu_seconds(pids: set[int]) -> float:
+    """CPU time (user + system) of `pids` and of their children they waited for."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> set[int]:
+    """Every PostgreSQL process on the machine (the bench's cluster is the only one)."""
+    return {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _comm(p) == "postgres"}
+
+
+def _comm(proc: Path) -> str:
+    try:
+        return (proc / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def timed_ingest(
+    hooks_url: str,
+    clone_url: str,
+    head: str,
+    projects: int,
+    done: Callable[[], bool],
+    parts: Mapping[str, Callable[[], set[int]]],
+) -> tuple[float, dict[str, float]]:
+    """Seconds from the first push of `projects` projects until `done()`, and the CPU
+    seconds each part (name: its processes now) spent meanwhile."""
+    before = {name: cpu_seconds(pids()) for name, pids in parts.items()}
     started = time.monotonic()
     pushes = [(i + 1, f"bench-{i}") for i in range(projects)]
     answered = asyncio.run(deliver(hooks_url, pushes, clone_url, head, connections=16))
@@ -66,22 +99,26 @@ def timed_ingest(hooks_url: str, clone_url: str, head: str, projects: int, done:
         sys.exit(f"{len(refused)} pushes refused")
     while not done():
         time.sleep(0.1)
-    return time.monotonic() - started
+    took = time.monotonic() - started
+    return took, {name: cpu_seconds(pids()) - before[name] for name, pids in parts.items()}
 
 
-def embedded(work: Path, clone_url: str, origin: str, head: str, projects: int) -> float:
+def embedded(
+    work: Path, clone_url: str, origin: str, head: str, projects: int
+) -> tuple[float, dict[str, float]]:
     env = {**QUIET, "KG_GIT_ALLOWED_ORIGINS": origin, "KG_COALESCE_SECONDS": "0"}
     server = KgRole("serve", work / "embedded", env)
     try:
         url = f"sqlite:///{work / 'embedded' / 'events.sqlite'}"
-        return timed_ingest(server.url, clone_url, head, projects, all_ingested(url, projects, head))
+        done = all_ingested(url, projects, head)
+        return timed_ingest(server.url, clone_url, head, projects, done, {"kg serve": server.pids})
     finally:
         server.stop()
 
 
 def fleet(
     work: Path, postgres: PostgresServer, clone_url: str, origin: str, head: str, projects: int, n: int
-) -> float:
+) -> tuple[float, dict[str, float]]:
     database = postgres.url(postgres.create_database(f"fleet{n}"))
     store = OxigraphServer(work / f"oxigraph{n}", timeout_s=60)
     env: Mapping[str, str] = {
@@ -94,7 +131,15 @@ def fleet(
     hooks = KgRole("webhooks", work / f"webhooks{n}", env)
     workers = KgRole("worker", work / f"workers{n}", env, "--concurrency", str(n))
     try:
-        return timed_ingest(hooks.url, clone_url, head, projects, all_ingested(database, projects, head))
+        parts = {
+            "kg worker": workers.pids,
+            "kg webhooks": hooks.pids,
+            "oxigraph serve": lambda: {store.process.pid},
+            "postgresql": postgres_pids,
+        }
+        return timed_ingest(
+            hooks.url, clone_url, head, projects, all_ingested(database, projects, head), parts
+        )
     finally:
         workers.stop()
         hooks.stop()
@@ -130,13 +175,27 @@ def main() -> None:
         print(
             f"{args.projects} projects of {args.commits} commits each, one push each; {os.cpu_count()} cores\n"
         )
-        rows = [("embedded kg serve (1 worker)", embedded(work, clone_url, git.origin, head, args.projects))]
+        rows = [("embedded kg serve (1 worker)", *embedded(work, clone_url, git.origin, head, args.projects))]
         for n in (int(v) for v in args.workers.split(",")):
-            took = fleet(work, postgres, clone_url, git.origin, head, args.projects, n)
-            rows.append((f"PostgreSQL + oxigraph serve, {n} worker(s)", took))
-        print(f"{'':44}{'seconds':>10}{'projects/min':>14}{'vs embedded':>13}")
-        for name, took in rows:
-            print(f"{name:44}{took:10.1f}{args.projects * 60 / took:14.0f}{rows[0][1] / took:13.2f}")
+            took, cpu = fleet(work, postgres, clone_url, git.origin, head, args.projects, n)
+            rows.append((f"PostgreSQL + oxigraph serve, {n} worker(s)", took, cpu))
+        print(f"{'':44}{'seconds':>10}{'projects/min':>14}{'vs embedded':>13}{'CPU s/project':>15}")
+        for name, took, cpu in rows:
+            per = sum(cpu.values()) / args.projects
+            print(
+                f"{name:44}{took:10.1f}{args.projects * 60 / took:14.0f}{rows[0][1] / took:13.2f}{per:15.3f}"
+            )
+        print(
+            "\nCPU seconds per project, by part (the git HTTP server and wrk are this process's, not counted):"
+        )
+        for name, _, cpu in rows:
+            print(
+                f"  {name}: "
+                + ", ".join(f"{part} {seconds / args.projects:.3f}" for part, seconds in cpu.items())
+            )
+        cores = os.cpu_count() or 1
+        best = min(sum(cpu.values()) for _, _, cpu in rows[1:]) / args.projects
+        print(f"\nceiling on {cores} cores at that cost: {cores * 60 / best:.0f} projects/min")
 
         script = work / "push.lua"
         script.write_text(lua_script(str(repo), head))
