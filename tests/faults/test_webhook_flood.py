@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,9 @@ def test_every_distinct_delivery_is_stored_exactly_once(
         repeats = random.Random(11).sample(keys, DELIVERIES - DISTINCT)
         batch = keys + repeats
         random.Random(12).shuffle(batch)
+        started = time.monotonic()
         results = asyncio.run(deliver(hooks.url, batch, CLONE, "a" * 40))
+        took = time.monotonic() - started
         statuses = {status for _, status, _ in results}
         assert statuses <= {202, 200, 503}, statuses
         # what was refused for now is sent again, as GitLab would
@@ -56,6 +59,10 @@ def test_every_distinct_delivery_is_stored_exactly_once(
         assert stored_events(postgres_url) == DISTINCT
         p99 = percentile([seconds for _, _, seconds in results], 0.99)
         record_property("ack_p99_seconds", round(p99, 3))
-        print(f"10,000 concurrent deliveries: p99 acknowledgement {p99 * 1000:.0f} ms")
+        refused = sum(1 for _, status, _ in results if status == 503)
+        print(
+            f"{DELIVERIES} deliveries over 64 connections in {took:.1f} s: p99 acknowledgement"
+            f" {p99 * 1000:.0f} ms, {refused} refused for now (503) and redelivered"
+        )
     finally:
         hooks.stop()
