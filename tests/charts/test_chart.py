@@ -95,6 +95,9 @@ def test_fleet_mode_runs_each_role_in_its_own_deployment(helm: Helm) -> None:
         # an HPA owns the replica count; a fixed one in the Deployment would fight it
         assert ("replicas" in deployment["spec"]) == (role == "scheduler"), role
     assert not of_kind(manifests, "PersistentVolumeClaim")
+    (worker,) = deployments["worker"]["spec"]["template"]["spec"]["containers"]
+    assert {"name": "KG_METRICS_PORT", "value": "9090"} in worker["env"]
+    assert worker["ports"] == [{"name": "metrics", "containerPort": 9090, "protocol": "TCP"}]
 
 
 def test_fleet_routes_webhooks_to_the_receiver_and_the_rest_to_the_api(helm: Helm) -> None:
@@ -163,7 +166,9 @@ def test_http_roles_are_probed_on_health_and_ready(helm: Helm, values: Path) -> 
     port = int(environment(manifests)["KG_PORT"])
     for container in containers(manifests):
         if container["command"][1] in ("worker", "scheduler"):
-            assert "ports" not in container  # nothing listens
+            # no API: nothing to probe (a worker's metrics listener is no sign of its health)
+            assert "livenessProbe" not in container and "readinessProbe" not in container
+            assert [p["name"] for p in container.get("ports", [])] in ([], ["metrics"])
             continue
         assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
         assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}

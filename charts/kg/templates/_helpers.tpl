@@ -197,6 +197,17 @@ spec:
             # git and Python want a writable home; the root filesystem is read-only
             - name: HOME
               value: /tmp
+            {{- with .metricsPort }}
+            # kg worker has no HTTP API: its metrics have a port of their own
+            - name: KG_METRICS_PORT
+              value: {{ . | quote }}
+            {{- end }}
+          {{- with .metricsPort }}
+          ports:
+            - name: metrics
+              containerPort: {{ . }}
+              protocol: TCP
+          {{- end }}
           {{- if .http }}
           ports:
             - name: http
