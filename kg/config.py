@@ -155,6 +155,43 @@ class Settings(BaseSettings):
     token_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
     """Fernet key that stored access tokens are encrypted with."""
 
+    sessions_backend: Literal["local", "kubernetes"] = "local"
+    """Who runs interactive sessions: `local` (processes on this machine) or `kubernetes`."""
+    sessions_command: str = (
+        "jupyter lab --no-browser --ip=127.0.0.1 --port={port} --ServerApp.token={token}"
+        " --ServerApp.base_url={base_url}"
+    )
+    """The local backend's command; `{port}`, `{token}` and `{base_url}` are filled in, the
+    working directory is a worktree of the project at the commit."""
+    sessions_image: str = "quay.io/jupyter/minimal-notebook:2024-12-09"
+    """The image a session runs when the request names none."""
+    sessions_allowed_images: str = ""
+    """Comma list of images a request may name; empty: only KG_SESSIONS_IMAGE."""
+    sessions_cpu: float = Field(0.5, gt=0)
+    sessions_memory_mb: int = Field(1024, ge=64)
+    """What a session gets when the request asks for nothing."""
+    sessions_max_cpu: float = Field(4.0, gt=0)
+    sessions_max_memory_mb: int = Field(16384, ge=64)
+    sessions_max_gpu: int = Field(0, ge=0)
+    """The most one session may ask for."""
+    sessions_max_per_user: int = Field(3, ge=1)
+    """Sessions one user may have at once."""
+    sessions_idle_seconds: float = Field(3600.0, gt=0)
+    sessions_max_age_seconds: float = Field(86400.0, gt=0)
+    """Culling: a session idle this long, or this old, is stopped."""
+    sessions_kind: Literal["amaltheasession", "jupyterserver", "pod"] = "pod"
+    """What the Kubernetes backend creates: an Amalthea `AmaltheaSession` or `JupyterServer`
+    (where the operator is installed), or a plain Pod + Service (+ Ingress)."""
+    sessions_namespace: str = "kg-sessions"
+    sessions_url: str = ""
+    """Public base URL sessions are reached under (Kubernetes: the ingress host, a session
+    at `<url>/sessions/<name>/`); empty: each backend's own (local: http://127.0.0.1:port)."""
+    sessions_ingress_class: str = ""
+    sessions_git_image: str = "alpine/git:2.47.2"
+    """Image of the init container that clones the project at the commit."""
+    sessions_kubeconfig: str = ""
+    """Kubeconfig file of the Kubernetes backend; empty: in-cluster (the pod's account)."""
+
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     log_format: Literal["json", "console"] = "json"
     metrics_port: int = Field(0, ge=0, le=65535)
@@ -228,7 +265,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not an origin like https://gitlab.example[:port]")
         return value
 
-    @field_validator("gitlab_url", "oidc_issuer", "public_url")
+    @field_validator("sessions_command")
+    @classmethod
+    def _session_command(cls, value: str) -> str:
+        try:
+            value.format(port=0, token="", base_url="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"may use only {{port}}, {{token}} and {{base_url}} ({exc})") from None
+        if "{port}" not in value:
+            raise ValueError("must listen on {port}")
+        return value
+
+    @field_validator("gitlab_url", "oidc_issuer", "public_url", "sessions_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not origin(value).startswith(("http://", "https://")):
