@@ -55,8 +55,9 @@ def test_pyoxigraph_is_a_case_store() -> None:
     assert list(store) == []
 
 
-FINDS_NOTHING = {"graph_exists.rq/unused"}
-"""Cases whose point is that the query finds nothing (a generation no load has used)."""
+FINDS_NOTHING = {"graph_exists.rq/unused", "commit_exists.rq/other_project"}
+"""Cases whose point is that the query finds nothing (a generation no load has used, a
+commit of another project)."""
 
 
 def test_every_case_expects_something() -> None:
