@@ -3,7 +3,8 @@
     KgError
     ├── NotFound               something named by the caller does not exist (or is hidden)
     ├── InvalidInput           a request or payload is malformed
-    │   └── BodyTooLarge       a request body over its size limit
+    │   ├── BodyTooLarge       a request body over its size limit
+    │   └── Unprocessable      well-formed, but not something kg may do (a limit, an unknown ref)
     ├── Unauthorized           missing or wrong credentials
     ├── Forbidden              allowed to know, not allowed to do (e.g. SPARQL update)
     ├── TooManyRequests        a caller is over its share; retry after a while
@@ -52,6 +53,11 @@ class InvalidInput(KgError):
 
 class BodyTooLarge(InvalidInput):
     """A request body is larger than kg reads."""
+
+
+class Unprocessable(InvalidInput):
+    """A well-formed request kg will not carry out as asked: over a limit, not allowed by
+    the settings, or naming something the request's target does not hold."""
 
 
 class Unauthorized(KgError):

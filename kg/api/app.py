@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -25,6 +26,7 @@ from kg.api.routes import (
     ops,
     project_changes,
     projects,
+    sessions,
     sparql,
     users,
     viewed,
@@ -42,6 +44,7 @@ from kg.http.requestid import RequestIds
 from kg.pipeline.supervisor import Watchdog, WorkerProcess
 from kg.scheduler import start_scheduler
 from kg.search import open_index
+from kg.sessions import open_backend
 from kg.sparql.admission import Admission
 from kg.store import open_reader
 from webhooks import receiver
@@ -88,6 +91,8 @@ def create_app(settings: Settings, role: Role = "serve") -> FastAPI:
         )
         app.state.reader = open_reader(settings, serving=True)
         app.state.gitlab_calls = GitLabCalls(settings.auth_lookups_per_minute)
+        app.state.sessions = open_backend(settings)
+        app.state.session_starts = asyncio.Lock()
         isolated = await run_in_threadpool(network_isolation_works)
         app.state.strict_sparql = not isolated
         app.state.admission = Admission(
@@ -122,6 +127,7 @@ def create_app(settings: Settings, role: Role = "serve") -> FastAPI:
             app.state.index.close()
             app.state.vault.close()
             app.state.views.close()
+            await app.state.sessions.close()
 
     app = FastAPI(
         title="kg",
@@ -151,4 +157,5 @@ def create_app(settings: Settings, role: Role = "serve") -> FastAPI:
     app.include_router(knowledge_projects.router)
     app.include_router(datasets.router)
     app.include_router(users.router)
+    app.include_router(sessions.router)
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kg.access import ACCESS_LEVELS, Access
+from kg.api.session_specs import session_link
 from kg.search import Document
 from kg.search.base import ProjectEntry
 
@@ -60,6 +61,7 @@ def project_body(
         images = [str(gitlab["avatar_url"])]
     creator = {"name": doc.creators[0]} if doc and doc.creators else None
     forks = gitlab.get("forks_count")
+    commit = str(doc.extra.get("commit") or "") if doc else ""
     return _omit_empty(
         {
             "identifier": entry.gitlab_id or gitlab.get("id"),
@@ -84,6 +86,8 @@ def project_body(
                 {"rel": "self", "href": f"{base}/knowledge-graph/projects/{entry.slug}"},
                 {"rel": "datasets", "href": f"{base}/knowledge-graph/projects/{entry.slug}/datasets"},
             ],
+            # kg: open the project in an interactive session at the commit shown
+            "session": session_link(entry.slug, commit) if commit else None,
         }
     )
 

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from kg import errors
 from kg.pipeline.failures import public_reason
+from kg.sessions.base import SessionConflict
 from kg.sparql.negotiation import NotAcceptable
 
 log = logging.getLogger("kg.api")
@@ -21,6 +22,7 @@ STATUS: list[tuple[type[errors.KgError], int]] = [
     (NotAcceptable, 406),
     (errors.NotFound, 404),
     (errors.BodyTooLarge, 413),
+    (errors.Unprocessable, 422),
     (errors.InvalidInput, 400),
     (errors.Unauthorized, 401),
     (errors.Forbidden, 403),
@@ -33,6 +35,7 @@ STATUS: list[tuple[type[errors.KgError], int]] = [
     (errors.StoreUnavailable, 503),
     (errors.Unavailable, 503),
     (errors.LeaseLost, 409),
+    (SessionConflict, 409),
     (errors.CommandFailed, 502),
 ]
 
@@ -56,7 +59,9 @@ async def _kg_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_of(exc)
     title = type(exc).__name__
     if isinstance(exc, errors.Unauthorized):
-        return problem(401, "Unauthorized")  # never say why
+        response = problem(401, "Unauthorized")  # never say why
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kg"'  # RFC 9110: a 401 names a scheme
+        return response
     if isinstance(exc, errors.TooManyRequests):
         response = problem(429, "TooManyRequests", str(exc))
         response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
@@ -120,6 +125,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
+_PROBLEM_CODES = ("400", "401", "403", "404", "406", "409", "413", "422", "429", "500", "502", "503")
+
+
 def document(app: FastAPI) -> None:
     """Say in the OpenAPI document what the service really answers: bad parameters are 400
     problems (FastAPI documents its 422), and any route may answer 401 to a bad token."""
@@ -136,10 +144,10 @@ def document(app: FastAPI) -> None:
         for operations in spec.get("paths", {}).values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
-                if "422" in responses:
+                if responses.get("422", {}).get("description") == "Validation Error":  # FastAPI's
                     responses.pop("422")
                     responses["400"] = problem
-                for code in ("400", "401", "403", "404", "406", "413", "429", "500", "502", "503"):
+                for code in _PROBLEM_CODES:
                     if code in responses and not responses[code].get("content"):
                         responses[code] = {
                             **problem,

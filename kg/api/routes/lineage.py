@@ -22,6 +22,7 @@ from kg.access import Access
 from kg.api.deps import caller, run_query, search_index, store_reader
 from kg.api.routes.knowledge_projects import readable, readable_slugs
 from kg.api.schemas import FileHistory, Lineage
+from kg.api.session_specs import session_link
 from kg.errors import InvalidInput, NotFound
 from kg.search import SearchIndex
 from kg.search.base import ProjectEntry
@@ -104,7 +105,21 @@ async def file_lineage(
     visible = await run_in_threadpool(readable_slugs, index, access)
     request = LineageRequest(entry.slug, path, direction, depth, visible)
     answer = await run_query(http, reader, request)
-    return Response(answer.body, media_type="application/json")
+    found = await run_in_threadpool(index.documents, entry.slug, "project")
+    commit = str(found[0].extra.get("commit") or "") if found else ""
+    return Response(with_session(answer.body, entry.slug, commit), media_type="application/json")
+
+
+def with_session(body: bytes, slug: str, commit: str) -> bytes:
+    """The lineage JSON with kg's `session` field (open the project at the commit whose
+    lineage this is: the current version), added in front without re-parsing 50,000 nodes.
+
+    >>> json.loads(with_session(b'{"edges": []}', "g/p", "ab"))["session"]["body"]
+    {'project': 'g/p', 'commit_sha': 'ab'}
+    """
+    if not commit or not body.startswith(b"{") or body.startswith(b"{}"):
+        return body
+    return b'{"session": ' + json.dumps(session_link(slug, commit)).encode() + b", " + body[1:]
 
 
 @router.get("/{slug:path}/files/{location:path}/history", responses={404: {}})
