@@ -48,7 +48,8 @@ def test_renku_graph_shape(http: httpx.Client) -> None:
     response = http.get(f"{BASE}/g/demo/files/data%2Fclean.csv/lineage")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"edges", "nodes"}
+    assert set(body) == {"edges", "nodes", "session"}  # kg's link to open the project in a session
+    assert body["session"]["body"]["project"] == "g/demo"
     clean = focus(body, "data/clean.csv")
     assert clean["id"] == "data/clean.csv"
     assert clean["type"] == "File"

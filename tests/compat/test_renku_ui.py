@@ -319,7 +319,9 @@ def test_lineage_is_what_the_ui_draws(world: dict[str, Any]) -> None:
     response = send(world["http"], by_page("lineage"))
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"edges", "nodes"}  # renku-ui reads both at the top level, unwrapped
+    # renku-ui reads both at the top level, unwrapped; kg adds only its link to open a session
+    assert set(body) - {"session"} == {"edges", "nodes"}
+    assert (body["session"]["method"], body["session"]["href"]) == ("POST", "/sessions")
     nodes = {node["id"]: node for node in body["nodes"]}
     (run,) = [n for n in body["nodes"] if n["type"] == "ProcessRun"]
     assert run["id"] == run["location"] and "/-/runs/" in run["id"]
