@@ -138,8 +138,7 @@ async def start_session(
         existed = any(s.name == spec.name for s in mine)
         if not existed and len(mine) >= config.sessions_max_per_user:
             raise Unprocessable(
-                f"you have {len(mine)} sessions, the limit is {config.sessions_max_per_user}: stop one first",
-                field="project",
+                f"you have {len(mine)} sessions, the limit is {config.sessions_max_per_user}: stop one first"
             )
         session = await sessions.start(spec)
     return JSONResponse(session_json(session), status_code=200 if existed else 201)
