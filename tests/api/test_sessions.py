@@ -49,32 +49,31 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     secret_head = secret_repo.commit({"secret.txt": "s"}, "secret")
     ingest(data, secret_repo.path, "g/secret", 12, "private", MEMBER)
     identity = IdentityServer()
-    server = KgServer(
-        data,
-        {
-            "KG_OIDC_ISSUER": identity.issuer,
-            "KG_OIDC_AUDIENCE": "kg",
-            "KG_SESSIONS_COMMAND": STAND_IN,
-            "KG_SESSIONS_IMAGE": "kg/default:1",
-            "KG_SESSIONS_ALLOWED_IMAGES": "kg/other:2",
-            "KG_SESSIONS_MAX_PER_USER": "2",
-            "KG_SESSIONS_MAX_CPU": "2",
-            "KG_SESSIONS_MAX_MEMORY_MB": "4096",
-        },
-    )
-    yield {
-        "server": server,
+    env = {
+        "KG_OIDC_ISSUER": identity.issuer,
+        "KG_OIDC_AUDIENCE": "kg",
+        "KG_SESSIONS_COMMAND": STAND_IN,
+        "KG_SESSIONS_IMAGE": "kg/default:1",
+        "KG_SESSIONS_ALLOWED_IMAGES": "kg/other:2",
+        "KG_SESSIONS_MAX_PER_USER": "2",
+        "KG_SESSIONS_MAX_CPU": "2",
+        "KG_SESSIONS_MAX_MEMORY_MB": "4096",
+    }
+    world = {
+        "server": KgServer(data, env),
+        "env": env,
         "identity": identity,
         "data": data,
         "first": first,
         "head": head,
         "secret": secret_head,
     }
+    yield world
     for user in (MEMBER, STRANGER):  # stop what a failed test left running
-        with as_user({"server": server, "identity": identity}, user) as http:
+        with as_user(world, user) as http:
             for session in http.get("/sessions").json():
                 http.delete(f"/sessions/{session['name']}")
-    server.stop()
+    world["server"].stop()
     identity.stop()
 
 
@@ -249,4 +248,22 @@ def test_project_page_and_lineage_link_to_a_session_at_their_commit(world: dict[
         follow = http.request(link["method"], link["href"], json=link["body"])
         assert follow.status_code == 201
         assert http.delete(f"/sessions/{follow.json()['name']}").status_code == 204
+    nothing_started(world)
+
+
+def test_a_session_outlives_a_restart_of_kg(world: dict[str, Any]) -> None:
+    with as_user(world, MEMBER) as http:
+        started = http.post("/sessions", json={"project": "g/open", "commit_sha": world["head"]}).json()
+        before = wait_running(http, started["name"])
+    world["server"].stop()
+    world["server"] = KgServer(world["data"], world["env"])
+    with as_user(world, MEMBER) as http:
+        after = wait_running(http, started["name"])
+        assert (after["status"]["state"], after["url"], after["started"]) == (
+            "running",
+            before["url"],
+            before["started"],
+        )
+        assert "notes.md" in httpx.get(after["url"]).json()["files"]
+        assert http.delete(f"/sessions/{started['name']}").status_code == 204
     nothing_started(world)
