@@ -178,8 +178,19 @@ class LocalBackend:
             checkout = ["checkout", "--quiet", "--detach", spec.commit_sha, "--"]
         self._git(checkout, spec.clone_url, None, work)
 
+    def _clear_abandoned(self, folder: Path) -> None:
+        """Remove a folder a start left without state (kg was killed while cloning): once it
+        is older than the longest clone, no start is still working in it."""
+        try:
+            age = time.time() - folder.stat().st_mtime
+        except FileNotFoundError:
+            return
+        if not (folder / "state.json").exists() and age > self.git_timeout + 60:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def _launch(self, spec: SessionSpec) -> dict[str, Any]:
         folder = self._folder(spec.name)
+        self._clear_abandoned(folder)
         folder.mkdir(parents=True)  # fails if another start holds the name
         try:
             work = folder / "work"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import shlex
 import subprocess
 import sys
@@ -208,5 +209,25 @@ def test_real_jupyter_lab(tmp_path: Path, mirror: tuple[Path, str, str]) -> None
         base, _, token = running.url.partition("?token=")
         contents = httpx.get(f"{base}api/contents", headers={"Authorization": f"token {token}"}).json()
         assert sorted(c["name"] for c in contents["content"]) == ["README.md", "data"]
+    finally:
+        asyncio.run(backend.stop(spec.name))
+
+
+def test_a_start_abandoned_mid_clone_does_not_hold_the_name(
+    tmp_path: Path, mirror: tuple[Path, str, str]
+) -> None:
+    bare, first, _ = mirror
+    backend = LocalBackend(
+        Settings(data_dir=tmp_path / "data", sessions_command=STAND_IN, git_timeout_seconds=1)
+    )
+    spec = spec_of(bare, first)
+    left = tmp_path / "data" / "sessions" / spec.name
+    (left / "work").mkdir(parents=True)  # as a kg killed while cloning leaves it
+    with pytest.raises(SessionConflict, match="being started"):  # a start may still be at work
+        asyncio.run(backend.start(spec))
+    os.utime(left, (time.time() - 120, time.time() - 120))
+    try:
+        assert asyncio.run(backend.start(spec)).name == spec.name
+        assert (left / "work" / "README.md").read_text() == "first"
     finally:
         asyncio.run(backend.stop(spec.name))
