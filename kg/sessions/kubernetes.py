@@ -17,8 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx2
-from lightkube import AsyncClient, KubeConfig, codecs
-from lightkube.core.exceptions import ConfigError
+from lightkube import AsyncClient, codecs
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.core_v1 import Pod, Secret, Service
 from lightkube.resources.networking_v1 import Ingress
@@ -26,6 +25,7 @@ from lightkube.resources.networking_v1 import Ingress
 from kg.config import Settings
 from kg.errors import InvalidInput, KgError, NotFound, Unavailable
 from kg.sessions.base import Session, SessionConflict, SessionSpec, SessionStatus
+from kg.sessions.kubernetes_access import PERMISSIONS, kube_config
 from kg.sessions.kubernetes_status import (
     amalthea_status,
     created_at,
@@ -46,46 +46,13 @@ from kg.sessions.manifests_amalthea import GROUP, VERSION, amalthea_session, jup
 from kg.sessions.manifests_pod import ingress, pod, service
 
 Manifest = dict[str, Any]
+__all__ = ["PERMISSIONS", "KubernetesBackend"]
 
 AmaltheaSession = create_namespaced_resource(GROUP, VERSION, "AmaltheaSession", "amaltheasessions")
 JupyterServer = create_namespaced_resource(GROUP, VERSION, "JupyterServer", "jupyterservers")
 
-PERMISSIONS: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
-    "pod": {
-        ("", "pods"): ("create", "get", "list", "delete"),
-        ("", "pods/log"): ("get",),
-        ("", "services"): ("create", "delete"),
-        ("networking.k8s.io", "ingresses"): ("create", "delete"),
-        ("", "secrets"): ("create", "patch", "delete"),
-    },
-    "amaltheasession": {
-        (GROUP, "amaltheasessions"): ("create", "get", "list", "delete"),
-        ("", "pods"): ("list",),
-        ("", "pods/log"): ("get",),
-        ("", "secrets"): ("create", "patch", "delete"),
-    },
-    "jupyterserver": {
-        (GROUP, "jupyterservers"): ("create", "get", "list", "delete"),
-        ("", "pods"): ("list",),
-        ("", "pods/log"): ("get",),
-        ("", "secrets"): ("create", "patch", "delete"),
-    },
-}
-"""(API group, resource) → verbs the backend uses for each kind: what the chart's Role grants
-(tests/charts checks it grants no more)."""
-
 LOG_LINE_MAX = 4096
 """A log line longer than this is cut: `logs` is bounded by lines and by their length."""
-
-
-def _config(settings: Settings) -> KubeConfig:
-    try:
-        if settings.sessions_kubeconfig:
-            return KubeConfig.from_file(settings.sessions_kubeconfig)
-        return KubeConfig.from_service_account()
-    except (ConfigError, OSError) as exc:
-        where = settings.sessions_kubeconfig or "the pod's service account"
-        raise Unavailable(f"no Kubernetes configuration in {where}: {exc}") from exc
 
 
 def _status_code(exc: httpx2.HTTPStatusError) -> int:
@@ -104,7 +71,7 @@ class KubernetesBackend:
     @property
     def client(self) -> AsyncClient:
         if self._client is None:
-            self._client = AsyncClient(_config(self.settings), namespace=self.namespace)
+            self._client = AsyncClient(kube_config(self.settings), namespace=self.namespace)
         return self._client
 
     @property
@@ -261,6 +228,28 @@ class KubernetesBackend:
                     await self.client.delete(kind, resource, namespace=self.namespace)
             except NotFound:
                 continue
+
+    async def watch(self, name: str, timeout: float) -> AsyncIterator[Session | None]:
+        """The session each time the API server reports a change of it (None: deleted),
+        for at most `timeout` seconds; for whoever waits until a session runs."""
+        fields: dict[str, Any] = {"metadata.name": name}
+        stream = aiter(self.client.watch(self._main, namespace=self.namespace, fields=fields))
+        deadline = time.monotonic() + timeout
+        try:
+            while (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    async with self._api(f"watching session {name}"):
+                        change, item = await asyncio.wait_for(anext(stream), remaining)
+                except (TimeoutError, StopAsyncIteration):
+                    return
+                raw = dict(item.to_dict())
+                if (raw.get("metadata") or {}).get("name") != name:
+                    continue  # a field selector is a hint to a server, as labels are
+                yield None if change == "DELETED" else self._session(raw)
+        finally:
+            closing = getattr(stream, "aclose", None)
+            if closing is not None:
+                await closing()
 
     async def _session_pod(self, name: str) -> tuple[str, str] | None:
         """The pod that runs the session and its main container's name, or None."""

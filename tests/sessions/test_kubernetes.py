@@ -326,3 +326,47 @@ def test_a_missing_kubeconfig_is_unavailable_with_its_path(tmp_path: Path) -> No
     )
     with pytest.raises(Unavailable, match="absent"):
         with_backend(settings, lambda b: b.get("any"))
+
+
+WATCHED_STATUS = {
+    "pod": {"phase": "Running", "containerStatuses": [container("session", True, {"running": {}})]},
+    "amaltheasession": {"state": "Running", "containerCounts": {"ready": 1, "total": 1}},
+    "jupyterserver": {
+        "mainPod": {"status": {"phase": "Running", "containerStatuses": [container("js", True)]}}
+    },
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_watch_reports_the_status_changes_then_the_deletion(
+    tmp_path: Path, fake_api: FakeApi, kind: str
+) -> None:
+    settings = settings_for(tmp_path, fake_api.url, kind)
+
+    async def watched(backend: KubernetesBackend) -> list[str | None]:
+        name = (await backend.start(spec())).name
+        await backend.start(spec(commit_sha="c" * 40))  # another session: not in this watch
+        seen: list[str | None] = []
+        async for session in backend.watch(name, timeout=20):
+            seen.append(None if session is None else session.status.state)
+            if session is None:
+                break
+            if session.status.state == "starting":
+                await asyncio.to_thread(
+                    fake_api.merge, f"{PLURAL[kind]}/{name}", {"status": WATCHED_STATUS[kind]}
+                )
+            elif session.status.state == "running":
+                await backend.stop(name)
+        return seen
+
+    assert with_backend(settings, watched) == ["starting", "running", None]
+
+
+def test_watch_ends_after_its_timeout(tmp_path: Path, fake_api: FakeApi) -> None:
+    settings = settings_for(tmp_path, fake_api.url, "pod")
+
+    async def watched(backend: KubernetesBackend) -> list[Any]:
+        name = (await backend.start(spec())).name
+        return [s.status.state if s else None async for s in backend.watch(name, timeout=0.5)]
+
+    assert with_backend(settings, watched) == ["starting"]
