@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import kmock
 import pytest
 import yaml
-from kmock._internal import apps, k8s
 
 from kg.config import Settings
-from kg.errors import NotFound, Unavailable
+from kg.errors import InvalidInput, NotFound, Unavailable
 from kg.sessions.base import Resources, SessionConflict, SessionSpec, session_name
 from kg.sessions.kubernetes import KubernetesBackend
 
@@ -36,7 +36,7 @@ class FakeApi:
     """kmock's Kubernetes emulator serving on a loopback port from its own thread."""
 
     url: str
-    emulator: k8s.KubernetesEmulator
+    emulator: kmock.KubernetesEmulator
     loop: asyncio.AbstractEventLoop
 
     def get(self, path: str) -> httpx.Response:
@@ -69,7 +69,7 @@ def fake_api() -> Iterator[FakeApi]:
 
     async def serve() -> None:
         stop.append(asyncio.Event())
-        async with k8s.KubernetesEmulator() as emulator, apps.Server(emulator) as server:
+        async with kmock.KubernetesEmulator() as emulator, kmock.Server(emulator) as server:
             ready.append(FakeApi(str(server.url).rstrip("/"), emulator, asyncio.get_running_loop()))
             started.set()
             await stop[0].wait()
@@ -370,3 +370,56 @@ def test_watch_ends_after_its_timeout(tmp_path: Path, fake_api: FakeApi) -> None
         return [s.status.state if s else None async for s in backend.watch(name, timeout=0.5)]
 
     assert with_backend(settings, watched) == ["starting"]
+
+
+def test_list_asks_the_server_for_the_user_s_label(tmp_path: Path, fake_api: FakeApi) -> None:
+    settings = settings_for(tmp_path, fake_api.url, "pod")
+    with_backend(settings, lambda b: b.start(spec()))
+    with_backend(settings, lambda b: b.list("7"))
+    selectors = [r.params.get("labelSelector", "") for r in fake_api.emulator if r.method == "GET"]
+    assert any("kg.dev/user=7" in s and "app.kubernetes.io/managed-by=kg" in s for s in selectors), selectors
+
+
+def test_the_secret_belongs_to_the_session_where_the_server_gives_uids(
+    tmp_path: Path, fake_api: FakeApi
+) -> None:
+    """A real API server answers a create with the object's uid (kmock does not, so here it
+    is added): the Secret then names the session as its owner, for the garbage collector."""
+
+    async def with_uid() -> None:
+        fake_api.emulator["post /api/v1/namespaces/kg-sessions/pods"] << (
+            lambda request: {**request.data, "metadata": {**request.data["metadata"], "uid": "uid-1"}}
+        )
+
+    asyncio.run_coroutine_threadsafe(with_uid(), fake_api.loop).result(10)
+    settings = settings_for(tmp_path, fake_api.url, "pod")
+    name = with_backend(settings, lambda b: b.start(spec())).name
+    owners = fake_api.get(f"{SECRETS}/{name}-git").json()["metadata"]["ownerReferences"]
+    assert owners == [{"apiVersion": "v1", "kind": "Pod", "name": name, "uid": "uid-1"}]
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "text"), [(403, Unavailable, "answered 403"), (422, InvalidInput, "rejected")]
+)
+def test_api_refusals_are_kg_errors(
+    tmp_path: Path, fake_api: FakeApi, code: int, error: type[Exception], text: str
+) -> None:
+    async def refuse() -> None:
+        # as the API server answers: a Status object (lightkube reads its message)
+        status = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "message": "refused",
+            "code": code,
+        }
+        fake_api.emulator["post /api/v1/namespaces/kg-sessions/pods"] << kmock.Response(
+            status=code, payload=status
+        )
+
+    asyncio.run_coroutine_threadsafe(refuse(), fake_api.loop).result(10)
+    settings = settings_for(tmp_path, fake_api.url, "pod")
+    with pytest.raises(error, match=text):
+        with_backend(settings, lambda b: b.start(spec()))
+    # a failed start leaves nothing behind: not even the Secret made before the pod
+    assert fake_api.get(f"{SECRETS}/{spec().name}-git").status_code == 404
