@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx2
 from lightkube import AsyncClient, codecs
@@ -37,6 +38,8 @@ from kg.sessions.manifests import (
     MAIN_CONTAINER,
     MANAGED,
     PREFIX,
+    fingerprint,
+    notebook_token,
     secret,
     secret_name,
     session_url,
@@ -110,7 +113,7 @@ class KubernetesBackend:
 
     def manifests(self, spec: SessionSpec, started: float) -> list[Manifest]:
         """Everything `start` creates, the Secret first (for validation and inspection)."""
-        return [secret(spec, started), *self._manifests(spec, started)]
+        return [secret(spec, self.settings, started), *self._manifests(spec, started)]
 
     def _session(self, raw: Manifest) -> Session:
         meta: Manifest = raw.get("metadata") or {}
@@ -126,6 +129,8 @@ class KubernetesBackend:
         else:
             containers = (raw.get("spec") or {}).get("containers") or []
             status = pod_status(status_raw, len(containers))
+            # Jupyter logs in whoever brings the token, and keeps them in a cookie
+            url += "?" + urlencode({"token": notebook_token(self.settings, str(meta.get("name")))})
         return session_from(meta, status, url)
 
     async def _read(self, name: str) -> Manifest | None:
@@ -150,16 +155,13 @@ class KubernetesBackend:
             if existing is None:
                 raise Unavailable(f"session {spec.name} vanished while it was started")
         notes = (existing.get("metadata") or {}).get("annotations") or {}
-        if (
-            notes.get(f"{PREFIX}fingerprint")
-            != secret(spec, 0)["metadata"]["annotations"][f"{PREFIX}fingerprint"]
-        ):
+        if notes.get(f"{PREFIX}fingerprint") != fingerprint(spec):
             raise SessionConflict(f"session {spec.name} exists with another image, resources or project")
         return self._session(existing)
 
     async def _create(self, spec: SessionSpec) -> None:
         started = time.time()
-        token = secret(spec, started)
+        token = secret(spec, self.settings, started)
         async with self._api(f"creating the clone secret of {spec.name}"):
             try:
                 await self.client.create(self._object(token))

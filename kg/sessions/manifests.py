@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ WORKSPACE = "/home/jovyan/work"
 """Where the project is cloned: the working directory of the session's main container."""
 MAIN_CONTAINER = "session"
 TOKEN_KEY = "token"
+NOTEBOOK_TOKEN_KEY = "notebook-token"
 
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
@@ -109,15 +111,29 @@ def secret_name(name: str) -> str:
     return f"{name}-git"
 
 
-def secret(spec: SessionSpec, started: float) -> Manifest:
-    """The clone token, read by the init container through `secretKeyRef`."""
-    token = base64.b64encode((spec.token or "").encode()).decode()
+def notebook_token(settings: Settings, name: str) -> str:
+    """The token Jupyter asks for in a `pod` session: derived from kg's key and the name, so
+    kg can put it in the session's URL without reading the Secret back."""
+    key = settings.token_key.get_secret_value().encode()
+    return hmac.new(key, f"kg-session-notebook\0{name}".encode(), hashlib.sha256).hexdigest()
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def secret(spec: SessionSpec, settings: Settings, started: float) -> Manifest:
+    """The clone token, read by the init container through `secretKeyRef`, and the notebook
+    token the `pod` kind's Jupyter reads from JUPYTER_TOKEN."""
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": metadata(spec, secret_name(spec.name), started),
         "type": "Opaque",
-        "data": {TOKEN_KEY: token},
+        "data": {
+            TOKEN_KEY: _b64(spec.token or ""),
+            NOTEBOOK_TOKEN_KEY: _b64(notebook_token(settings, spec.name)),
+        },
     }
 
 

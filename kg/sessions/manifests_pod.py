@@ -7,6 +7,7 @@ from kg.config import Settings
 from kg.sessions.base import SessionSpec
 from kg.sessions.manifests import (
     MAIN_CONTAINER,
+    NOTEBOOK_TOKEN_KEY,
     PORT,
     PREFIX,
     WORKSPACE,
@@ -17,6 +18,7 @@ from kg.sessions.manifests import (
     ingress_host,
     jupyter_command,
     metadata,
+    secret_name,
 )
 
 VOLUME = "workspace"
@@ -28,6 +30,12 @@ def pod(spec: SessionSpec, settings: Settings, started: float) -> Manifest:
         "image": spec.image,
         "command": jupyter_command(spec),
         "workingDir": WORKSPACE,
+        "env": [
+            {
+                "name": "JUPYTER_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": secret_name(spec.name), "key": NOTEBOOK_TOKEN_KEY}},
+            }
+        ],
         "ports": [{"name": "http", "containerPort": PORT}],
         "resources": container_resources(spec.resources),
         "volumeMounts": [{"name": VOLUME, "mountPath": WORKSPACE}],

@@ -19,6 +19,7 @@ from kg.config import Settings
 from kg.errors import InvalidInput, NotFound, Unavailable
 from kg.sessions.base import Resources, SessionConflict, SessionSpec, session_name
 from kg.sessions.kubernetes import KubernetesBackend
+from kg.sessions.manifests import notebook_token
 
 T = TypeVar("T")
 KINDS = ["pod", "amaltheasession", "jupyterserver"]
@@ -276,7 +277,8 @@ def test_pod_kind_creates_service_and_ingress_when_sessions_have_a_url(
 ) -> None:
     settings = settings_for(tmp_path, fake_api.url, "pod", sessions_url="https://sessions.example")
     session = with_backend(settings, lambda b: b.start(spec()))
-    assert session.url == f"https://sessions.example/sessions/{session.name}/"
+    token = notebook_token(settings, session.name)
+    assert session.url == f"https://sessions.example/sessions/{session.name}/?token={token}"
     assert fake_api.get(f"/api/v1/namespaces/kg-sessions/services/{session.name}").status_code == 200
     ingress = f"/apis/networking.k8s.io/v1/namespaces/kg-sessions/ingresses/{session.name}"
     assert fake_api.get(ingress).json()["spec"]["rules"][0]["host"] == "sessions.example"

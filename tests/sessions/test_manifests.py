@@ -4,6 +4,7 @@ openAPIV3Schema (jsonschema), read from ../shared/reference/k8s/."""
 
 from __future__ import annotations
 
+import base64
 import copy
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import yaml
 from kg.config import Settings
 from kg.sessions.base import Resources, SessionSpec, session_name
 from kg.sessions.kubernetes import KubernetesBackend
-from kg.sessions.manifests import fingerprint
+from kg.sessions.manifests import fingerprint, notebook_token
 
 KUBERNETES = "1.31.0"  # the version tests/charts validates the chart against
 CRDS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "k8s"
@@ -120,6 +121,23 @@ def test_the_token_is_only_in_the_secret(tmp_path: Path, kind: str) -> None:
     (secret,) = [m for m in made if m["kind"] == "Secret"]
     assert secret["data"]["token"] == "Z2xwYXQtc2VjcmV0"
     assert "Z2xwYXQtc2VjcmV0" not in yaml.safe_dump([m for m in made if m["kind"] != "Secret"])
+
+
+def test_the_pod_s_jupyter_reads_its_token_from_the_secret(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, sessions_kind="pod")
+    made = KubernetesBackend(settings).manifests(spec(), 0.0)
+    (secret,) = [m for m in made if m["kind"] == "Secret"]
+    (pod,) = [m for m in made if m["kind"] == "Pod"]
+    token = notebook_token(settings, spec().name)
+    assert base64.b64decode(secret["data"]["notebook-token"]).decode() == token
+    (env,) = pod["spec"]["containers"][0]["env"]
+    assert env == {
+        "name": "JUPYTER_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": secret["metadata"]["name"], "key": "notebook-token"}},
+    }
+    assert token not in yaml.safe_dump(pod)
+    other_key = Settings(data_dir=tmp_path, token_key="b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMTI=")
+    assert notebook_token(other_key, spec().name) != token
 
 
 @pytest.mark.parametrize("kind", KINDS)
