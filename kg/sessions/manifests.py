@@ -26,23 +26,28 @@ PORT = 8888
 WORKSPACE = "/home/jovyan/work"
 """Where the project is cloned: the working directory of the session's main container."""
 MAIN_CONTAINER = "session"
+SESSION_UID, SESSION_GID = 1000, 100
+"""The Jupyter Docker Stacks' user (jovyan) and group (users): the clone is made as them, so
+the notebook can write to it."""
 TOKEN_KEY = "token"
 NOTEBOOK_TOKEN_KEY = "notebook-token"
 
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
-# The clone runs in a shell so that the token never appears in an argument: it comes from
-# the Secret into the environment, and git reads it from a header built here.
+# The clone runs in a shell so that the token never appears in an argument (nor in the pod
+# spec): it comes from the Secret into the environment, and reaches git as a header through
+# git's environment-borne configuration (GIT_CONFIG_COUNT, git >= 2.31).
 CLONE_SCRIPT = """set -eu
 cd "$KG_WORKSPACE"
 git init -q .
 if [ -n "${KG_GIT_TOKEN:-}" ]; then
-  auth=$(printf 'oauth2:%s' "$KG_GIT_TOKEN" | base64 | tr -d '\\n')
-  git -c "http.extraHeader=Authorization: Basic $auth" fetch -q --depth 1 "$KG_CLONE_URL" "$KG_COMMIT"
-else
-  git fetch -q --depth 1 "$KG_CLONE_URL" "$KG_COMMIT"
+  GIT_CONFIG_VALUE_0="Authorization: Basic $(printf 'oauth2:%s' "$KG_GIT_TOKEN" | base64 | tr -d '\\n')"
+  export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader GIT_CONFIG_VALUE_0
 fi
-git checkout -q -B "$KG_BRANCH" FETCH_HEAD
+# the commit alone where the server allows fetching it by id, else every branch (it is on one)
+git fetch -q --depth 1 "$KG_CLONE_URL" "$KG_COMMIT" 2>/dev/null ||
+  git fetch -q "$KG_CLONE_URL" '+refs/heads/*:refs/remotes/origin/*'
+git checkout -q -B "$KG_BRANCH" "$KG_COMMIT"
 """
 
 
@@ -148,6 +153,7 @@ def container_resources(resources: Resources) -> Manifest:
 def clone_container(spec: SessionSpec, settings: Settings, volume: str) -> Manifest:
     """The init container: clones the project at the commit into the shared volume."""
     env: list[Manifest] = [
+        {"name": "HOME", "value": "/tmp"},  # git wants one; the image's is root's
         {"name": "KG_WORKSPACE", "value": WORKSPACE},
         {"name": "KG_CLONE_URL", "value": spec.clone_url},
         {"name": "KG_COMMIT", "value": spec.commit_sha},
@@ -164,6 +170,12 @@ def clone_container(spec: SessionSpec, settings: Settings, volume: str) -> Manif
         "env": env,
         "volumeMounts": [{"name": volume, "mountPath": WORKSPACE}],
         "resources": container_resources(Resources(cpu=0.1, memory=256 * 1024 * 1024)),
+        "securityContext": {
+            "runAsUser": SESSION_UID,
+            "runAsGroup": SESSION_GID,
+            "runAsNonRoot": True,
+            "allowPrivilegeEscalation": False,
+        },
     }
 
 

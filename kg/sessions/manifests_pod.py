@@ -10,6 +10,7 @@ from kg.sessions.manifests import (
     NOTEBOOK_TOKEN_KEY,
     PORT,
     PREFIX,
+    SESSION_GID,
     WORKSPACE,
     Manifest,
     base_path,
@@ -49,6 +50,7 @@ def pod(spec: SessionSpec, settings: Settings, started: float) -> Manifest:
             "restartPolicy": "Never",
             # a session has no business with the Kubernetes API
             "automountServiceAccountToken": False,
+            "securityContext": {"fsGroup": SESSION_GID},  # the workspace volume is the users'
             "initContainers": [clone_container(spec, settings, VOLUME)],
             "containers": [main],
             "volumes": [{"name": VOLUME, "emptyDir": {}}],

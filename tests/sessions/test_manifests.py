@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import os
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,9 @@ import yaml
 from kg.config import Settings
 from kg.sessions.base import Resources, SessionSpec, session_name
 from kg.sessions.kubernetes import KubernetesBackend
-from kg.sessions.manifests import fingerprint, notebook_token
+from kg.sessions.manifests import clone_container, fingerprint, notebook_token
+from tests.fixtures.githttp import GitHttpServer
+from tests.fixtures.gitrepo import GitRepo
 
 KUBERNETES = "1.31.0"  # the version tests/charts validates the chart against
 CRDS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "k8s"
@@ -164,3 +169,60 @@ def test_culling_limits_are_passed_to_the_operators(tmp_path: Path) -> None:
 def test_the_fingerprint_ignores_the_token_but_not_the_image() -> None:
     assert fingerprint(spec(token="other")) == fingerprint(spec())
     assert fingerprint(spec(image="other:1")) != fingerprint(spec())
+
+
+def clone_env(container: dict[str, Any], workspace: Path, token: str) -> dict[str, str]:
+    """The init container's environment as the kubelet makes it (the Secret's key resolved)."""
+    env = {"PATH": os.environ["PATH"]}
+    for item in container["env"]:
+        env[item["name"]] = item.get("value", token)
+    env["KG_WORKSPACE"] = str(workspace)  # the volume's mount point, here a directory
+    env["HOME"] = str(workspace.parent)
+    return env
+
+
+@pytest.mark.parametrize("by_id", [True, False], ids=["commit-by-id", "branches"])
+def test_the_init_container_clones_the_commit_with_the_token(
+    tmp_path: Path, git_repo: Callable[[str], GitRepo], by_id: bool
+) -> None:
+    """The clone script run for real (sh, git) against a git HTTP server that wants the token,
+    one that lets a commit be fetched by its id (as GitLab does) and one that does not."""
+    work = git_repo("rain")
+    first = work.commit({"data.csv": "1\n"}, "first")
+    work.commit({"data.csv": "2\n"}, "second")
+    server = GitHttpServer(tmp_path / "served", token="glpat-secret")
+    (tmp_path / "served").mkdir(exist_ok=True)
+    try:
+        url = server.publish(work.path, "rain.git")
+        if by_id:
+            bare = tmp_path / "served" / "rain.git"
+            subprocess.run(
+                ["git", "-C", str(bare), "config", "uploadpack.allowAnySHA1InWant", "true"], check=True
+            )
+        wanted = spec(clone_url=url, commit_sha=first)
+        container = clone_container(wanted, Settings(data_dir=tmp_path), "workspace")
+        workspace = tmp_path / "workspace"
+        workspace.mkdir()
+        done = subprocess.run(
+            container["command"],
+            env=clone_env(container, workspace, "glpat-secret"),
+            capture_output=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert (workspace / "data.csv").read_text() == "1\n"
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=workspace, capture_output=True, text=True)
+        assert head.stdout.strip() == first
+        shallow = (workspace / ".git" / "shallow").exists()
+        assert shallow is by_id  # only the commit where the server allows it
+        assert "glpat-secret" not in (workspace / ".git" / "config").read_text()
+
+        refused = tmp_path / "refused"
+        refused.mkdir()
+        done = subprocess.run(
+            container["command"], env=clone_env(container, refused, "wrong"), capture_output=True, timeout=60
+        )
+        assert done.returncode != 0
+        assert not (refused / "data.csv").exists()
+    finally:
+        server.stop()
