@@ -62,7 +62,8 @@ def amalthea_session(spec: SessionSpec, settings: Settings, started: float) -> M
 
 def jupyter_server(spec: SessionSpec, settings: Settings, started: float) -> Manifest:
     """A JupyterServer: the operator renders a StatefulSet from it; the clone is added by
-    JSON patches to that StatefulSet (its first container is the Jupyter server)."""
+    JSON patches to that StatefulSet (its first container is the Jupyter server; its init
+    containers are a list already, which the clone is appended to, as Renku's did)."""
     template = "/statefulset/spec/template/spec"
     patch = [
         # the pod carries the session's label: `logs` finds it by that
@@ -72,7 +73,6 @@ def jupyter_server(spec: SessionSpec, settings: Settings, started: float) -> Man
             "value": spec.name,
         },
         {"op": "add", "path": f"{template}/volumes/-", "value": {"name": VOLUME, "emptyDir": {}}},
-        {"op": "add", "path": f"{template}/initContainers", "value": []},
         {
             "op": "add",
             "path": f"{template}/initContainers/-",
