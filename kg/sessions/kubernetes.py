@@ -129,6 +129,7 @@ class KubernetesBackend:
         else:
             containers = (raw.get("spec") or {}).get("containers") or []
             status = pod_status(status_raw, len(containers))
+        if self.kind != "jupyterserver":  # whose operator does its own authentication
             # Jupyter logs in whoever brings the token, and keeps them in a cookie
             url += "?" + urlencode({"token": notebook_token(self.settings, str(meta.get("name")))})
         return session_from(meta, status, url)

@@ -142,6 +142,14 @@ def secret(spec: SessionSpec, settings: Settings, started: float) -> Manifest:
     }
 
 
+def jupyter_token_env(name: str) -> Manifest:
+    """JUPYTER_TOKEN from the session's Secret: Jupyter asks for it, and it is never in clear."""
+    return {
+        "name": "JUPYTER_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": secret_name(name), "key": NOTEBOOK_TOKEN_KEY}},
+    }
+
+
 def container_resources(resources: Resources) -> Manifest:
     """Requests and limits alike: a session gets what it asked for and no more."""
     amounts: dict[str, str] = {"cpu": f"{round(resources.cpu * 1000)}m", "memory": str(resources.memory)}

@@ -15,6 +15,7 @@ from kg.sessions.manifests import (
     container_resources,
     ingress_host,
     jupyter_command,
+    jupyter_token_env,
     labels,
     metadata,
 )
@@ -22,6 +23,9 @@ from kg.sessions.manifests import (
 GROUP = "amalthea.dev"
 VERSION = "v1alpha1"
 VOLUME = "kg-workspace"
+JUPYTER_SERVER_ROOT = f"{WORKSPACE}/project"
+"""Where a JupyterServer shows the clone: the operator mounts the server's own storage at
+WORKSPACE (storage.pvc.mountPath), so the clone's volume goes below it."""
 
 
 def amalthea_session(spec: SessionSpec, settings: Settings, started: float) -> Manifest:
@@ -33,6 +37,7 @@ def amalthea_session(spec: SessionSpec, settings: Settings, started: float) -> M
         "port": PORT,
         "urlPath": base_path(spec.name),
         "workingDir": WORKSPACE,
+        "env": [jupyter_token_env(spec.name)],
         "resources": container_resources(spec.resources),
         "extraVolumeMounts": [{"name": VOLUME, "mountPath": WORKSPACE}],
     }
@@ -81,14 +86,14 @@ def jupyter_server(spec: SessionSpec, settings: Settings, started: float) -> Man
         {
             "op": "add",
             "path": f"{template}/containers/0/volumeMounts/-",
-            "value": {"name": VOLUME, "mountPath": WORKSPACE},
+            "value": {"name": VOLUME, "mountPath": JUPYTER_SERVER_ROOT},
         },
     ]
     body: Manifest = {
         "jupyterServer": {
             "image": spec.image,
             "defaultUrl": spec.default_url,
-            "rootDir": WORKSPACE,
+            "rootDir": JUPYTER_SERVER_ROOT,
             "resources": container_resources(spec.resources),
         },
         "routing": {"host": ingress_host(settings), "path": base_path(spec.name)},

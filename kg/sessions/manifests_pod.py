@@ -7,7 +7,6 @@ from kg.config import Settings
 from kg.sessions.base import SessionSpec
 from kg.sessions.manifests import (
     MAIN_CONTAINER,
-    NOTEBOOK_TOKEN_KEY,
     PORT,
     PREFIX,
     SESSION_GID,
@@ -18,8 +17,8 @@ from kg.sessions.manifests import (
     container_resources,
     ingress_host,
     jupyter_command,
+    jupyter_token_env,
     metadata,
-    secret_name,
 )
 
 VOLUME = "workspace"
@@ -31,12 +30,7 @@ def pod(spec: SessionSpec, settings: Settings, started: float) -> Manifest:
         "image": spec.image,
         "command": jupyter_command(spec),
         "workingDir": WORKSPACE,
-        "env": [
-            {
-                "name": "JUPYTER_TOKEN",
-                "valueFrom": {"secretKeyRef": {"name": secret_name(spec.name), "key": NOTEBOOK_TOKEN_KEY}},
-            }
-        ],
+        "env": [jupyter_token_env(spec.name)],
         "ports": [{"name": "http", "containerPort": PORT}],
         "resources": container_resources(spec.resources),
         "volumeMounts": [{"name": VOLUME, "mountPath": WORKSPACE}],

@@ -141,6 +141,8 @@ def test_the_pod_s_jupyter_reads_its_token_from_the_secret(tmp_path: Path) -> No
         "valueFrom": {"secretKeyRef": {"name": secret["metadata"]["name"], "key": "notebook-token"}},
     }
     assert token not in yaml.safe_dump(pod)
+    (session,) = [m for m in generated(tmp_path, "amaltheasession") if m["kind"] == "AmaltheaSession"]
+    assert session["spec"]["session"]["env"] == [env]
     other_key = Settings(data_dir=tmp_path, token_key="b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMTI=")
     assert notebook_token(other_key, spec().name) != token
 
