@@ -178,8 +178,10 @@ class KubernetesBackend:
             async with self._api(f"creating session {spec.name}"):
                 made = await self.client.create(self._object(main))
             for manifest in others:
-                async with self._api(f"creating the {manifest['kind']} of {spec.name}"):
-                    await self.client.create(self._object(manifest))
+                # named after the session: one that exists is left by an earlier start of it
+                with contextlib.suppress(SessionConflict):
+                    async with self._api(f"creating the {manifest['kind']} of {spec.name}"):
+                        await self.client.create(self._object(manifest))
         except SessionConflict:
             raise
         except KgError:

@@ -425,3 +425,21 @@ def test_api_refusals_are_kg_errors(
         with_backend(settings, lambda b: b.start(spec()))
     # a failed start leaves nothing behind: not even the Secret made before the pod
     assert fake_api.get(f"{SECRETS}/{spec().name}-git").status_code == 404
+
+
+def test_a_service_left_by_an_earlier_start_does_not_stop_the_next(tmp_path: Path, fake_api: FakeApi) -> None:
+    settings = settings_for(tmp_path, fake_api.url, "pod", sessions_url="https://sessions.example")
+    name = spec().name
+    left = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"ports": [{"port": 1}]},
+    }
+    assert httpx.post(
+        f"{fake_api.url}/api/v1/namespaces/kg-sessions/services", json=left, timeout=10
+    ).is_success
+    session = with_backend(settings, lambda b: b.start(spec()))
+    assert session.name == name
+    ingress = f"/apis/networking.k8s.io/v1/namespaces/kg-sessions/ingresses/{name}"
+    assert fake_api.get(ingress).status_code == 200  # created after the Service it found
