@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     """How often the search index is optimized (SQLite FTS merge, PostgreSQL ANALYZE)."""
     schedule_gc_seconds: float = Field(3600.0, gt=0)
     """How often graphs no record points to are dropped from a store server."""
+    schedule_cull_seconds: float = Field(600.0, gt=0)
+    """How often Kubernetes sessions older than KG_SESSIONS_MAX_AGE_SECONDS are deleted (the
+    `pod` kind; the Amalthea operator culls its own)."""
     public_url: str = ""
     """How GitLab reaches kg (for the webhooks kg creates). Empty: http://host:port."""
     token_key: SecretStr = SecretStr(DEV_TOKEN_KEY)

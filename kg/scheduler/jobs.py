@@ -8,6 +8,7 @@ on a store server, where any process may.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -17,6 +18,7 @@ from kg.errors import KgError, NotFound
 from kg.events import EventLog, Push, open_event_log
 from kg.forge import GitLab, ProjectAccess
 from kg.search import SearchIndex, open_index
+from kg.sessions.kubernetes import KubernetesBackend
 from kg.store import ProjectRecord, open_reader, open_store
 
 log = logging.getLogger("kg.scheduler")
@@ -159,6 +161,25 @@ class Upkeep:
         log.info("garbage collected", extra={"graphs": dropped})
         return dropped
 
+    def cull_sessions(self) -> list[str]:
+        """Delete the Kubernetes sessions older than KG_SESSIONS_MAX_AGE_SECONDS where nothing
+        else does (the `pod` kind: the Amalthea operator culls its own resources, and the local
+        backend's sessions are not the scheduler's); returns their names. Idleness is not
+        measured: a plain pod reports no activity kg could read."""
+        if self.settings.sessions_backend != "kubernetes" or self.settings.sessions_kind != "pod":
+            return []
+
+        async def cull() -> list[str]:
+            backend = KubernetesBackend(self.settings)
+            try:
+                return await backend.cull(self.settings.sessions_max_age_seconds)
+            finally:
+                await backend.close()
+
+        culled = asyncio.run(cull())
+        log.info("sessions culled", extra={"sessions": len(culled), "names": ",".join(culled)})
+        return culled
+
     def close(self) -> None:
         """Release what the jobs opened."""
         for part in (self._events, self._index):
@@ -175,6 +196,7 @@ def intervals(settings: Settings) -> dict[str, float]:
         "refresh_access": settings.access_refresh_seconds,
         "maintain_index": settings.schedule_index_seconds,
         "collect_garbage": settings.schedule_gc_seconds,
+        "cull_sessions": settings.schedule_cull_seconds,
     }
 
 

@@ -72,6 +72,9 @@ only on shared backends (one pod's files cannot be shared by many).
 {{- if has $key $secretKeys }}
 {{- fail (printf "config.%s is a secret (KG_%s): set it in secrets.%s, never in the ConfigMap" $key (upper $key) $key) }}
 {{- end }}
+{{- if hasPrefix "sessions_" $key }}
+{{- fail (printf "config.%s (KG_%s) comes from the `sessions` values; set it there" $key (upper $key)) }}
+{{- end }}
 {{- if has $key $managed }}
 {{- fail (printf "config.%s (KG_%s) is set by the chart from the pod's layout; remove it" $key (upper $key)) }}
 {{- end }}
@@ -170,7 +173,8 @@ spec:
         {{- end }}
     spec:
       serviceAccountName: {{ include "kg.serviceAccountName" $root }}
-      automountServiceAccountToken: false
+      {{- /* only the roles that start, read and cull sessions talk to the Kubernetes API */}}
+      automountServiceAccountToken: {{ if and (has .component (list "serve" "api" "scheduler")) (include "kg.sessionsOnKubernetes" $root) }}true{{ else }}false{{ end }}
       {{- with $v.imagePullSecrets }}
       imagePullSecrets:
         {{- toYaml . | nindent 8 }}
@@ -247,4 +251,11 @@ spec:
       tolerations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
+{{- end }}
+
+{{/*
+"true" when sessions run on Kubernetes (the chart then binds the sessions Role), else "".
+*/}}
+{{- define "kg.sessionsOnKubernetes" -}}
+{{- if and .Values.sessions.enabled (eq .Values.sessions.backend "kubernetes") }}true{{- end }}
 {{- end }}
