@@ -33,7 +33,7 @@ def open_backend(settings: Settings) -> SessionBackend:
     """The session backend `KG_SESSIONS_BACKEND` names; each imported only when chosen
     (the Kubernetes one needs lightkube, which the local one does not)."""
     if settings.sessions_backend == "kubernetes":
-        from kg.sessions.kubernetes import KubernetesBackend  # type: ignore[import-not-found,unused-ignore]
+        from kg.sessions.kubernetes import KubernetesBackend
 
         backend: SessionBackend = KubernetesBackend(settings)
         return backend
