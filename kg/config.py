@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     `pod` kind; the Amalthea operator culls its own)."""
     public_url: str = ""
     """How GitLab reaches kg (for the webhooks kg creates). Empty: http://host:port."""
+    cors_origins: str = ""
+    """Comma list of origins (`https://host[:port]`) whose pages may send credentials to kg's
+    read routes; any other origin may read anonymously."""
     token_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
     """Fernet key that stored access tokens are encrypted with."""
 
@@ -259,7 +262,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{exc}; use all, none or a comma list of them") from None
         return value
 
-    @field_validator("git_allowed_origins")
+    @field_validator("git_allowed_origins", "cors_origins")
     @classmethod
     def _origins(cls, value: str) -> str:
         for entry in filter(None, (v.strip() for v in value.split(","))):
@@ -342,6 +345,11 @@ class Settings(BaseSettings):
         """Origins a clone URL may name: KG_GIT_ALLOWED_ORIGINS, else GitLab's."""
         listed = {origin(v) for v in self.git_allowed_origins.split(",") if v.strip()}
         return frozenset(listed or ({self.forge_origin} if self.forge_origin else set()))
+
+    @property
+    def trusted_origins(self) -> frozenset[str]:
+        """Origins whose pages may send credentials (KG_CORS_ORIGINS)."""
+        return frozenset(origin(v) for v in self.cors_origins.split(",") if v.strip())
 
     @property
     def anonymous_query_slots(self) -> int:

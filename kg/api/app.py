@@ -40,6 +40,7 @@ from kg.config import Settings
 from kg.confined import network_isolation_works
 from kg.events import open_event_log
 from kg.http import problems
+from kg.http.cors import Cors
 from kg.http.requestid import RequestIds
 from kg.pipeline.supervisor import Watchdog, WorkerProcess
 from kg.scheduler import start_scheduler
@@ -137,6 +138,7 @@ def create_app(settings: Settings, role: Role = "serve") -> FastAPI:
         openapi_url="/spec.json",
     )
     app.add_middleware(ParameterLimit)
+    app.add_middleware(Cors, trusted=settings.trusted_origins)
     app.add_middleware(RequestIds)  # added last: outermost, so every log line of a request has its id
     problems.install(app)
     problems.document(app)
