@@ -76,6 +76,44 @@ def _scrub(text: str, url: str, token: str | None) -> str:
     return text
 
 
+def run_git(
+    args: list[str],
+    url: str,
+    *,
+    token: str | None,
+    forge: str,
+    protocols: tuple[str, ...],
+    timeout: float,
+    cwd: Path | None = None,
+    memory: int | None = None,
+) -> None:
+    """Run `git ARGS` against `url`: the token only for `forge`, only `protocols`, bounded in
+    time (and memory); a failure is `FetchFailed` with the URL and token scrubbed."""
+    command = ["git", *args]
+    shown = [redact_url(a) if a == url else a for a in command]
+    env = git_environment(url, token, forge=forge, protocols=protocols)
+    try:
+        done = subprocess.run(
+            command if memory is None else limited(command, memory),
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise FetchFailed(shown, -1, f"timed out after {timeout:.0f}s", recoverable=True) from exc
+    if done.returncode != 0:
+        stderr = _scrub(done.stderr.decode("utf-8", "replace"), url, token)
+        raise FetchFailed(
+            shown,
+            done.returncode,
+            stderr,
+            recoverable=not (_PERMANENT.search(stderr) or _CORRUPT.search(stderr)),
+        )
+
+
 class Mirrors:
     """The bare mirrors kept under one directory.
 
@@ -105,30 +143,16 @@ class Mirrors:
         return self.root / f"{project_id}.git"
 
     def _git(self, args: list[str], url: str, cwd: Path | None = None, token: str | None = None) -> None:
-        token = token or self._token
-        command = ["git", *args]
-        shown = [redact_url(a) if a == url else a for a in command]
-        env = git_environment(url, token, forge=self._forge, protocols=self._protocols)
-        try:
-            done = subprocess.run(
-                command if self._memory is None else limited(command, self._memory),
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                timeout=self._timeout,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise FetchFailed(shown, -1, f"timed out after {self._timeout:.0f}s", recoverable=True) from exc
-        if done.returncode != 0:
-            stderr = _scrub(done.stderr.decode("utf-8", "replace"), url, token)
-            raise FetchFailed(
-                shown,
-                done.returncode,
-                stderr,
-                recoverable=not (_PERMANENT.search(stderr) or _CORRUPT.search(stderr)),
-            )
+        run_git(
+            args,
+            url,
+            token=token or self._token,
+            forge=self._forge,
+            protocols=self._protocols,
+            timeout=self._timeout,
+            cwd=cwd,
+            memory=self._memory,
+        )
 
     def sync(self, project_id: int | str, url: str, token: str | None = None) -> Path:
         """Clone the mirror once, fetch into it afterwards; a broken mirror is cloned anew.

@@ -28,8 +28,8 @@ from typing import Any
 import httpx
 
 from kg.config import Settings
-from kg.errors import FetchFailed, NotFound
-from kg.pipeline.fetch import git_environment
+from kg.errors import NotFound
+from kg.pipeline.fetch import run_git
 from kg.sessions.base import Resources, Session, SessionConflict, SessionSpec, SessionStatus
 from kg.urls import origin
 
@@ -147,21 +147,15 @@ class LocalBackend:
     # -- starting ------------------------------------------------------------------------
 
     def _git(self, args: list[str], url: str, token: str | None, cwd: Path | None = None) -> None:
-        env = git_environment(url, token, forge=origin(url), protocols=("file", "http", "https"))
-        try:
-            done = subprocess.run(
-                ["git", *args],
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                timeout=self.git_timeout,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise FetchFailed(["git", args[0]], -1, f"timed out after {self.git_timeout:.0f}s") from exc
-        if done.returncode != 0:  # the URL is kg's own mirror or forge: no credentials in it
-            raise FetchFailed(["git", args[0]], done.returncode, done.stderr.decode("utf-8", "replace"))
+        run_git(
+            args,
+            url,
+            token=token,
+            forge=origin(url),
+            protocols=("file", "http", "https"),
+            timeout=self.git_timeout,
+            cwd=cwd,
+        )
 
     def _checkout(self, spec: SessionSpec, work: Path) -> None:
         """Clone the project into `work` and check out the commit (on `branch` if named).
