@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 KG_DATA_DIR ?= .kg
 export KG_DATA_DIR
 
-.PHONY: run test install system-deps helm lint typecheck bench clean
+.PHONY: run test install system-deps helm web lint typecheck bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ $(HELM):
 	$(HELM) version --short
 
 helm: $(HELM)
+
+# The explorer's static files (kg/explorer/static/) from web/: only when web/ changes. The
+# built files are committed, so `make run` and `make test` need no Node; the bundle test
+# (tests/explorer/test_bundle.py) fails when web/ was edited without this.
+web:
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "installing npm with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	cd web && npm ci --no-audit --no-fund && node build.mjs
 
 run: install
 	$(BIN)/kg demo-repo --force $(KG_DATA_DIR)/demo-repo

@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     oidc_audience: str = ""
     oidc_user_claim: str = "sub"
     """The claim holding the user id that project memberships use."""
+    oidc_client_id: str = "kg-explorer"
+    """The public OIDC client the explorer signs in as (authorisation code flow with PKCE)."""
     gitlab_url: str = ""
     """GitLab's base URL, for token checks and project members; empty: no GitLab."""
     gitlab_token: SecretStr | None = None

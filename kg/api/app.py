@@ -25,6 +25,7 @@ from kg.api.routes import (
     ontology,
     ops,
     project_changes,
+    project_contents,
     projects,
     sessions,
     sparql,
@@ -39,6 +40,7 @@ from kg.auth.vault import open_vault
 from kg.config import Settings
 from kg.confined import network_isolation_works
 from kg.events import open_event_log
+from kg.explorer import pages
 from kg.http import problems
 from kg.http.cors import Cors
 from kg.http.requestid import RequestIds
@@ -136,6 +138,8 @@ def create_app(settings: Settings, role: Role = "serve") -> FastAPI:
         description="Provenance knowledge graph for git forges.",
         lifespan=lifespan,
         openapi_url="/spec.json",
+        docs_url=None,  # kg.explorer.pages serves /docs from its own assets
+        redoc_url=None,
     )
     app.add_middleware(ParameterLimit)
     app.add_middleware(Cors, trusted=settings.trusted_origins)
@@ -155,9 +159,11 @@ def create_app(settings: Settings, role: Role = "serve") -> FastAPI:
     app.include_router(entities.router)
     app.include_router(lineage.router)  # before the project pages: see kg.api.routes.lineage
     app.include_router(viewed.router)
+    app.include_router(project_contents.router)  # before the project page, whose slug would take `files`
     app.include_router(project_changes.router)
     app.include_router(knowledge_projects.router)
     app.include_router(datasets.router)
     app.include_router(users.router)
     app.include_router(sessions.router)
+    pages.install(app)  # last: its shell answers every other /explore/ path
     return app
