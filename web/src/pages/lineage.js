@@ -45,7 +45,8 @@ export async function render(root, { params, config }) {
     h("button", { type: "button", onclick: () => cy && cy.fit(undefined, 20) }, "Fit"),
     h("button", { type: "button", id: "export-svg", onclick: () => cy && save(new Blob([asSVG(cy, current)], { type: "image/svg+xml" }), `lineage-${slugOf(file)}.svg`) }, "Export SVG"),
     h("button", { type: "button", id: "export-png", onclick: async () => cy && save(await asPNG(cy), `lineage-${slugOf(file)}.png`) }, "Export PNG"));
-  put(root, controls, h("div", { class: "lineage-layout" }, h("div", { class: "picture-wrap" }, picture, tip, chosen), text));
+  const unfold = h("div", { class: "toolbar", role: "group", "aria-label": "Folded nodes" });
+  put(root, controls, unfold, h("div", { class: "lineage-layout" }, h("div", { class: "picture-wrap" }, picture, tip, chosen), text));
 
   let answer;
   try {
@@ -72,6 +73,10 @@ export async function render(root, { params, config }) {
       edges: model.edges.map(({ source, target }) => ({ source, target })),
       shown: { nodes: shown.nodes.map((n) => n.id), edges: shown.edges.length, clusters: shown.clusters },
     };
+    put(clear(unfold), shown.clusters.map((id) => {
+      const cluster = shown.nodes.find((n) => n.id === id);
+      return h("button", { type: "button", class: "unfold", onclick: () => { expanded.add(id); show(); } }, `Unfold ${cluster.label}`);
+    }));
     if (cy) cy.destroy();
     cy = draw(picture, shown, model.start, {
       hover: (node, at) => {
