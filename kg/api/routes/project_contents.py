@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -22,7 +23,7 @@ from kg.store.reading import QueryRequest
 
 router = APIRouter(prefix="/knowledge-graph/projects", tags=["projects"])
 
-MAX_FILES = 20_000  # the query's LIMIT is one more: a longer listing says it was cut
+MAX_FILES = 10_000  # the query's LIMIT: Virtuoso sorts at most 10,000 rows
 
 
 async def _rows(request: Request, reader: Reader, entry: ProjectEntry, name: str) -> list[dict[str, str]]:
@@ -37,6 +38,15 @@ async def _rows(request: Request, reader: Reader, entry: ProjectEntry, name: str
     return [{k: v["value"] for k, v in row.items()} for row in rows]
 
 
+def _after(deleted: str | None, modified: str | None) -> bool:
+    """Whether the newest event of a path is its deletion (times with any UTC offset)."""
+    if not deleted:
+        return False
+    if not modified:
+        return True
+    return datetime.fromisoformat(deleted) >= datetime.fromisoformat(modified)
+
+
 @router.get("/{slug:path}/files", responses={404: {}})
 async def project_files(
     slug: str,
@@ -46,7 +56,7 @@ async def project_files(
     reader: Annotated[Reader, Depends(store_reader)],
 ) -> dict[str, Any]:
     """kg: every path kg knows in the project, with when it last changed and how many versions
-    it had (at most 20,000; `truncated` says when there were more)."""
+    it had (at most 10,000; `truncated` says when there may be more)."""
     entry = await run_in_threadpool(readable, index, slug, access)
     rows = await _rows(request, reader, entry, "project_files.rq")
     files = [
@@ -54,11 +64,11 @@ async def project_files(
             "path": row["path"],
             "modified": row.get("modified"),
             "versions": int(row.get("versions", "0")),
-            "deleted": bool(row.get("deleted")) and row.get("deleted", "") >= row.get("modified", ""),
+            "deleted": _after(row.get("deleted"), row.get("modified")),
         }
-        for row in rows[:MAX_FILES]
+        for row in rows
     ]
-    return {"project": entry.slug, "files": files, "truncated": len(rows) > MAX_FILES}
+    return {"project": entry.slug, "files": files, "truncated": len(rows) >= MAX_FILES}
 
 
 @router.get("/{slug:path}/activities", responses={404: {}})

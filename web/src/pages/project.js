@@ -100,7 +100,7 @@ async function showFiles(el, base, slug, project, config) {
   };
   filter.addEventListener("input", draw);
   put(el, h("label", { for: "file-filter", class: "visually-hidden" }, "Filter files"), filter, list,
-    truncated ? h("p", { class: "muted" }, "Only the first 20,000 paths are listed.") : null);
+    truncated ? h("p", { class: "muted" }, "Only the first 10,000 paths are listed.") : null);
   draw();
 }
 
