@@ -217,4 +217,19 @@ def test_sparql_page_runs_a_query_into_a_table(page: Any, kg: KgServer) -> None:
         page.click("text=Download CSV")
     path = download.value.path()
     assert Path(path).read_text().splitlines()[0].startswith("path")
-    assert json.loads("{}") == {}
+
+
+def test_hovering_a_run_shows_its_details(page: Any, kg: KgServer) -> None:
+    model = open_lineage(page, kg, "lab/rain-demo", "figures/plot.png")
+    run = next(n for n in model["nodes"] if n["label"] == "python src/plot.py")
+    box = page.locator("#lineage-picture").bounding_box()
+    at = page.evaluate(
+        f"window.kgExplorer.picture.getElementById({json.dumps(run['id'])}).renderedPosition()"
+    )
+    page.mouse.move(box["x"] + at["x"], box["y"] + at["y"])
+    tip = page.locator(".tip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    assert "Command" in text and "python src/plot.py" in text
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    tip.wait_for(state="hidden")

@@ -92,6 +92,7 @@ export async function render(root, { params, config }) {
         recentre(node);
       },
     });
+    window.kgExplorer.picture = cy;  // for tests and the console: the live cytoscape instance
     cy.ready(() => picture.dataset.ready = "true");
     announce(`${model.nodes.length} nodes, ${model.edges.length} edges`);
   };
