@@ -16,7 +16,7 @@ import pytest
 
 from tests.fixtures.gitrepo import make_repo
 from tests.fixtures.servers import KgServer, kg_ingest
-from tests.test_lineage import datalad, pipeline
+from tests.test_lineage import RAW, datalad, pipeline
 
 FAN = 500  # inputs of one run: the view must stay usable at this size
 
@@ -33,6 +33,10 @@ def kg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KgServer]:
     wide.commit({path: f"{path}\n" for path in inputs}, "the parts")
     wide.commit({"out/all.csv": "all\n"}, datalad("python merge.py", inputs, ["out/all.csv"]))
     kg_ingest(data, wide.path, "lab/wide")
+    reuse = make_repo(root / "reuse")  # reads rain-demo's raw data (same content): lineage crosses over
+    reuse.commit({"in/raw.csv": RAW}, "copy the raw data")
+    reuse.commit({"out/summary.txt": "sum\n"}, datalad("python use.py", ["in/raw.csv"], ["out/summary.txt"]))
+    kg_ingest(data, reuse.path, "lab/reuse")
     server = KgServer(data)
     yield server
     server.stop()
@@ -233,3 +237,15 @@ def test_hovering_a_run_shows_its_details(page: Any, kg: KgServer) -> None:
     assert "Command" in text and "python src/plot.py" in text
     page.mouse.move(box["x"] + 2, box["y"] + 2)
     tip.wait_for(state="hidden")
+
+
+def test_other_projects_nodes_are_marked_and_lead_there(page: Any, kg: KgServer) -> None:
+    model = open_lineage(page, kg, "lab/rain-demo", "raw/data.csv", direction="downstream")
+    elsewhere = {plain(n["label"]): n for n in model["nodes"] if n.get("project")}
+    assert set(elsewhere) == {"in/raw.csv", "python use.py", "out/summary.txt"}
+    assert {n["project"] for n in elsewhere.values()} == {"lab/reuse"}
+    marked = page.evaluate("window.kgExplorer.picture.nodes('.elsewhere').map(n => n.id())")
+    assert sorted(marked) == sorted(n["id"] for n in elsewhere.values())  # drawn dashed
+    page.locator("#lineage-nodes button", has_text="out/summary.txt").click()
+    wait_until(page, "window.kgExplorer.lineage && window.kgExplorer.lineage.project === 'lab/reuse'")
+    assert page.evaluate("window.kgExplorer.lineage.file") == "out/summary.txt"
