@@ -260,6 +260,8 @@ def test_prefix_redirect_uris_and_sign_out(realm: IdentityServer, http: httpx.Cl
         endpoint, params={"client_id": "kg-explorer", "post_logout_redirect_uri": "http://x.test/"}
     )
     assert refused.status_code == 400
+    plain = httpx.get(endpoint)
+    assert plain.status_code == 200 and "You are logged out" in plain.text
 
 
 @pytest.mark.parametrize(
