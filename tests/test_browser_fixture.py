@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.fixtures.browser import SCREENSHOTS, save_screenshot
+from tests.fixtures.browser import SCREENSHOTS, save_screenshot, submit_login_form
 from tests.fixtures.identity import IdentityServer
 
 PLAIN = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Plain</title>
@@ -141,12 +141,10 @@ def test_a_page_signs_in_with_the_code_flow(
         identity.register_client("kg-explorer", redirect_uris=[f"{app.url}/signed-in"], web_origins=[app.url])
         page.goto(f"{app.url}/")
         page.get_by_role("button", name="Sign in").click()
-        page.get_by_label("Username or email").fill("ann")
-        page.get_by_label("Password").fill("wrong")
-        page.get_by_role("button", name="Sign In").click()
+        submit_login_form(page, "ann", "wrong")
         expect(page.get_by_role("alert")).to_have_text("Invalid username or password.")
-        page.get_by_label("Password").fill("ann-secret")
-        page.get_by_role("button", name="Sign In").click()
+        expect(page.get_by_label("Username or email")).to_have_value("ann")
+        submit_login_form(page, "ann", "ann-secret")
         page.wait_for_url(f"{app.url}/signed-in?*")
         expect(page.locator("#who")).to_have_text("Signed in as Ann Example (7)")
         assert console_errors == []
