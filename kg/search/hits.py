@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Callable
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -45,7 +46,8 @@ def _filter(query: SearchQuery) -> Callable[[Row], bool] | None:
                 not namespaces
                 or any(row[NAMESPACE] == ns or row[NAMESPACE].startswith(ns + "/") for ns in namespaces)
             )
-            and (not creators or any(name.lower() in creators for name in _names(row)))
+            # the names lower-cased in one call: a separator stays a separator
+            and (not creators or not creators.isdisjoint(row[CREATORS].lower().split(SEP)))
         )
 
     return keeps
@@ -95,10 +97,11 @@ def facets(rows: list[Row], query: SearchQuery) -> dict[str, dict[str, int]]:
 
 def _creator_counts(documents: list[Row], people: list[Row]) -> Counter[str]:
     """Documents per creator name: each document once per name, each person once."""
-    counts: Counter[str] = Counter()
-    for row in documents:
-        if row[CREATORS]:
-            counts.update(set(row[CREATORS].split(SEP)))
+    # one counting loop over every name (Counter's own, in C), not an update per row
+    named = [r[CREATORS] for r in documents if r[CREATORS]]
+    counts = Counter(
+        chain.from_iterable(set(names.split(SEP)) if SEP in names else (names,) for names in named)
+    )
     counts.update(name for name, _ in {(name, r[ID]) for r in people for name in _names(r)})
     counts.pop("", None)
     return counts
