@@ -32,7 +32,8 @@ _FACETS = (("type", KIND), ("visibility", VISIBILITY), ("namespace", NAMESPACE),
 
 def _filter(query: SearchQuery) -> Callable[[Row], bool] | None:
     """The type, visibility, namespace and creator filters as one test (None: no such filter).
-    A creator matches a name of the document's ignoring case, as renku-graph's filter does."""
+    A creator matches one whole name of the document's, ignoring case (Unicode's, in Python:
+    both indexes alike)."""
     kinds, visibilities, namespaces = set(query.kinds), set(query.visibilities), query.namespaces
     creators = {c.lower() for c in query.creators}
     if not (kinds or visibilities or namespaces or creators):
