@@ -255,5 +255,23 @@ class FileHistory(BaseModel):
 class SearchEnvelope(BaseModel):
     """kg: `?envelope=true` wraps the hits with their facet counts."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "items": [],  # hits as `SearchHit` shows
+                "facets": {
+                    "type": {"project": 1, "dataset": 2},
+                    "visibility": {"public": 3},
+                    "namespace": {"climate": 3},
+                    "creator": {"Ada Lovelace": 2, "Grace Hopper": 1},
+                },
+            }
+        }
+    )
+
     items: list[SearchHit]
-    facets: dict[str, dict[str, int]]
+    facets: dict[str, dict[str, int]] = Field(
+        description="Hits per value of `type`, `visibility`, `namespace` and `creator` (creator"
+        " names; the 50 largest counts, largest first, ties by name), each over every hit the"
+        " other filters keep, ignoring its own filter; a document counts once per value."
+    )

@@ -16,7 +16,7 @@ import psycopg
 from kg.access import Access, sql_may_read, sql_role
 from kg.search import amendments, pgrows, pgtext
 from kg.search.base import Document, Kind, ProjectEntry, SearchQuery, SearchResult
-from kg.search.hits import ID, ROWID, SCORE, facets, page, ranked_page, results
+from kg.search.hits import ID, ROWID, SCORE, SEP, facets, page, ranked_page, results
 from kg.search.pgconnections import Connections
 from kg.search.pgrows import Row
 from kg.search.pgschema import prepare
@@ -215,8 +215,9 @@ class PostgresIndex:
         )
 
     def _matches(self, query: SearchQuery, access: Access) -> tuple[str, dict[str, Any]]:
-        """The SQL of every readable match's narrow row (`kg.search.hits`' order), and its parameters."""
-        params: dict[str, Any] = {"user": access.user}
+        """The SQL of every readable match's narrow row (`kg.search.hits`' order), and its
+        parameters. The filters that are facets are left to `kg.search.hits`."""
+        params: dict[str, Any] = {"user": access.user, "sep": SEP}
         where = [sql_may_read(access, "p.visibility", _MEMBER.format(slug="d.project"))]
         score = "0.0::float8"
         typed = query.text[: pgtext.MAX_QUERY_CHARS]
@@ -227,12 +228,6 @@ class PostgresIndex:
             params["text"] = text
             where.append("d.words @@ q.query")
             score = f"ts_rank({pgtext.RANK_WEIGHTS}, d.words, q.query, 1)::float8"
-        if query.creators:
-            # any of the creators, ignoring case as SQLite's LIKE does
-            where.append(
-                "EXISTS (SELECT 1 FROM unnest(d.creators) c WHERE lower(c) = ANY(%(creators)s::text[]))"
-            )
-            params["creators"] = [c.lower() for c in query.creators]
         if query.roles:
             roles = " OR ".join(f"({sql_role(r, 'm.level')})" for r in query.roles)
             where.append(
@@ -250,7 +245,8 @@ class PostgresIndex:
         if text:
             source += f" CROSS JOIN (SELECT {pgtext.query(self._unaccent, '%(text)s')} AS query) q"
         sql = (
-            f"SELECT d.rowid, d.id, d.kind, p.visibility, p.namespace, {score} AS score,"
+            "SELECT d.rowid, d.id, d.kind, p.visibility, p.namespace,"
+            f" array_to_string(d.creators, %(sep)s), {score} AS score,"
             f" lower(d.name), d.created, d.modified FROM {source} WHERE {' AND '.join(where)}"
         )
         return sql, pgrows.scrub(params)

@@ -17,7 +17,7 @@ from kg.access import Access, sql_may_read, sql_role
 from kg.errors import Unavailable
 from kg.search import amendments
 from kg.search.base import Document, Kind, ProjectEntry, SearchQuery, SearchResult
-from kg.search.hits import ID, ROWID, SCORE, facets, page, ranked_page, results
+from kg.search.hits import ID, ROWID, SCORE, SEP, facets, page, ranked_page, results
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
@@ -39,20 +39,26 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
     name, slug, description, keywords, creators, paths,
     tokenize = "unicode61 remove_diacritics 2", prefix = '2 3'
 );
+"""
+# What one search reads for every match: a narrow copy of each document's filter, facet and
+# sort keys (docs rows are wide: paths, descriptions), so 8,000 matches cost a few pages, not
+# 8,000.
+_HITS = """
 CREATE TABLE IF NOT EXISTS hits (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, kind TEXT NOT NULL, visibility TEXT NOT NULL,
-    namespace TEXT NOT NULL, project INTEGER NOT NULL, name TEXT NOT NULL, created TEXT, modified TEXT
+    namespace TEXT NOT NULL, project INTEGER NOT NULL, name TEXT NOT NULL, created TEXT, modified TEXT,
+    creators TEXT NOT NULL
 );
 """
-# What one search reads for every match: a narrow copy of each document's filter and sort
-# keys (docs rows are wide: paths, descriptions), so 8,000 matches cost a few pages, not 8,000.
 _HITS_FROM_DOCS = """
-INSERT INTO hits SELECT d.rowid, d.id, d.kind, p.visibility, p.namespace, p.rowid, lower(d.name),
-    d.created, d.modified
+INSERT INTO hits (rowid, id, kind, visibility, namespace, project, name, created, modified, creators)
+SELECT d.rowid, d.id, d.kind, p.visibility, p.namespace, p.rowid, lower(d.name), d.created,
+    d.modified, coalesce(d.creators, '')
 FROM docs d JOIN projects p ON p.slug = d.project
 """
-_VERSION = 2
-_SEP = "\x1f"
+_VERSION = 3
+"""2: the `hits` table; 3: its `creators` (the creator facet)."""
+_SEP = SEP  # the hits' creators are the docs' as stored
 # BM25 column weights: a name match counts most, a file path least.
 _RANK = "bm25(docs_fts, 10.0, 6.0, 2.0, 4.0, 3.0, 1.0)"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -78,12 +84,23 @@ class SqliteIndex:
         db.executescript(_SCHEMA)
         db.executescript(amendments.SCHEMA)
         if db.execute("PRAGMA user_version").fetchone()[0] < _VERSION:
-            # an index written before `hits` existed: fill it from what is there
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("DELETE FROM hits")
-            db.execute(_HITS_FROM_DOCS)
-            db.execute(f"PRAGMA user_version = {_VERSION}")
-            db.execute("COMMIT")
+            self._migrate(db)
+        else:
+            db.executescript(_HITS)
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """An index written before `hits` had every column: make it again from `docs`."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] < _VERSION:  # not another process
+                db.execute("DROP TABLE IF EXISTS hits")
+                db.execute(_HITS)
+                db.execute(_HITS_FROM_DOCS)
+                db.execute(f"PRAGMA user_version = {_VERSION}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -326,16 +343,6 @@ class SqliteIndex:
             where.append("docs_fts MATCH :match")
             params["match"] = match
             score = f"-{_RANK}"
-        if query.creators:
-            source += " JOIN docs d ON d.rowid = h.rowid"
-            where.append(
-                "("
-                + " OR ".join(f"(:sep || d.creators || :sep) LIKE :cr{i}" for i in range(len(query.creators)))
-                + ")"
-            )
-            params["sep"] = _SEP
-            for i, creator in enumerate(query.creators):
-                params[f"cr{i}"] = f"%{_SEP}{creator}{_SEP}%"
         if query.roles:
             roles = " OR ".join(f"({sql_role(r, 'm.level')})" for r in query.roles)
             where.append(
@@ -354,7 +361,7 @@ class SqliteIndex:
         db.execute("BEGIN")  # one snapshot: the page's rows still exist when they are read
         try:
             rows = db.execute(
-                f"SELECT h.rowid, h.id, h.kind, h.visibility, h.namespace, {score}"
+                f"SELECT h.rowid, h.id, h.kind, h.visibility, h.namespace, h.creators, {score}"
                 + (" AS score" if by_score else ", h.name, h.created, h.modified")
                 + f" FROM {source} WHERE {' AND '.join(where)}"
                 + (" ORDER BY score DESC, h.id" if by_score else ""),

@@ -200,6 +200,8 @@ def test_search_paging_headers_facets_and_bad_parameters(world: dict[str, Any]) 
         ).json()
         assert {i["slug"] for i in envelope["items"]} == {"g/pub", "g/int", "g/priv"}
         assert envelope["facets"]["type"]["project"] == 3
+        assert set(envelope["facets"]) == {"type", "visibility", "namespace", "creator"}
+        assert "creator" not in facets  # the header's facets are what they were
         for params, name in (
             ({"type": "file"}, "type"),
             ({"per_page": "101"}, "per_page"),

@@ -205,3 +205,105 @@ def test_searches_during_replacements_see_whole_projects(
     thread.join()
     writer.close()
     assert names(index, text="alpha") == [] and len(names(index, text="beta", per_page=100)) == 20
+
+
+def gallery(ix: SearchIndex) -> None:
+    """A public project whose documents name creators: twice in one dataset, in another case."""
+    e = ProjectEntry("art/gallery", "https://kg.test/projects/art/gallery", "g", "public", {})
+    ix.replace_project(
+        e,
+        [
+            Document(e.iri, "project", e.slug, "gallery", slug=e.slug, creators=["Grace Hopper"]),
+            Document(
+                f"{e.iri}/d1",
+                "dataset",
+                e.slug,
+                "paintings",
+                creators=["Ada Lovelace", "Grace Hopper", "Ada Lovelace"],
+            ),
+            Document(f"{e.iri}/d2", "dataset", e.slug, "sculptures", creators=["grace hopper"]),
+            Document(f"{e.iri}/w1", "workflow", e.slug, "catalogue"),
+        ],
+    )
+
+
+def test_creator_facet_counts_each_document_once_per_creator(index: SearchIndex) -> None:
+    gallery(index)
+    result = index.search(SearchQuery(), Access("7"))
+    # Ada: the three datasets of `filled` and the paintings (named twice there, counted once);
+    # largest first, ties by name
+    assert list(result.facets["creator"].items()) == [
+        ("Ada Lovelace", 4),
+        ("Grace Hopper", 2),
+        ("grace hopper", 1),
+    ]
+    assert index.search(SearchQuery(), Access()).facets["creator"] == {
+        "Ada Lovelace": 2,
+        "Grace Hopper": 2,
+        "grace hopper": 1,
+    }
+
+
+def test_creator_facet_ignores_its_own_filter_and_the_others_honour_it(index: SearchIndex) -> None:
+    gallery(index)
+    everything = index.search(SearchQuery(), Access("7")).facets["creator"]
+    result = index.search(SearchQuery(creators=["GRACE HOPPER"]), Access("7"))  # any case
+    assert sorted(d.name for d in result.items) == ["gallery", "paintings", "sculptures"]
+    assert result.total == 3
+    assert result.facets["creator"] == everything
+    assert result.facets["type"] == {"project": 1, "dataset": 2}
+    assert result.facets["visibility"] == {"public": 3}
+    assert result.facets["namespace"] == {"art": 3}
+    datasets = index.search(SearchQuery(kinds=["dataset"], namespaces=["art"]), Access("7"))
+    assert datasets.facets["creator"] == {"Ada Lovelace": 1, "Grace Hopper": 1, "grace hopper": 1}
+    both = index.search(SearchQuery(creators=["Ada Lovelace", "grace hopper"], kinds=["dataset"]), Access())
+    assert sorted(d.name for d in both.items) == [
+        "paintings",
+        "rainfall measurements Zürich",
+        "sculptures",
+    ]
+    assert both.facets["type"] == {"dataset": 3, "project": 1}  # the type facet ignores `kinds`
+
+
+def test_creator_filter_is_a_whole_name_ignoring_case_alone(index: SearchIndex) -> None:
+    e = ProjectEntry("eu/letters", "https://kg.test/projects/eu/letters", "g", "public", {})
+    index.replace_project(
+        e,
+        [
+            Document(
+                f"{e.iri}/d", "dataset", e.slug, "letters", creators=["Émilie du Châtelet", "Ada_Lovelace"]
+            )
+        ],
+    )
+    assert names(index, creators=["ÉMILIE DU CHÂTELET"]) == ["letters"]  # beyond ASCII alike
+    assert names(index, creators=["Ada_Lovelace"]) == ["letters"]
+    for pattern in ("Ada%", "Ada_Lovelace%", "%", "_da Lovelace", "Émilie", "du Châtelet"):
+        assert names(index, creators=[pattern], kinds=["dataset"], namespaces=["eu"]) == [], pattern
+    assert names(index, creators=["Ada Lovelace"], namespaces=["eu"]) == []  # `_` is no wildcard
+
+
+def test_creator_facet_keeps_the_largest_counts(index: SearchIndex) -> None:
+    from kg.search.hits import CREATORS_COUNTED
+
+    e = ProjectEntry("big/authors", "https://kg.test/projects/big/authors", "g", "public", {})
+    extra = CREATORS_COUNTED + 10
+    docs = [
+        # dataset i names authors 0..i: author j is in `extra - j` datasets
+        Document(
+            f"{e.iri}/d{i}",
+            "dataset",
+            e.slug,
+            f"volume {i}",
+            creators=[f"Author {j:03}" for j in range(i + 1)],
+        )
+        for i in range(extra)
+    ]
+    last = CREATORS_COUNTED - 1  # the last author that fits, were it not for Aardvark
+    tied = extra - last
+    for doc in docs[:tied]:
+        doc.creators.append("Aardvark")  # as many as that author: the name decides
+    index.replace_project(e, docs)
+    counts = index.search(SearchQuery(namespaces=["big"]), Access()).facets["creator"]
+    expected = [(f"Author {j:03}", extra - j) for j in range(last)]
+    assert list(counts.items()) == [*expected, ("Aardvark", tied)]
+    assert len(counts) == CREATORS_COUNTED

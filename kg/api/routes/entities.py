@@ -27,6 +27,8 @@ router = APIRouter(prefix="/knowledge-graph", tags=["search"])
 _KINDS = {"project", "dataset", "workflow", "person"}
 _SORT = re.compile(r"^(matchingScore|name|dateModified|date)(?::(asc|desc))?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_BODY_ONLY_FACETS = {"creator"}
+"""Facets only the envelope carries (see `entities`)."""
 
 
 def _is_date(value: str) -> bool:
@@ -203,7 +205,9 @@ async def entities(
     index: Annotated[SearchIndex, Depends(search_index)],
     query: Annotated[str, Query(description="Words to find (prefix match, any order).")] = "",
     type: Annotated[list[Literal["project", "dataset", "workflow", "person"]], Query()] = [],  # noqa: B006
-    creator: Annotated[list[str], Query()] = [],  # noqa: B006
+    creator: Annotated[
+        list[str], Query(description="A creator's whole name, ignoring case (several: any of them).")
+    ] = [],  # noqa: B006
     role: Annotated[list[Literal["owner", "maintainer", "reader"]], Query(description="Needs a token.")] = [],  # noqa: B006
     visibility: Annotated[list[Literal["public", "internal", "private"]], Query()] = [],  # noqa: B006
     namespace: Annotated[list[str], Query()] = [],  # noqa: B006
@@ -212,9 +216,12 @@ async def entities(
     sort: Annotated[list[SortKey], Query()] = [],  # noqa: B006
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
-    envelope: Annotated[bool, Query(description="kg: wrap items with facet counts.")] = False,
+    envelope: Annotated[
+        bool, Query(description="kg: `{items, facets}`, facets with `creator` (not in the Facets header).")
+    ] = False,
 ) -> JSONResponse:
-    """Ranked search over what the caller may see; facet counts in the `Facets` header."""
+    """Ranked search over what the caller may see; facet counts in the `Facets` header (type,
+    visibility, namespace) and with `envelope=true` in the body (also creator)."""
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
@@ -228,6 +235,9 @@ async def entities(
             hit["matchingScore"] = round(result.scores.get(doc.id, 0.0), 6)
         items.append(hit)
     headers = paging_headers(request, result.total, search.page, search.per_page)
-    headers["Facets"] = json.dumps(result.facets, separators=(",", ":"))
+    # the header keeps the facets it always had: up to 50 names, \u-escaped for latin-1, could
+    # pass the 4-8 KB a proxy buffers for a response's headers (nginx's default)
+    header_facets = {k: v for k, v in result.facets.items() if k not in _BODY_ONLY_FACETS}
+    headers["Facets"] = json.dumps(header_facets, separators=(",", ":"))
     body: Any = {"items": items, "facets": result.facets} if envelope else items
     return JSONResponse(body, headers=headers)
