@@ -245,7 +245,7 @@ def direct_baselines(data: Path, query: str, public: set[str]) -> dict[str, floa
 
 def by_caller(data: Path, query: str) -> dict[str, float]:
     """The query as kg's query processes run it (in this process, no HTTP), per kind of caller."""
-    from kg.search import Access
+    from kg.access import Access
     from kg.store.oxigraph import Snapshot
     from kg.store.reading import QueryRequest
 
