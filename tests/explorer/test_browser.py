@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.fixtures.gitrepo import make_repo
+from tests.fixtures.renku import described_project
 from tests.fixtures.servers import KgServer, kg_ingest
 from tests.test_lineage import RAW, datalad, pipeline
 
@@ -37,6 +38,10 @@ def kg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KgServer]:
     reuse.commit({"in/raw.csv": RAW}, "copy the raw data")
     reuse.commit({"out/summary.txt": "sum\n"}, datalad("python use.py", ["in/raw.csv"], ["out/summary.txt"]))
     kg_ingest(data, reuse.path, "lab/reuse")
+    described = make_repo(root / "described")  # Renku metadata: a project by Ada, a dataset by three
+    for files in described_project():
+        described.commit(files, "renku")
+    kg_ingest(data, described.path, "lab/described")
     server = KgServer(data)
     yield server
     server.stop()
@@ -251,3 +256,27 @@ def test_other_projects_nodes_are_marked_and_lead_there(page: Any, kg: KgServer)
     page.locator("#lineage-nodes button", has_text="out/summary.txt").click()
     wait_until(page, "window.kgExplorer.lineage && window.kgExplorer.lineage.project === 'lab/reuse'")
     assert page.evaluate("window.kgExplorer.lineage.file") == "out/summary.txt"
+
+
+def test_creator_facet_narrows_and_a_dataset_page_tells_its_story(
+    page: Any, kg: KgServer, console_errors: list[str]
+) -> None:
+    page.goto(kg.url + "/explore/search?q=snow")
+    bob = page.get_by_label("Bob Berg (1)")
+    bob.wait_for()
+    assert page.locator("fieldset.facet legend", has_text="Creator").count() == 1
+    bob.check()
+    wait_until(page, "location.search.includes('creator=Bob+Berg')")
+    page.locator("#result-count", has_text="1 result").wait_for()
+    dataset = page.locator(".hit-dataset a").first
+    assert dataset.inner_text() == "Snow"
+    dataset.click()
+    page.wait_for_selector("h1:has-text('Snow')")
+    facts = page.locator("dl.facts").inner_text()
+    for name in ("Zoe Zimmer", "Bob Berg", "Carla Ander"):
+        assert name in facts
+    page.locator("#versions-title").wait_for()
+    assert page.locator("text=Initial version").count() == 1
+    used = page.locator("section[aria-labelledby='used-title'] a").all_inner_texts()
+    assert used == ["lab/described"]
+    assert console_errors == []
