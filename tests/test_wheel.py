@@ -79,6 +79,17 @@ def test_the_wheel_carries_every_query_and_the_ontology(wheel: Path) -> None:
     assert expected <= shipped, sorted(expected - shipped)
 
 
+def test_the_wheel_carries_the_built_explorer(wheel: Path) -> None:
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    static = SOURCE / "kg" / "explorer" / "static"
+    expected = {
+        f"kg/explorer/static/{p.relative_to(static).as_posix()}" for p in static.rglob("*") if p.is_file()
+    }
+    assert {"kg/explorer/static/index.html", "kg/explorer/static/explorer.js"} <= expected
+    assert "kg/explorer/static/docs/swagger-ui-bundle.js" in expected
+    assert expected <= shipped, sorted(expected - shipped)
+
+
 def test_an_installed_kg_ingests_and_answers_outside_the_source_tree(installed: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
