@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
@@ -194,6 +195,17 @@ def test_the_lineage_command(git_repo: Callable[[str], GitRepo], tmp_path: Path)
     tree = runner.invoke(app, ["lineage", "g/cli", "raw/data.csv", "--direction", "downstream"], env=env)
     assert "→ ⚙ python src/clean.py" in tree.stdout
     assert "digraph" in runner.invoke(app, ["lineage", "g/cli", "report.pdf", "-f", "dot"], env=env).stdout
+    picture = tmp_path / "report.svg"
+    drawn = runner.invoke(app, ["lineage", "g/cli", "report.pdf", "-f", "svg", "-o", str(picture)], env=env)
+    assert drawn.exit_code == 0 and drawn.stdout == "", drawn.output
+    assert ElementTree.parse(picture).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+    assert "report.pdf@" in picture.read_text(encoding="utf-8")
+    (tmp_path / "bin").mkdir()
+    no_dot = runner.invoke(
+        app, ["lineage", "g/cli", "report.pdf", "-f", "svg"], env={**env, "PATH": str(tmp_path / "bin")}
+    )
+    assert no_dot.exit_code == 1 and no_dot.stdout == ""
+    assert no_dot.stderr.count("\n") == 1 and "apt-get install graphviz" in no_dot.stderr
     missing = runner.invoke(app, ["lineage", "g/cli", "nope.txt"], env=env)
     assert missing.exit_code == 1 and "not found" in missing.stderr
     assert runner.invoke(app, ["lineage", "g/cli", "x", "--direction", "sideways"], env=env).exit_code == 2

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from kg.cli.common import app, console, fail, out, settings_or_exit
@@ -112,8 +113,13 @@ def lineage_command(
     project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the project.")],
     path: Annotated[str, typer.Argument(help="The file's path in the repository.")],
     direction: Annotated[str, typer.Option(help="upstream, downstream or both.")] = "both",
-    depth: Annotated[int | None, typer.Option(help="Runs to follow each way (default: all).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="json, tree or dot.")] = "tree",
+    depth: Annotated[int | None, typer.Option(help="Runs to follow each way.", show_default="all")] = None,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="tree, json, dot (Graphviz) or svg (a picture, needs dot).")
+    ] = "tree",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.", show_default="stdout")
+    ] = None,
 ) -> None:
     """Where a file came from and what was made from it, across projects."""
     from kg.lineage import as_dot, as_tree
@@ -123,19 +129,38 @@ def lineage_command(
     settings = settings_or_exit()
     if direction not in ("upstream", "downstream", "both"):
         raise typer.BadParameter("must be upstream, downstream or both", param_hint="--direction")
-    if format not in ("json", "tree", "dot"):
-        raise typer.BadParameter("must be json, tree or dot", param_hint="--format")
+    if format not in ("json", "tree", "dot", "svg"):
+        raise typer.BadParameter("must be tree, json, dot or svg", param_hint="--format")
     if depth is not None and depth < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--depth")
     try:
         with closing(open_reader(settings)) as reader:
             answer = reader.lineage(LineageRequest(project, path, direction, depth))
         document = json.loads(answer.body)
+        start = path.strip("/")
+        if format == "svg":
+            from kg.lineage.picture import as_svg
+
+            with console.status(f"drawing {len(document['nodes'])} nodes with Graphviz"):
+                _write(as_svg(document, start), output)
+        elif format == "json":
+            _write(json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n", output)
+        else:
+            text = as_dot(document, start) if format == "dot" else as_tree(document, start, direction)
+            _write(text.encode() + b"\n", output)
     except KgError as exc:
         raise fail(exc) from None
-    if format == "json":
-        out.print_json(json.dumps(document))
-    elif format == "dot":
-        out.print(as_dot(document), markup=False)
-    else:
-        out.print(as_tree(document, path), markup=False)
+    if output is not None:
+        console.print(f"wrote {escape(str(output))}", highlight=False)
+
+
+def _write(body: bytes, output: Path | None) -> None:
+    """To the file `output`, else to standard output."""
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        output.write_bytes(body)
+    except OSError as exc:
+        raise KgError(f"cannot write {output}: {exc.strerror or exc}") from None
