@@ -62,11 +62,17 @@ def repo(git_repo: Callable[[str], GitRepo]) -> GitRepo:
 def test_ingest_a_local_repository(
     kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo
 ) -> None:
-    out = kg("ingest", str(repo.path), "--project", "team/analysis").stdout
-    match = SUMMARY.search(out)
-    assert match is not None, out
+    done = kg("ingest", str(repo.path), "--project", "team/analysis")
+    match = SUMMARY.search(done.stdout)
+    assert match is not None, done.stdout
     assert match.group(1, 2, 3, 5) == ("team/analysis", "full", "2", "0")
     assert int(match.group(4)) > 20
+    # after the walk, every long step says what it does (a line each, off a terminal)
+    steps = [
+        f"publishing {int(match.group(4)):,} triples to the store…",
+        "indexing team/analysis for search…",
+    ]
+    assert [line for line in done.stderr.splitlines() if line in steps] == steps
     repo.commit({"a.txt": "3"}, "third")
     again = SUMMARY.search(kg("ingest", str(repo.path), "--project", "team/analysis").stdout)
     assert again is not None and again.group(2, 3) == ("incremental", "1")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kg.cli.common import app, console, fail, out, settings_or_exit
+from kg.cli.common import app, console, fail, out, progress, settings_or_exit, step
 from kg.errors import KgError
 from kg.iri import Minter
 
@@ -31,8 +31,11 @@ def reindex() -> None:
     for stale in index.projects():
         if stale.slug not in known:
             index.remove_project(stale.slug)
-    for record in records:
-        index_project(index, reader, record)
+    with progress() as bar:
+        task = bar.add_task("indexing projects for search", total=len(records))
+        for record in records:
+            index_project(index, reader, record)
+            bar.advance(task)
     index.close()
     reader.close()
     out.print(f"reindexed {len(records)} project(s)")
@@ -50,12 +53,14 @@ def forget(project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the pr
         store = open_store(settings)
     except KgError as exc:
         raise fail(exc) from None
-    removed = store.remove_project(Minter(settings.base_iri).project(project))
+    with step(f"taking {project} out of the store"):
+        removed = store.remove_project(Minter(settings.base_iri).project(project))
     if removed:
         index = open_index(settings)
         index.remove_project(project)
         index.close()
-        store.collect_garbage()
+        with step("compacting the store"):
+            store.collect_garbage()
     store.close()
     if not removed:
         console.print(f"[red]error:[/red] no project {project!r}")

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from kg import logs
 from kg.config import Settings, SettingsError, load_settings
@@ -39,6 +50,7 @@ def fail(exc: KgError, code: int = 1) -> typer.Exit:
 def progress() -> Progress:
     """The bar `kg ingest` shows, ingesting itself or following kg serve's worker."""
     return Progress(
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -46,3 +58,15 @@ def progress() -> Progress:
         console=console,
         transient=True,
     )
+
+
+@contextmanager
+def step(message: str) -> Iterator[None]:
+    """Say what a long step is doing while it runs: a spinner on a terminal, else one line
+    (a log or CI reads what happened, and when it hangs, where)."""
+    if not console.is_terminal:
+        console.print(f"{message}…", highlight=False, markup=False)
+        yield
+        return
+    with console.status(escape(message)):
+        yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import typer
 from rich.markup import escape
 
-from kg.cli.common import app, console, fail, out, progress, settings_or_exit
+from kg.cli.common import app, console, fail, out, progress, settings_or_exit, step
 from kg.config import Settings
 from kg.errors import KgError
 from kg.iri import Minter
@@ -19,6 +20,8 @@ from kg.pipeline.handoff import HandoffRequest
 
 if TYPE_CHECKING:
     from kg.forge import ProjectAccess
+    from kg.pipeline.ingest import IngestResult, ProjectInfo
+    from kg.store.base import Store
 
 
 def _from_gitlab(
@@ -63,7 +66,7 @@ def ingest(
     ] = None,
 ) -> None:
     """Ingest a repository synchronously and print a summary."""
-    from kg.pipeline.ingest import ProjectInfo, ingest_repository
+    from kg.pipeline.ingest import ProjectInfo
     from kg.search import open_index
     from kg.search.documents import index_project
     from kg.slug import check_slug
@@ -112,33 +115,58 @@ def ingest(
             _hand_off(settings, request, serving)
             return
         store = open_store(settings)
-        with progress() as bar:
-            task = bar.add_task(f"ingesting {slug}", total=None)
-            result = ingest_repository(
-                store,
-                Minter(settings.base_iri),
-                repo,
-                ProjectInfo(slug, visibility or "public", gitlab_id=gitlab_id, members=members),
-                branch=branch,
-                branch_required=branch is not None,
-                workdir=settings.data_dir / "tmp",
-                extractors=settings.extractors,
-                on_start=lambda total: bar.update(task, total=total),
-                on_commit=lambda n: bar.update(task, completed=n) if n % 200 == 0 else None,
-            )
+        info = ProjectInfo(slug, visibility or "public", gitlab_id=gitlab_id, members=members)
+        result = _ingest_here(settings, store, repo, info, branch)
         for warning in result.warnings:
             console.print(f"[yellow]warning:[/yellow] {escape(str(warning))}")
         out.print(
             f"{slug}: {result.mode} ingest, {result.commits} commits, {result.triples} triples, "
             f"{len(result.warnings)} warnings, {result.seconds:.2f} s"
         )
-        index = open_index(settings)
-        index_project(index, store, result.record)
-        index.close()
-        store.collect_garbage()
+        with step(f"indexing {slug} for search"):
+            index = open_index(settings)
+            index_project(index, store, result.record)
+            index.close()
+        with step("compacting the store"):
+            store.collect_garbage()
         store.close()
     except KgError as exc:
         raise fail(exc) from None
+
+
+def _ingest_here(
+    settings: Settings, store: Store, repo: Path, info: ProjectInfo, branch: str | None
+) -> IngestResult:
+    """Ingest in this process: a bar while commits are walked, then a word while the graph
+    is published (that takes seconds on a big project, after the bar is full)."""
+    from kg.pipeline.extraction import Extracted, Extraction, extract
+    from kg.pipeline.ingest import ingest_repository
+
+    with ExitStack() as publishing, progress() as bar:
+        task = bar.add_task(f"ingesting {info.slug}", total=None)
+
+        def on_commit(n: int) -> None:
+            if n % 200 == 0:
+                bar.update(task, completed=n)
+
+        def walk(job: Extraction) -> Extracted:
+            found = extract(job, on_commit)
+            bar.stop()  # transient: the bar goes, the word stays until publishing ends
+            publishing.enter_context(step(f"publishing {found.triples:,} triples to the store"))
+            return found
+
+        return ingest_repository(
+            store,
+            Minter(settings.base_iri),
+            repo,
+            info,
+            branch=branch,
+            branch_required=branch is not None,
+            workdir=settings.data_dir / "tmp",
+            extractors=settings.extractors,
+            on_start=lambda total: bar.update(task, total=total),
+            run=walk,
+        )
 
 
 def _hand_off(settings: Settings, request: HandoffRequest, serving: int) -> None:
