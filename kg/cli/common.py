@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec
 
 import typer
 from rich.console import Console
@@ -18,14 +19,25 @@ from rich.progress import (
 )
 
 from kg import logs
+from kg.cli.help import KgCommand, KgGroup
 from kg.config import Settings, SettingsError, load_settings
 from kg.errors import KgError
 
+P = ParamSpec("P")
+
 app = typer.Typer(
+    cls=KgGroup,
     help="kg: a provenance knowledge graph for git repositories.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def command(name: str | None = None) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """Register a `kg` subcommand (its help in click's words, see `kg.cli.help`)."""
+    return app.command(name, cls=KgCommand)
+
+
 console = Console(stderr=True, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import typer
 from rich.markup import escape
 
-from kg.cli.common import app, console, fail, out, progress, settings_or_exit, step
+from kg.cli.common import command, console, fail, out, progress, settings_or_exit, step
 from kg.config import Settings
 from kg.errors import KgError
 from kg.iri import Minter
@@ -51,18 +51,27 @@ def _slug_from(source: str, local: bool) -> str:
     return "/".join(["remote", *segments][-2:]) if segments != [""] else "remote/project"
 
 
-@app.command()
+@command()
 def ingest(
     source: Annotated[str, typer.Argument(help="A local repository path or a git URL.")],
-    project: Annotated[str | None, typer.Option(help="NAMESPACE/NAME to file it under.")] = None,
-    visibility: Annotated[
-        str | None, typer.Option(help="public, internal or private (default: GitLab's, else public).")
+    project: Annotated[
+        str | None,
+        typer.Option(
+            help="NAMESPACE/NAME to file it under.",
+            show_default="local/DIR, or remote/NAMESPACE/NAME of the URL",
+        ),
     ] = None,
-    branch: Annotated[str | None, typer.Option(help="Branch to ingest (default: HEAD).")] = None,
-    member: Annotated[list[str] | None, typer.Option(help="A user id who may read it (repeatable).")] = None,
+    visibility: Annotated[
+        str | None,
+        typer.Option(help="public, internal or private.", show_default="GitLab's, else public"),
+    ] = None,
+    branch: Annotated[str | None, typer.Option(help="Branch to ingest.", show_default="HEAD")] = None,
+    member: Annotated[
+        list[str] | None, typer.Option(help="A user id who may read it (repeatable).", show_default="none")
+    ] = None,
     gitlab_id: Annotated[
         int | None,
-        typer.Option(help="The project's GitLab id (default: asked of KG_GITLAB_URL by path, if set)."),
+        typer.Option(help="The project's GitLab id.", show_default="asked of KG_GITLAB_URL by path, if set"),
     ] = None,
 ) -> None:
     """Ingest a repository synchronously and print a summary."""

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kg.cli.common import app, console, fail, out, settings_or_exit
+from kg.cli.common import command, console, fail, out, settings_or_exit
 from kg.errors import KgError
 
 _FORMATS = {
@@ -39,7 +39,7 @@ def _table(body: bytes) -> None:
     console.print(f"{len(data['results']['bindings'])} row(s)")
 
 
-@app.command()
+@command()
 def sparql(
     query: Annotated[str, typer.Argument(help="The query, or @FILE to read it from a file.")],
     format: Annotated[
@@ -70,9 +70,11 @@ def sparql(
             sys.stdout.buffer.write(b"\n")
 
 
-@app.command()
+@command()
 def status(
-    project: Annotated[str | None, typer.Argument(help="NAMESPACE/NAME or id.")] = None,
+    project: Annotated[
+        str | None, typer.Argument(help="NAMESPACE/NAME or GitLab id of one project.", show_default="all")
+    ] = None,
 ) -> None:
     """Show each project's sync state."""
     from kg.events import open_event_log
@@ -108,7 +110,7 @@ def status(
     out.print(table)
 
 
-@app.command("lineage")
+@command("lineage")
 def lineage_command(
     project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the project.")],
     path: Annotated[str, typer.Argument(help="The file's path in the repository.")],

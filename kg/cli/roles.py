@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from kg import logs
-from kg.cli.common import app, console, fail, settings_or_exit
+from kg.cli.common import command, console, fail, settings_or_exit
 from kg.config import Settings
 from kg.errors import KgError
 from kg.roles import Role, check_fleet
@@ -69,10 +69,12 @@ def _listen(settings: Settings, host: str | None, port: int | None) -> tuple[str
         raise fail(exc, 2) from None
 
 
-@app.command()
+@command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.", show_default="KG_HOST")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (0: any free one).", show_default="KG_PORT")
+    ] = None,
 ) -> None:
     """Run the API, webhook receiver, worker and scheduler in one process."""
     from kg.metric_files import share_between_processes
@@ -94,10 +96,12 @@ def serve(
             lock.release()
 
 
-@app.command()
+@command()
 def api(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.", show_default="KG_HOST")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (0: any free one).", show_default="KG_PORT")
+    ] = None,
 ) -> None:
     """Run the REST + SPARQL API alone (every route but the webhook receiver)."""
     from kg.api.app import create_app
@@ -108,10 +112,12 @@ def api(
     _serve_http(settings, create_app(settings, role="api"), host, port, sock, "kg api")
 
 
-@app.command()
+@command()
 def webhooks(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.", show_default="KG_HOST")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (0: any free one).", show_default="KG_PORT")
+    ] = None,
 ) -> None:
     """Run the webhook receiver alone (POST /webhooks/events, /health, /ready, /metrics)."""
     from webhooks.app import create_webhooks_app
@@ -122,12 +128,13 @@ def webhooks(
     _serve_http(settings, create_webhooks_app(settings), host, port, sock, "kg webhooks")
 
 
-@app.command()
+@command()
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Worker processes to run.")] = 1,
 ) -> None:
-    """Run pipeline worker processes alone (restarted if they die; SIGTERM lets each finish
-    its job)."""
+    """Run pipeline worker processes alone (restarted if they die).
+
+    SIGTERM lets each finish its job."""
     from kg.metric_files import share_between_processes
     from kg.roles import run_workers
 
@@ -142,7 +149,7 @@ def worker(
     run_workers(settings, concurrency)
 
 
-@app.command()
+@command()
 def scheduler() -> None:
     """Run the scheduler alone: kg's periodic jobs (see KG_SCHEDULE_*)."""
     from kg.roles import run_scheduler
