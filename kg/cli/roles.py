@@ -30,9 +30,39 @@ def _check_role(role: Role, settings: Settings, concurrency: int = 1) -> None:
         raise typer.Exit(2)
 
 
-def _serve_http(settings: Settings, asgi: Any, host: str, port: int, sock: socket.socket, what: str) -> None:
-    """Serve `asgi` on `sock` with uvicorn until SIGTERM or SIGINT."""
+def explorer_url(host: str, port: int) -> str:
+    """Where a browser on this machine finds the explorer kg serves on `host:port`.
+
+    >>> explorer_url("0.0.0.0", 8080), explorer_url("::", 0), explorer_url("kg.example", 80)
+    ('http://127.0.0.1:8080/', 'http://[::1]:0/', 'http://kg.example:80/')
+    """
+    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{shown}]:{port}/" if ":" in shown else f"http://{shown}:{port}/"
+
+
+def _say_where(settings: Settings, line: str) -> None:
+    """A plain line for a person (a terminal, or console logs); among JSON logs read by a
+    machine, a log line saying the same."""
+    if settings.log_format == "console" or console.is_terminal:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    else:
+        logs.announce(line)
+
+
+def _serve_http(
+    settings: Settings, asgi: Any, host: str, sock: socket.socket, what: str, explorer: bool = False
+) -> None:
+    """Serve `asgi` on `sock` with uvicorn until SIGTERM or SIGINT; with `explorer`, say on
+    stderr where to open it once it answers (the port bound: KG_PORT=0 picks a free one)."""
     import uvicorn
+
+    port = sock.getsockname()[1]
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and explorer:  # not started: it failed and says why itself
+                _say_where(settings, f"kg explorer: {explorer_url(host, port)}")
 
     from kg.startup import raise_open_file_limit
 
@@ -56,13 +86,13 @@ def _serve_http(settings: Settings, asgi: Any, host: str, port: int, sock: socke
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    Server(config).run(sockets=[sock])
 
 
 def _listen(settings: Settings, host: str | None, port: int | None) -> tuple[str, int, socket.socket]:
     from kg.startup import listen
 
-    host, port = host or settings.host, port or settings.port
+    host, port = host or settings.host, port if port is not None else settings.port
     try:
         return host, port, listen(host, port)
     except KgError as exc:
@@ -89,8 +119,8 @@ def serve(
         share_between_processes(settings.data_dir / "metrics")  # the worker's jobs show at /metrics
         from kg.api.app import create_app  # after share_between_processes: it imports prometheus-client
 
-        host, port, sock = _listen(settings, host, port)
-        _serve_http(settings, create_app(settings), host, port, sock, "kg serving")
+        host, _, sock = _listen(settings, host, port)
+        _serve_http(settings, create_app(settings), host, sock, "kg serving", explorer=True)
     finally:
         for lock in locks:
             lock.release()
@@ -108,8 +138,8 @@ def api(
 
     settings = settings_or_exit("settings")
     _check_role("api", settings)
-    host, port, sock = _listen(settings, host, port)
-    _serve_http(settings, create_app(settings, role="api"), host, port, sock, "kg api")
+    host, _, sock = _listen(settings, host, port)
+    _serve_http(settings, create_app(settings, role="api"), host, sock, "kg api", explorer=True)
 
 
 @command()
@@ -124,8 +154,8 @@ def webhooks(
 
     settings = settings_or_exit("settings")
     _check_role("webhooks", settings)
-    host, port, sock = _listen(settings, host, port)
-    _serve_http(settings, create_webhooks_app(settings), host, port, sock, "kg webhooks")
+    host, _, sock = _listen(settings, host, port)
+    _serve_http(settings, create_webhooks_app(settings), host, sock, "kg webhooks")
 
 
 @command()
