@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from kg.cli import app
 from kg.config import Settings
+from kg.events import Push, open_event_log
 from kg.store import open_store
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.identity import IdentityServer
@@ -147,6 +148,25 @@ def test_status(kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRe
     assert "team/analysis" in out and repo.head()[:12] in out
     assert "team/analysis" in kg("status", "team/analysis").stdout
     assert "no project" in kg("status", "team/other", code=1).stderr
+
+
+def test_status_shows_full_names_and_the_next_attempt_in_utc(
+    kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo, settings: Settings
+) -> None:
+    long = "a-namespace-with-a-rather-long-name/and-a-project-whose-name-goes-on-and-on-and-on"
+    kg("ingest", str(repo.path), "--project", long)
+    events = open_event_log(settings)
+    events.enqueue(Push("k1", 7, "team/retried", "git://127.0.0.1/retried", "a" * 40))
+    job = events.claim("w", 60)
+    assert job is not None
+    events.retry_later(job, "GitLab did not answer", 3600)
+    events.close()
+    out = kg("status").stdout  # 80 columns: the name must wrap, not be cut
+    assert "…" not in out and long not in out.splitlines()
+    first_column = "".join(line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│"))
+    assert first_column == long + "team/retried"
+    # the retry's time, in ISO 8601 UTC (a column of its own: wrapping would split it)
+    assert re.search(r"\b20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\b", kg("status", "team/retried").stdout)
 
 
 def test_forget(kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo) -> None:

@@ -86,8 +86,7 @@ def status(
     statuses = {s.path: status_document(s) for s in events.statuses()}
     with closing(open_reader(settings)) as reader:
         records = {r.slug: r for r in reader.records()}
-    table = Table("project", "state", "ingested commit", "triples", "warnings", "message")
-    shown = 0
+    rows: list[tuple[str, ...]] = []
     for slug in sorted(set(statuses) | set(records)):
         doc, record = statuses.get(slug), records.get(slug)
         ids = {slug, str(record.gitlab_id) if record and record.gitlab_id else None}
@@ -95,19 +94,43 @@ def status(
             continue
         details = doc.get("details", {}) if doc else {}
         commit = (doc or {}).get("ingestedCommit") or (record.ingested_commit if record else "")
-        table.add_row(
-            slug,
-            details.get("status", "success" if record else "unknown"),
-            (commit or "")[:12],
-            str(record.triples if record else ""),
-            str(record.warnings if record else ""),
-            details.get("message", ""),
+        rows.append(
+            (
+                slug,
+                details.get("status", "success" if record else "unknown"),
+                (commit or "")[:12],
+                str(record.triples if record else ""),
+                str(record.warnings if record else ""),
+                details.get("message", ""),
+                (doc or {}).get("nextAttemptAt") or "",
+            )
         )
-        shown += 1
-    if project is not None and not shown:
+    if project is not None and not rows:
         console.print(f"[red]error:[/red] no project {project!r}")
         raise typer.Exit(1)
-    out.print(table)
+    out.print(_status_table(rows))
+    _next_attempts(rows)
+
+
+def _status_table(rows: list[tuple[str, ...]]) -> Table:
+    """Projects' states: every cell wraps, none is cut (a name is how one finds a project)."""
+    table = Table()
+    for name in ("project", "state", "commit", "triples", "warnings", "message"):
+        table.add_column(
+            name, overflow="fold", justify="right" if name in ("triples", "warnings") else "left"
+        )
+    for row in rows:
+        table.add_row(*row[:-1])
+    return table
+
+
+def _next_attempts(rows: list[tuple[str, ...]]) -> None:
+    """When each waiting project is retried: lines of their own, as a time must not wrap."""
+    waiting = [(row[0], row[-1]) for row in rows if row[-1]]
+    if waiting:
+        out.print("next attempt (UTC):", highlight=False)
+    for slug, when in waiting:
+        out.print(f"  {when}  {slug}", highlight=False, markup=False)
 
 
 @command("lineage")
