@@ -135,6 +135,11 @@ def test_sparql_construct_formats(
     out = kg("sparql", f"@{query}", "--format", fmt).stdout
     media = {"ttl": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json"}
     assert len(list(ox.parse(out.encode(), ox.RdfFormat.from_media_type(media[fmt])))) == 2
+    if fmt == "ttl":  # Turtle with kg's prefixes, not only full IRIs
+        assert (
+            "@prefix prov: <http://www.w3.org/ns/prov#> ." in out
+            and "@prefix schema: <http://schema.org/> ." in out
+        )
 
 
 def test_sparql_errors(kg: Callable[..., subprocess.CompletedProcess[str]]) -> None:
@@ -284,6 +289,10 @@ def test_every_reading_command_on_every_store(
     assert SUMMARY.search(kg("ingest", str(work.path), "--project", "g/p"))
     labels = kg("sparql", COMMITS, "--format", "csv").splitlines()[1:]
     assert len(labels) == int(work.git("rev-list", "--count", "HEAD"))
+    kind = "<https://w3id.org/kg/ontology#Commit>"
+    turtle = kg("sparql", f"CONSTRUCT {{ ?c a {kind} }} WHERE {{ ?c a {kind} }}", "--format", "ttl")
+    assert "@prefix kg: <https://w3id.org/kg/ontology#> ." in turtle and " a kg:Commit ." in turtle
+    assert kind not in turtle
     tree = kg("lineage", "g/p", "report.pdf", "--direction", "upstream")
     assert "report.pdf" in tree and "data/clean.csv" in tree
     assert "g/p" in kg("status", "g/p") and "success" in kg("status", "g/p")
