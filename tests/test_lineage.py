@@ -170,10 +170,20 @@ def test_lineage_crosses_projects_by_content(
     store_with(a, "g/a")
     store_with(b, "g/b")
     store = store_with.reader()
-    nodes, edges = summary(walk(store, "g/b", "stats.txt", direction="upstream"))
+    up = walk(store, "g/b", "stats.txt", direction="upstream")
+    nodes, edges = summary(up)
     assert "g/a:data/clean.csv" in nodes
     assert "g/a:raw/data.csv" in nodes
     assert ("g/a:data/clean.csv", "input/clean.csv") in edges
+    # drawn: the other project's nodes dashed and named, this project's not
+    dot = {
+        line.split(" [", 1)[0].strip(): line for line in as_dot(up, "stats.txt").splitlines() if " [" in line
+    }
+    assert (
+        'style="filled,dashed"' in dot['"g/a:data/clean.csv"'] and "\\n[g/a]" in dot['"g/a:data/clean.csv"']
+    )
+    assert "dashed" not in dot['"input/clean.csv"'] and "penwidth" in dot['"stats.txt"']
+    assert "[g/a]" in as_tree(up, "stats.txt", "upstream")
     down, _ = summary(walk(store, "g/a", "raw/data.csv", direction="downstream"))
     assert "g/b:stats.txt" in down
 
