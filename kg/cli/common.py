@@ -73,11 +73,13 @@ def progress() -> Progress:
 
 
 @contextmanager
-def step(message: str) -> Iterator[None]:
+def step(message: str, *, off_terminal: bool = True) -> Iterator[None]:
     """Say what a long step is doing while it runs: a spinner on a terminal, else one line
-    (a log or CI reads what happened, and when it hangs, where)."""
+    (a log or CI reads what happened, and when it hangs, where), unless `off_terminal` is
+    False (a step whose output scripts read, where a line would only be noise)."""
     if not console.is_terminal:
-        console.print(f"{message}…", highlight=False, markup=False)
+        if off_terminal:
+            console.print(f"{message}…", highlight=False, markup=False)
         yield
         return
     with console.status(escape(message)):

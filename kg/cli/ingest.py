@@ -110,7 +110,7 @@ def ingest(
                 forge_origin=settings.forge_origin,
                 protocols=("http", "https", "git", "ssh"),
             )
-            with console.status(f"fetching {slug}"):
+            with step(f"fetching {slug}"):
                 repo = mirrors.sync(key, source)
         members = tuple((m, 30) for m in member) if member else None
         if settings.gitlab_url:

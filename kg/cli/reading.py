@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kg.cli.common import command, console, fail, out, settings_or_exit
+from kg.cli.common import command, console, fail, out, settings_or_exit, step
 from kg.errors import KgError
 
 _FORMATS = {
@@ -58,7 +58,7 @@ def sparql(
         raise typer.BadParameter(f"unknown format {format!r}", param_hint="--format")
     accept = "application/sparql-results+json, text/turtle" if format == "table" else _FORMATS[format]
     try:
-        with closing(open_reader(settings)) as reader:
+        with closing(open_reader(settings)) as reader, step("querying the store", off_terminal=False):
             answer = reader.answer(QueryRequest(query=query, accept=accept))
     except KgError as exc:
         raise fail(exc) from None
@@ -159,14 +159,14 @@ def lineage_command(
     if depth is not None and depth < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--depth")
     try:
-        with closing(open_reader(settings)) as reader:
+        with closing(open_reader(settings)) as reader, step("following the lineage", off_terminal=False):
             answer = reader.lineage(LineageRequest(project, path, direction, depth))
         document = json.loads(answer.body)
         start = path.strip("/")
         if format == "svg":
             from kg.lineage.picture import as_svg
 
-            with console.status(f"drawing {len(document['nodes'])} nodes with Graphviz"):
+            with step(f"drawing {len(document['nodes'])} nodes with Graphviz", off_terminal=False):
                 _write(as_svg(document, start), output)
         elif format == "json":
             _write(json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n", output)
