@@ -158,16 +158,17 @@ def _time(value: str | None) -> float | None:
         return None
 
 
-_AGENTS = ("agent", "associated", "author")
-"""Where a run's agent is read from, best first: the person its plan was run by, any person
-it is associated with, its commit's author."""
+_AGENT_RANKS = {"plan": 0, "run": 1}
+"""Who ran a run, best first: the person its plan was run by, any person it is associated
+with; then (rank 2) its commit's author."""
 
 
 def _agent(row: Mapping[str, str]) -> tuple[int, str] | None:
     """The agent a row of lineage_run_details.rq names, with its rank (smaller is better)."""
-    for rank, name in enumerate(_AGENTS):
-        if name in row:
-            return (rank, row[name])
+    if "agent" in row:
+        return (_AGENT_RANKS.get(row.get("by", ""), 1), row["agent"])
+    if "author" in row:
+        return (2, row["author"])
     return None
 
 
