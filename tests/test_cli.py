@@ -295,6 +295,14 @@ def test_every_reading_command_on_every_store(
     assert kind not in turtle
     tree = kg("lineage", "g/p", "report.pdf", "--direction", "upstream")
     assert "report.pdf" in tree and "data/clean.csv" in tree
+    ran = [
+        n
+        for n in json.loads(kg("lineage", "g/p", "report.pdf", "-f", "json"))["nodes"]
+        if n["type"] == "ProcessRun"
+    ]
+    assert ran and all(
+        n["agent"] == "Ann Example" and len(n["commit"]) == 40 and n["time"][:2] == "20" for n in ran
+    )
     assert "g/p" in kg("status", "g/p") and "success" in kg("status", "g/p")
     assert "reindexed 1 project(s)" in kg("reindex")
     assert "forgot g/p" in kg("forget", "g/p")
