@@ -203,16 +203,18 @@ def _hand_off(settings: Settings, request: HandoffRequest, serving: int) -> None
             f"kg serve (pid {serving}) holds the store: handed {escape(request.slug)} to its worker"
         )
         with progress() as bar:
-            task = bar.add_task(f"ingesting {request.slug}", total=None)
+            # the worker reports its total, not how far it is: no total, so the bar pulses
+            # instead of standing at 0 while it walks and publishes
+            task = bar.add_task(f"waiting for kg serve's worker to take {escape(request.slug)}", total=None)
             while (outcome := handoff.outcome_of(settings.data_dir, number)) is None:
                 status = events.status(number)
                 if status is not None and status.state == "failed":
                     raise fail(KgError(status.message or "the worker gave up"))
                 total = handoff.total_of(settings.data_dir, number)
                 if total is not None:
-                    bar.update(task, total=total)
+                    what = f"kg serve's worker: {total} commit(s) of {escape(request.slug)}, then publishing"
+                    bar.update(task, description=what)
                 time.sleep(0.2)
-            bar.update(task, completed=outcome.commits)
     finally:
         events.close()
     if outcome.error:
