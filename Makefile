@@ -72,20 +72,24 @@ web:
 run: install
 	$(BIN)/kg demo-repo --force $(KG_DATA_DIR)/demo-repo
 	$(BIN)/kg ingest $(KG_DATA_DIR)/demo-repo --project demo/rainfall
-	@echo ""
-	@echo "Try:"
-	@echo "  http://127.0.0.1:8080/health"
-	@echo "  http://127.0.0.1:8080/docs"
-	@echo "  http://127.0.0.1:8080/knowledge-graph/entities?query=rain"
-	@echo "  http://127.0.0.1:8080/knowledge-graph/projects/demo/rainfall"
-	@echo "  http://127.0.0.1:8080/sparql?query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%2010"
-	@echo "  $(BIN)/kg sparql 'SELECT ?c ?msg WHERE { ?c a <https://w3id.org/kg/ontology#Commit> ; <https://w3id.org/kg/ontology#message> ?msg }'"
-	@echo ""
-	@echo "Lineage of the final figure (DVC stages, then DataLad runs; its table was regenerated after the first plot):"
-	@echo "  http://127.0.0.1:8080/knowledge-graph/projects/demo/rainfall/files/figures%2Fmonthly%20rainfall.png/lineage"
-	@echo "  $(BIN)/kg lineage demo/rainfall 'figures/monthly rainfall.png'"
-	@echo "  $(BIN)/kg lineage demo/rainfall data/clean/rainfall.csv --direction both"
-	@echo ""
+	@port=$${KG_PORT:-8080}; base=http://127.0.0.1:$$port; \
+	echo ""; \
+	echo "Try:"; \
+	echo "  $$base/    (the explorer: search, projects, datasets, lineage)"; \
+	echo "  $$base/explore/lineage?project=demo/rainfall&file=figures/monthly%20rainfall.png"; \
+	echo "  $$base/health"; \
+	echo "  $$base/docs"; \
+	echo "  $$base/knowledge-graph/entities?query=rain"; \
+	echo "  $$base/knowledge-graph/projects/demo/rainfall"; \
+	echo "  $$base/sparql?query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%2010"; \
+	echo "  $(BIN)/kg sparql 'SELECT ?c ?msg WHERE { ?c a <https://w3id.org/kg/ontology#Commit> ; <https://w3id.org/kg/ontology#message> ?msg }'"; \
+	echo ""; \
+	echo "Lineage of the final figure (DVC stages, then DataLad runs; its table was regenerated after the first plot):"; \
+	echo "  $$base/knowledge-graph/projects/demo/rainfall/files/figures%2Fmonthly%20rainfall.png/lineage"; \
+	echo "  $(BIN)/kg lineage demo/rainfall 'figures/monthly rainfall.png'"; \
+	echo "  $(BIN)/kg lineage demo/rainfall 'figures/monthly rainfall.png' --format svg --output lineage.svg"; \
+	echo "  $(BIN)/kg lineage demo/rainfall data/clean/rainfall.csv --direction both"; \
+	echo ""
 	$(BIN)/kg serve
 
 lint: install

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     """Prefix of every IRI kg mints; fixed for the life of an instance."""
 
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(8080, ge=0, le=65535)  # 0: any free port (kg serve says which)
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-For kg believes (comma list, or `*`): the per-address limits
     then count the client they name. Set it to the ingress behind which kg runs."""

@@ -1,14 +1,19 @@
 """Writing N-Triples by hand, because building millions of term objects costs more than the parse.
 
 Everything the extractors emit passes through these helpers, so escaping lives here only.
+What kg prints as Turtle (or TriG, N3) goes through `serialize_graph`, for its prefixes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import IO
 from urllib.parse import quote
 
 import pyoxigraph as ox
+
+from kg.vocab import PREFIXES
 
 _ECHAR = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 # What N-Triples forbids in an IRI, and what no IRI may hold (space, controls)
@@ -99,3 +104,30 @@ def path_segment(value: str | bytes) -> str:
 def triple(subject: str, predicate: str, obj: str) -> str:
     """One N-Triples line from already-written terms."""
     return f"{subject} {predicate} {obj} .\n"
+
+
+TURTLE_PREFIXES: dict[str, str] = {
+    **PREFIXES,
+    "dcterms": "http://purl.org/dc/terms/",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "renku": "https://swissdatasciencecenter.github.io/renku-ontology#",
+}
+"""The prefixes of what kg writes and reads, for formats that have prefixes."""
+
+_PREFIXED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.N3)
+
+
+def serialize_graph(triples: Iterable[ox.Triple], out: IO[bytes], rdf_format: ox.RdfFormat | None) -> None:
+    """Write `triples` to `out` in `rdf_format`; Turtle, TriG and N3 with `TURTLE_PREFIXES`.
+
+    >>> import io
+    >>> from kg.vocab import RDF_TYPE
+    >>> out = io.BytesIO()
+    >>> run = ox.NamedNode("https://kg.local/projects/g/p/-/runs/1")
+    >>> serialize_graph([ox.Triple(run, ox.NamedNode(RDF_TYPE), ox.NamedNode(PREFIXES["prov"] + "Activity"))],
+    ...                 out, ox.RdfFormat.TURTLE)
+    >>> out.getvalue().decode().splitlines()[-1]
+    '<https://kg.local/projects/g/p/-/runs/1> a prov:Activity .'
+    """
+    prefixes = TURTLE_PREFIXES if rdf_format in _PREFIXED else None
+    ox.serialize(triples, out, rdf_format, prefixes=prefixes)

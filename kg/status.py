@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from kg.events import ProjectStatus
@@ -25,6 +26,17 @@ def _message(status: ProjectStatus) -> str:
     return f"ingested {status.ingested_commit or ''}{warned}".strip()
 
 
+def iso_time(epoch: float | None) -> str | None:
+    """An ISO 8601 UTC time (`Z`, milliseconds) for seconds since the epoch.
+
+    >>> iso_time(1_700_000_000.25), iso_time(None)
+    ('2023-11-14T22:13:20.250Z', None)
+    """
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def status_document(status: ProjectStatus | None) -> dict[str, Any]:
     """`{activated, progress{done,total,percentage}, details{status,message}}` plus kg's fields."""
     if status is None:
@@ -41,6 +53,6 @@ def status_document(status: ProjectStatus | None) -> dict[str, Any]:
         "path": status.path,
         "ingestedCommit": status.ingested_commit,
         "attempts": status.attempts,
-        "nextAttemptAt": status.next_attempt_at,
+        "nextAttemptAt": iso_time(status.next_attempt_at),
         "warnings": status.warnings,
     }

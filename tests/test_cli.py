@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from kg.cli import app
 from kg.config import Settings
+from kg.events import Push, open_event_log
 from kg.store import open_store
 from tests.fixtures.gitrepo import GitRepo
 from tests.fixtures.identity import IdentityServer
@@ -62,11 +63,17 @@ def repo(git_repo: Callable[[str], GitRepo]) -> GitRepo:
 def test_ingest_a_local_repository(
     kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo
 ) -> None:
-    out = kg("ingest", str(repo.path), "--project", "team/analysis").stdout
-    match = SUMMARY.search(out)
-    assert match is not None, out
+    done = kg("ingest", str(repo.path), "--project", "team/analysis")
+    match = SUMMARY.search(done.stdout)
+    assert match is not None, done.stdout
     assert match.group(1, 2, 3, 5) == ("team/analysis", "full", "2", "0")
     assert int(match.group(4)) > 20
+    # after the walk, every long step says what it does (a line each, off a terminal)
+    steps = [
+        f"publishing {int(match.group(4)):,} triples to the store…",
+        "indexing team/analysis for search…",
+    ]
+    assert [line for line in done.stderr.splitlines() if line in steps] == steps
     repo.commit({"a.txt": "3"}, "third")
     again = SUMMARY.search(kg("ingest", str(repo.path), "--project", "team/analysis").stdout)
     assert again is not None and again.group(2, 3) == ("incremental", "1")
@@ -128,6 +135,11 @@ def test_sparql_construct_formats(
     out = kg("sparql", f"@{query}", "--format", fmt).stdout
     media = {"ttl": "text/turtle", "nt": "application/n-triples", "jsonld": "application/ld+json"}
     assert len(list(ox.parse(out.encode(), ox.RdfFormat.from_media_type(media[fmt])))) == 2
+    if fmt == "ttl":  # Turtle with kg's prefixes, not only full IRIs
+        assert (
+            "@prefix prov: <http://www.w3.org/ns/prov#> ." in out
+            and "@prefix schema: <http://schema.org/> ." in out
+        )
 
 
 def test_sparql_errors(kg: Callable[..., subprocess.CompletedProcess[str]]) -> None:
@@ -141,6 +153,25 @@ def test_status(kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRe
     assert "team/analysis" in out and repo.head()[:12] in out
     assert "team/analysis" in kg("status", "team/analysis").stdout
     assert "no project" in kg("status", "team/other", code=1).stderr
+
+
+def test_status_shows_full_names_and_the_next_attempt_in_utc(
+    kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo, settings: Settings
+) -> None:
+    long = "a-namespace-with-a-rather-long-name/and-a-project-whose-name-goes-on-and-on-and-on"
+    kg("ingest", str(repo.path), "--project", long)
+    events = open_event_log(settings)
+    events.enqueue(Push("k1", 7, "team/retried", "git://127.0.0.1/retried", "a" * 40))
+    job = events.claim("w", 60)
+    assert job is not None
+    events.retry_later(job, "GitLab did not answer", 3600)
+    events.close()
+    out = kg("status").stdout  # 80 columns: the name must wrap, not be cut
+    assert "…" not in out and long not in out.splitlines()
+    first_column = "".join(line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│"))
+    assert first_column == long + "team/retried"
+    # the retry's time, in ISO 8601 UTC (a column of its own: wrapping would split it)
+    assert re.search(r"\b20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\b", kg("status", "team/retried").stdout)
 
 
 def test_forget(kg: Callable[..., subprocess.CompletedProcess[str]], repo: GitRepo) -> None:
@@ -258,8 +289,20 @@ def test_every_reading_command_on_every_store(
     assert SUMMARY.search(kg("ingest", str(work.path), "--project", "g/p"))
     labels = kg("sparql", COMMITS, "--format", "csv").splitlines()[1:]
     assert len(labels) == int(work.git("rev-list", "--count", "HEAD"))
+    kind = "<https://w3id.org/kg/ontology#Commit>"
+    turtle = kg("sparql", f"CONSTRUCT {{ ?c a {kind} }} WHERE {{ ?c a {kind} }}", "--format", "ttl")
+    assert "@prefix kg: <https://w3id.org/kg/ontology#> ." in turtle and " a kg:Commit ." in turtle
+    assert kind not in turtle
     tree = kg("lineage", "g/p", "report.pdf", "--direction", "upstream")
     assert "report.pdf" in tree and "data/clean.csv" in tree
+    ran = [
+        n
+        for n in json.loads(kg("lineage", "g/p", "report.pdf", "-f", "json"))["nodes"]
+        if n["type"] == "ProcessRun"
+    ]
+    assert ran and all(
+        n["agent"] == "Ann Example" and len(n["commit"]) == 40 and n["time"][:2] == "20" for n in ran
+    )
     assert "g/p" in kg("status", "g/p") and "success" in kg("status", "g/p")
     assert "reindexed 1 project(s)" in kg("reindex")
     assert "forgot g/p" in kg("forget", "g/p")

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
@@ -169,10 +170,20 @@ def test_lineage_crosses_projects_by_content(
     store_with(a, "g/a")
     store_with(b, "g/b")
     store = store_with.reader()
-    nodes, edges = summary(walk(store, "g/b", "stats.txt", direction="upstream"))
+    up = walk(store, "g/b", "stats.txt", direction="upstream")
+    nodes, edges = summary(up)
     assert "g/a:data/clean.csv" in nodes
     assert "g/a:raw/data.csv" in nodes
     assert ("g/a:data/clean.csv", "input/clean.csv") in edges
+    # drawn: the other project's nodes dashed and named, this project's not
+    dot = {
+        line.split(" [", 1)[0].strip(): line for line in as_dot(up, "stats.txt").splitlines() if " [" in line
+    }
+    assert (
+        'style="filled,dashed"' in dot['"g/a:data/clean.csv"'] and "\\n[g/a]" in dot['"g/a:data/clean.csv"']
+    )
+    assert "dashed" not in dot['"input/clean.csv"'] and "penwidth" in dot['"stats.txt"']
+    assert "[g/a]" in as_tree(up, "stats.txt", "upstream")
     down, _ = summary(walk(store, "g/a", "raw/data.csv", direction="downstream"))
     assert "g/b:stats.txt" in down
 
@@ -194,6 +205,17 @@ def test_the_lineage_command(git_repo: Callable[[str], GitRepo], tmp_path: Path)
     tree = runner.invoke(app, ["lineage", "g/cli", "raw/data.csv", "--direction", "downstream"], env=env)
     assert "→ ⚙ python src/clean.py" in tree.stdout
     assert "digraph" in runner.invoke(app, ["lineage", "g/cli", "report.pdf", "-f", "dot"], env=env).stdout
+    picture = tmp_path / "report.svg"
+    drawn = runner.invoke(app, ["lineage", "g/cli", "report.pdf", "-f", "svg", "-o", str(picture)], env=env)
+    assert drawn.exit_code == 0 and drawn.stdout == "", drawn.output
+    assert ElementTree.parse(picture).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+    assert "report.pdf@" in picture.read_text(encoding="utf-8")
+    (tmp_path / "bin").mkdir()
+    no_dot = runner.invoke(
+        app, ["lineage", "g/cli", "report.pdf", "-f", "svg"], env={**env, "PATH": str(tmp_path / "bin")}
+    )
+    assert no_dot.exit_code == 1 and no_dot.stdout == ""
+    assert no_dot.stderr.count("\n") == 1 and "apt-get install graphviz" in no_dot.stderr
     missing = runner.invoke(app, ["lineage", "g/cli", "nope.txt"], env=env)
     assert missing.exit_code == 1 and "not found" in missing.stderr
     assert runner.invoke(app, ["lineage", "g/cli", "x", "--direction", "sideways"], env=env).exit_code == 2

@@ -197,6 +197,10 @@ class LineageNode(BaseModel):
     label: str = Field(description="a run: its command line as run; a file: `path@<short commit>`")
     type: Literal["File", "Directory", "ProcessRun"]
     project: str | None = Field(None, description="kg: the project of a node from another project")
+    commit: str | None = Field(None, description="kg: the commit that recorded a run or wrote a version")
+    time: str | None = Field(None, description="kg: a run's start (ISO 8601), else its commit's time")
+    agent: str | None = Field(None, description="kg: who ran a run (its person, else its commit's author)")
+    tool: str | None = Field(None, description="kg: what recorded a run (dvc, datalad, renku, cwl, ...)")
 
 
 class LineageEdge(BaseModel):

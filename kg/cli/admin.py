@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from kg.cli.common import app, console, fail, out, settings_or_exit
+from kg.cli.common import command, console, fail, out, progress, settings_or_exit, step
 from kg.errors import KgError
 from kg.iri import Minter
 
 
-@app.command()
+@command()
 def reindex() -> None:
     """Rebuild the search index from the store (the store must not be open elsewhere)."""
     from kg.search import open_index
@@ -31,17 +31,22 @@ def reindex() -> None:
     for stale in index.projects():
         if stale.slug not in known:
             index.remove_project(stale.slug)
-    for record in records:
-        index_project(index, reader, record)
+    with progress() as bar:
+        task = bar.add_task("indexing projects for search", total=len(records))
+        for record in records:
+            index_project(index, reader, record)
+            bar.advance(task)
     index.close()
     reader.close()
     out.print(f"reindexed {len(records)} project(s)")
 
 
-@app.command()
+@command()
 def forget(project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the project.")]) -> None:
-    """Take a project out of kg (the store must not be open elsewhere): its path is then free
-    for another project, e.g. one a hook without GitLab could not prove was its own."""
+    """Take a project out of kg (the store must not be open elsewhere).
+
+    Its path is then free for another project, e.g. one a hook without GitLab could not
+    prove was its own."""
     from kg.search import open_index
     from kg.store import open_store
 
@@ -50,12 +55,14 @@ def forget(project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the pr
         store = open_store(settings)
     except KgError as exc:
         raise fail(exc) from None
-    removed = store.remove_project(Minter(settings.base_iri).project(project))
+    with step(f"taking {project} out of the store"):
+        removed = store.remove_project(Minter(settings.base_iri).project(project))
     if removed:
         index = open_index(settings)
         index.remove_project(project)
         index.close()
-        store.collect_garbage()
+        with step("compacting the store"):
+            store.collect_garbage()
     store.close()
     if not removed:
         console.print(f"[red]error:[/red] no project {project!r}")
@@ -63,8 +70,10 @@ def forget(project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the pr
     out.print(f"forgot {project}")
 
 
-@app.command("hook-token")
-def hook_token_command(project_id: int) -> None:
+@command("hook-token")
+def hook_token_command(
+    project_id: Annotated[int, typer.Argument(help="The project's GitLab id.")],
+) -> None:
     """Print the secret token to put in GitLab's webhook form for a project."""
     from webhooks.tokens import hook_token
 
@@ -72,9 +81,9 @@ def hook_token_command(project_id: int) -> None:
     out.print(hook_token(settings.hook_secret.get_secret_value(), project_id))
 
 
-@app.command("demo-repo")
+@command("demo-repo")
 def demo_repo(
-    path: Path,
+    path: Annotated[Path, typer.Argument(help="Where to create it (a new directory).")],
     force: Annotated[bool, typer.Option(help="Replace the directory if it exists.")] = False,
 ) -> None:
     """Create the bundled demo repository at PATH."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import typer
 from rich.markup import escape
 
-from kg.cli.common import app, console, fail, out, progress, settings_or_exit
+from kg.cli.common import command, console, fail, out, progress, settings_or_exit, step
 from kg.config import Settings
 from kg.errors import KgError
 from kg.iri import Minter
@@ -19,6 +20,8 @@ from kg.pipeline.handoff import HandoffRequest
 
 if TYPE_CHECKING:
     from kg.forge import ProjectAccess
+    from kg.pipeline.ingest import IngestResult, ProjectInfo
+    from kg.store.base import Store
 
 
 def _from_gitlab(
@@ -48,22 +51,31 @@ def _slug_from(source: str, local: bool) -> str:
     return "/".join(["remote", *segments][-2:]) if segments != [""] else "remote/project"
 
 
-@app.command()
+@command()
 def ingest(
     source: Annotated[str, typer.Argument(help="A local repository path or a git URL.")],
-    project: Annotated[str | None, typer.Option(help="NAMESPACE/NAME to file it under.")] = None,
-    visibility: Annotated[
-        str | None, typer.Option(help="public, internal or private (default: GitLab's, else public).")
+    project: Annotated[
+        str | None,
+        typer.Option(
+            help="NAMESPACE/NAME to file it under.",
+            show_default="local/DIR, or remote/NAMESPACE/NAME of the URL",
+        ),
     ] = None,
-    branch: Annotated[str | None, typer.Option(help="Branch to ingest (default: HEAD).")] = None,
-    member: Annotated[list[str] | None, typer.Option(help="A user id who may read it (repeatable).")] = None,
+    visibility: Annotated[
+        str | None,
+        typer.Option(help="public, internal or private.", show_default="GitLab's, else public"),
+    ] = None,
+    branch: Annotated[str | None, typer.Option(help="Branch to ingest.", show_default="HEAD")] = None,
+    member: Annotated[
+        list[str] | None, typer.Option(help="A user id who may read it (repeatable).", show_default="none")
+    ] = None,
     gitlab_id: Annotated[
         int | None,
-        typer.Option(help="The project's GitLab id (default: asked of KG_GITLAB_URL by path, if set)."),
+        typer.Option(help="The project's GitLab id.", show_default="asked of KG_GITLAB_URL by path, if set"),
     ] = None,
 ) -> None:
     """Ingest a repository synchronously and print a summary."""
-    from kg.pipeline.ingest import ProjectInfo, ingest_repository
+    from kg.pipeline.ingest import ProjectInfo
     from kg.search import open_index
     from kg.search.documents import index_project
     from kg.slug import check_slug
@@ -98,7 +110,7 @@ def ingest(
                 forge_origin=settings.forge_origin,
                 protocols=("http", "https", "git", "ssh"),
             )
-            with console.status(f"fetching {slug}"):
+            with step(f"fetching {slug}"):
                 repo = mirrors.sync(key, source)
         members = tuple((m, 30) for m in member) if member else None
         if settings.gitlab_url:
@@ -112,33 +124,58 @@ def ingest(
             _hand_off(settings, request, serving)
             return
         store = open_store(settings)
-        with progress() as bar:
-            task = bar.add_task(f"ingesting {slug}", total=None)
-            result = ingest_repository(
-                store,
-                Minter(settings.base_iri),
-                repo,
-                ProjectInfo(slug, visibility or "public", gitlab_id=gitlab_id, members=members),
-                branch=branch,
-                branch_required=branch is not None,
-                workdir=settings.data_dir / "tmp",
-                extractors=settings.extractors,
-                on_start=lambda total: bar.update(task, total=total),
-                on_commit=lambda n: bar.update(task, completed=n) if n % 200 == 0 else None,
-            )
+        info = ProjectInfo(slug, visibility or "public", gitlab_id=gitlab_id, members=members)
+        result = _ingest_here(settings, store, repo, info, branch)
         for warning in result.warnings:
             console.print(f"[yellow]warning:[/yellow] {escape(str(warning))}")
         out.print(
             f"{slug}: {result.mode} ingest, {result.commits} commits, {result.triples} triples, "
             f"{len(result.warnings)} warnings, {result.seconds:.2f} s"
         )
-        index = open_index(settings)
-        index_project(index, store, result.record)
-        index.close()
-        store.collect_garbage()
+        with step(f"indexing {slug} for search"):
+            index = open_index(settings)
+            index_project(index, store, result.record)
+            index.close()
+        with step("compacting the store"):
+            store.collect_garbage()
         store.close()
     except KgError as exc:
         raise fail(exc) from None
+
+
+def _ingest_here(
+    settings: Settings, store: Store, repo: Path, info: ProjectInfo, branch: str | None
+) -> IngestResult:
+    """Ingest in this process: a bar while commits are walked, then a word while the graph
+    is published (that takes seconds on a big project, after the bar is full)."""
+    from kg.pipeline.extraction import Extracted, Extraction, extract
+    from kg.pipeline.ingest import ingest_repository
+
+    with ExitStack() as publishing, progress() as bar:
+        task = bar.add_task(f"ingesting {info.slug}", total=None)
+
+        def on_commit(n: int) -> None:
+            if n % 200 == 0:
+                bar.update(task, completed=n)
+
+        def walk(job: Extraction) -> Extracted:
+            found = extract(job, on_commit)
+            bar.stop()  # transient: the bar goes, the word stays until publishing ends
+            publishing.enter_context(step(f"publishing {found.triples:,} triples to the store"))
+            return found
+
+        return ingest_repository(
+            store,
+            Minter(settings.base_iri),
+            repo,
+            info,
+            branch=branch,
+            branch_required=branch is not None,
+            workdir=settings.data_dir / "tmp",
+            extractors=settings.extractors,
+            on_start=lambda total: bar.update(task, total=total),
+            run=walk,
+        )
 
 
 def _hand_off(settings: Settings, request: HandoffRequest, serving: int) -> None:
@@ -166,16 +203,18 @@ def _hand_off(settings: Settings, request: HandoffRequest, serving: int) -> None
             f"kg serve (pid {serving}) holds the store: handed {escape(request.slug)} to its worker"
         )
         with progress() as bar:
-            task = bar.add_task(f"ingesting {request.slug}", total=None)
+            # the worker reports its total, not how far it is: no total, so the bar pulses
+            # instead of standing at 0 while it walks and publishes
+            task = bar.add_task(f"waiting for kg serve's worker to take {escape(request.slug)}", total=None)
             while (outcome := handoff.outcome_of(settings.data_dir, number)) is None:
                 status = events.status(number)
                 if status is not None and status.state == "failed":
                     raise fail(KgError(status.message or "the worker gave up"))
                 total = handoff.total_of(settings.data_dir, number)
                 if total is not None:
-                    bar.update(task, total=total)
+                    what = f"kg serve's worker: {total} commit(s) of {escape(request.slug)}, then publishing"
+                    bar.update(task, description=what)
                 time.sleep(0.2)
-            bar.update(task, completed=outcome.commits)
     finally:
         events.close()
     if outcome.error:

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from kg.cli.common import app, console, fail, out, settings_or_exit
+from kg.cli.common import command, console, fail, out, settings_or_exit, step
 from kg.errors import KgError
 
 _FORMATS = {
@@ -38,7 +39,7 @@ def _table(body: bytes) -> None:
     console.print(f"{len(data['results']['bindings'])} row(s)")
 
 
-@app.command()
+@command()
 def sparql(
     query: Annotated[str, typer.Argument(help="The query, or @FILE to read it from a file.")],
     format: Annotated[
@@ -57,7 +58,7 @@ def sparql(
         raise typer.BadParameter(f"unknown format {format!r}", param_hint="--format")
     accept = "application/sparql-results+json, text/turtle" if format == "table" else _FORMATS[format]
     try:
-        with closing(open_reader(settings)) as reader:
+        with closing(open_reader(settings)) as reader, step("querying the store", off_terminal=False):
             answer = reader.answer(QueryRequest(query=query, accept=accept))
     except KgError as exc:
         raise fail(exc) from None
@@ -69,9 +70,11 @@ def sparql(
             sys.stdout.buffer.write(b"\n")
 
 
-@app.command()
+@command()
 def status(
-    project: Annotated[str | None, typer.Argument(help="NAMESPACE/NAME or id.")] = None,
+    project: Annotated[
+        str | None, typer.Argument(help="NAMESPACE/NAME or GitLab id of one project.", show_default="all")
+    ] = None,
 ) -> None:
     """Show each project's sync state."""
     from kg.events import open_event_log
@@ -83,8 +86,7 @@ def status(
     statuses = {s.path: status_document(s) for s in events.statuses()}
     with closing(open_reader(settings)) as reader:
         records = {r.slug: r for r in reader.records()}
-    table = Table("project", "state", "ingested commit", "triples", "warnings", "message")
-    shown = 0
+    rows: list[tuple[str, ...]] = []
     for slug in sorted(set(statuses) | set(records)):
         doc, record = statuses.get(slug), records.get(slug)
         ids = {slug, str(record.gitlab_id) if record and record.gitlab_id else None}
@@ -92,28 +94,57 @@ def status(
             continue
         details = doc.get("details", {}) if doc else {}
         commit = (doc or {}).get("ingestedCommit") or (record.ingested_commit if record else "")
-        table.add_row(
-            slug,
-            details.get("status", "success" if record else "unknown"),
-            (commit or "")[:12],
-            str(record.triples if record else ""),
-            str(record.warnings if record else ""),
-            details.get("message", ""),
+        rows.append(
+            (
+                slug,
+                details.get("status", "success" if record else "unknown"),
+                (commit or "")[:12],
+                str(record.triples if record else ""),
+                str(record.warnings if record else ""),
+                details.get("message", ""),
+                (doc or {}).get("nextAttemptAt") or "",
+            )
         )
-        shown += 1
-    if project is not None and not shown:
+    if project is not None and not rows:
         console.print(f"[red]error:[/red] no project {project!r}")
         raise typer.Exit(1)
-    out.print(table)
+    out.print(_status_table(rows))
+    _next_attempts(rows)
 
 
-@app.command("lineage")
+def _status_table(rows: list[tuple[str, ...]]) -> Table:
+    """Projects' states: every cell wraps, none is cut (a name is how one finds a project)."""
+    table = Table()
+    for name in ("project", "state", "commit", "triples", "warnings", "message"):
+        table.add_column(
+            name, overflow="fold", justify="right" if name in ("triples", "warnings") else "left"
+        )
+    for row in rows:
+        table.add_row(*row[:-1])
+    return table
+
+
+def _next_attempts(rows: list[tuple[str, ...]]) -> None:
+    """When each waiting project is retried: lines of their own, as a time must not wrap."""
+    waiting = [(row[0], row[-1]) for row in rows if row[-1]]
+    if waiting:
+        out.print("next attempt (UTC):", highlight=False)
+    for slug, when in waiting:
+        out.print(f"  {when}  {slug}", highlight=False, markup=False)
+
+
+@command("lineage")
 def lineage_command(
     project: Annotated[str, typer.Argument(help="NAMESPACE/NAME of the project.")],
     path: Annotated[str, typer.Argument(help="The file's path in the repository.")],
     direction: Annotated[str, typer.Option(help="upstream, downstream or both.")] = "both",
-    depth: Annotated[int | None, typer.Option(help="Runs to follow each way (default: all).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="json, tree or dot.")] = "tree",
+    depth: Annotated[int | None, typer.Option(help="Runs to follow each way.", show_default="all")] = None,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="tree, json, dot (Graphviz) or svg (a picture, needs dot).")
+    ] = "tree",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.", show_default="stdout")
+    ] = None,
 ) -> None:
     """Where a file came from and what was made from it, across projects."""
     from kg.lineage import as_dot, as_tree
@@ -123,19 +154,38 @@ def lineage_command(
     settings = settings_or_exit()
     if direction not in ("upstream", "downstream", "both"):
         raise typer.BadParameter("must be upstream, downstream or both", param_hint="--direction")
-    if format not in ("json", "tree", "dot"):
-        raise typer.BadParameter("must be json, tree or dot", param_hint="--format")
+    if format not in ("json", "tree", "dot", "svg"):
+        raise typer.BadParameter("must be tree, json, dot or svg", param_hint="--format")
     if depth is not None and depth < 1:
         raise typer.BadParameter("must be at least 1", param_hint="--depth")
     try:
-        with closing(open_reader(settings)) as reader:
+        with closing(open_reader(settings)) as reader, step("following the lineage", off_terminal=False):
             answer = reader.lineage(LineageRequest(project, path, direction, depth))
         document = json.loads(answer.body)
+        start = path.strip("/")
+        if format == "svg":
+            from kg.lineage.picture import as_svg
+
+            with step(f"drawing {len(document['nodes'])} nodes with Graphviz", off_terminal=False):
+                _write(as_svg(document, start), output)
+        elif format == "json":
+            _write(json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n", output)
+        else:
+            text = as_dot(document, start) if format == "dot" else as_tree(document, start, direction)
+            _write(text.encode() + b"\n", output)
     except KgError as exc:
         raise fail(exc) from None
-    if format == "json":
-        out.print_json(json.dumps(document))
-    elif format == "dot":
-        out.print(as_dot(document), markup=False)
-    else:
-        out.print(as_tree(document, path), markup=False)
+    if output is not None:
+        console.print(f"wrote {escape(str(output))}", highlight=False)
+
+
+def _write(body: bytes, output: Path | None) -> None:
+    """To the file `output`, else to standard output."""
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        output.write_bytes(body)
+    except OSError as exc:
+        raise KgError(f"cannot write {output}: {exc.strerror or exc}") from None

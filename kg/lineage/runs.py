@@ -53,6 +53,10 @@ class RunInfo:
     tool: str = ""
     command: str = ""
     command_line: str = ""
+    time: str = ""
+    """When it started (ISO 8601, as recorded), else when its commit was made."""
+    agent: str = ""
+    """Who ran it: the person it is associated with, else its commit's author."""
     inputs: dict[str, Version] = field(default_factory=dict)
     outputs: dict[str, Version] = field(default_factory=dict)
 
@@ -61,6 +65,11 @@ class RunInfo:
         """Sorts runs in history: by the place in history of the commit that recorded it,
         then (several runs in one commit) by its start."""
         return (self.position, self.started if self.started is not None else 0.0)
+
+    def details(self) -> dict[str, str]:
+        """What a lineage node tells of the run beyond renku-graph's fields, where known."""
+        known = {"commit": self.commit, "time": self.time, "agent": self.agent, "tool": self.tool}
+        return {k: v for k, v in known.items() if v}
 
     def command_as_run(self) -> str:
         """The command line as run: recorded, else the plan's command (with the actual paths
@@ -149,6 +158,20 @@ def _time(value: str | None) -> float | None:
         return None
 
 
+_AGENT_RANKS = {"plan": 0, "run": 1}
+"""Who ran a run, best first: the person its plan was run by, any person it is associated
+with; then (rank 2) its commit's author."""
+
+
+def _agent(row: Mapping[str, str]) -> tuple[int, str] | None:
+    """The agent a row of lineage_run_details.rq names, with its rank (smaller is better)."""
+    if "agent" in row:
+        return (_AGENT_RANKS.get(row.get("by", ""), 1), row["agent"])
+    if "author" in row:
+        return (2, row["author"])
+    return None
+
+
 def load_history(sparql: NamedQueries, graph: str) -> History:
     """Number the commits of a project graph in history order."""
     dates: dict[str, tuple[str, float | None]] = {}
@@ -181,12 +204,14 @@ def load_runs(sparql: NamedQueries, slug: str, graph: str) -> ProjectRuns:
         if run is None:
             run = project.runs[row["run"]] = RunInfo(row["run"])
             run.started = _time(row.get("started"))
+            run.time = row.get("started", "")
             run.label = row.get("label", "")
             run.plan = row.get("plan", "")
         version = versions.get(row["e"], unknown)
         (run.inputs if row["role"] == "in" else run.outputs)[row["path"]] = version
         if "dir" in row:
             project.directories.add(row["path"])
+    agents: dict[str, tuple[int, str]] = {}
     for row in sparql.select("lineage_run_details.rq", bound):
         found = project.runs.get(row["run"])
         if found is None:
@@ -196,6 +221,12 @@ def load_runs(sparql: NamedQueries, slug: str, graph: str) -> ProjectRuns:
         found.tool = row.get("tool", found.tool)
         found.command_line = row.get("commandLine", found.command_line)
         found.command = row.get("command", found.command)
+        found.time = found.time or row.get("committed", "")
+        named = _agent(row)
+        if named is not None:  # rows of one run differ in these: the best, then smallest, wins
+            agents[found.iri] = min(agents.get(found.iri, named), named)
+    for iri, (_, name) in agents.items():
+        project.runs[iri].agent = name
     for run in project.runs.values():
         date = run.committed if run.committed is not None else run.started
         run.position = project.history.position(run.commit, date)

@@ -75,6 +75,8 @@ class Lineage:
             kind = "Directory" if self._project(slug).is_directory(path) else "File"
             label = f"{path}@{commit[:7]}" if commit else path
             node = {"id": "", "location": path, "label": label, "type": kind}
+            if commit:
+                node["commit"] = commit
             if slug != self._home:
                 node["project"] = slug
             number = self.files[key] = len(self.file_nodes)
@@ -96,6 +98,7 @@ class Lineage:
     def _run(self, slug: str, run: RunInfo) -> str:
         if run.iri not in self.runs:
             node = {"id": run.iri, "location": run.iri, "label": run.command_as_run(), "type": "ProcessRun"}
+            node.update(run.details())
             if slug != self._home:
                 node["project"] = slug
             self.runs[run.iri] = node

@@ -19,6 +19,7 @@ from kg import queries
 from kg.access import Access
 from kg.errors import InvalidInput, QueryError, QuerySyntaxError, QueryTooLarge
 from kg.iri import Minter
+from kg.rdf import serialize_graph
 from kg.sparql.dataset import SERVICE_REFUSED, Dataset, read_only
 from kg.sparql.negotiation import choose, parse_accept
 from kg.sparql.readable import Readable, dataset_of, readable
@@ -210,7 +211,7 @@ class Snapshot:
         out = CappedBuffer(self.max_bytes)
         if isinstance(result, ox.QueryTriples):
             media = choose(preference, "graph")
-            result.serialize(cast(IO[bytes], out), ox.RdfFormat.from_media_type(media))
+            serialize_graph(result, cast(IO[bytes], out), ox.RdfFormat.from_media_type(media))
         else:
             media = choose(preference, "solutions")
             result.serialize(cast(IO[bytes], out), ox.QueryResultsFormat.from_media_type(media))

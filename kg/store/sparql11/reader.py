@@ -9,6 +9,7 @@ published since (`kg.store.sparql11.stamp`), so access follows the newest record
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from typing import Any
@@ -19,6 +20,7 @@ from kg import queries
 from kg.access import Access
 from kg.errors import QueryError, QueryTooLarge, StoreUnavailable
 from kg.iri import Minter
+from kg.rdf import serialize_graph
 from kg.sparql.dataset import read_only, without_dataset
 from kg.sparql.negotiation import choose, parse_accept
 from kg.sparql.readable import Readable, dataset_of, readable
@@ -158,7 +160,9 @@ def convert(body: bytes, kind: str, media: str) -> bytes:
     try:
         if kind == "graph":
             triples = ox.parse(body, ox.RdfFormat.N_TRIPLES)
-            return ox.serialize(triples, format=ox.RdfFormat.from_media_type(media)) or b""
+            out = io.BytesIO()
+            serialize_graph(triples, out, ox.RdfFormat.from_media_type(media))
+            return out.getvalue()
         results = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
         return results.serialize(format=ox.QueryResultsFormat.from_media_type(media)) or b""
     except (SyntaxError, ValueError) as exc:
