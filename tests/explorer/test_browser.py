@@ -248,6 +248,10 @@ def test_hovering_a_run_shows_its_details(page: Any, kg: KgServer) -> None:
     tip.wait_for(state="visible")
     text = tip.inner_text()
     assert "Command" in text and "python src/plot.py" in text
+    node = page.evaluate(f"window.kgExplorer.lineage.nodes.find(n => n.id === {json.dumps(run['id'])})")
+    for field, shown in (("agent", "Agent"), ("time", "Time"), ("tool", "Tool")):
+        assert f"{shown} {node[field]}" in text.replace("\n", " ").replace("\t", " ")
+    assert f"Commit {node['commit'][:12]}" in text.replace("\n", " ")
     page.mouse.move(box["x"] + 2, box["y"] + 2)
     tip.wait_for(state="hidden")
 

@@ -69,7 +69,7 @@ export async function render(root, { params, config }) {
     current = shown;
     window.kgExplorer.lineage = {
       project, file, direction, depth, start: model.start,
-      nodes: model.nodes.map(({ id, label, type, project: p }) => ({ id, label, type, project: p })),
+      nodes: model.nodes.map(({ id, label, type, project: p, commit, time, agent, tool }) => ({ id, label, type, project: p, commit, time, agent, tool })),
       edges: model.edges.map(({ source, target }) => ({ source, target })),
       shown: { nodes: shown.nodes.map((n) => n.id), edges: shown.edges.length, clusters: shown.clusters },
     };
