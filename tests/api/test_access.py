@@ -90,9 +90,9 @@ def test_rest_routes(world: dict[str, Any], caller: str, project: str) -> None:
             f"/knowledge-graph/projects/g/{project}",
             f"/knowledge-graph/projects/g/{project}/datasets",
             f"/knowledge-graph/projects/g/{project}/files/report.pdf/lineage",
-            f"/knowledge-graph/projects/g/{project}/files",  # the explorer's project page
-            f"/knowledge-graph/projects/g/{project}/activities",
-            f"/knowledge-graph/projects/g/{project}/sync",
+            f"/knowledge-graph/projects/g/{project}/-/files",  # the explorer's project page
+            f"/knowledge-graph/projects/g/{project}/-/activities",
+            f"/knowledge-graph/projects/g/{project}/-/sync",
         ):
             response = http.get(path)
             assert response.status_code == (200 if allowed else 404), (path, response.text)

@@ -105,18 +105,18 @@ def test_examples_are_kgs_own_queries(kg: dict[str, Any]) -> None:
 
 
 def test_project_files(kg: dict[str, Any]) -> None:
-    body = kg["http"].get("/knowledge-graph/projects/g/demo/files").json()
+    body = kg["http"].get("/knowledge-graph/projects/g/demo/-/files").json()
     files = {f["path"]: f for f in body["files"]}
     assert body["project"] == "g/demo" and body["truncated"] is False
     assert {"raw/data.csv", "src/clean.py", "data/clean.csv", "figures/plot.png", "dvc.yaml"} <= set(files)
     assert files["data/clean.csv"]["versions"] >= 1
     assert files["README"]["modified"] and files["README"]["deleted"] is False
     assert files["notes/old.txt"]["deleted"] is True
-    assert kg["http"].get("/knowledge-graph/projects/g/nope/files").status_code == 404
+    assert kg["http"].get("/knowledge-graph/projects/g/nope/-/files").status_code == 404
 
 
 def test_project_activities_newest_first(kg: dict[str, Any]) -> None:
-    body = kg["http"].get("/knowledge-graph/projects/g/demo/activities", params={"limit": 50}).json()
+    body = kg["http"].get("/knowledge-graph/projects/g/demo/-/activities", params={"limit": 50}).json()
     activities = body["activities"]
     kinds = {a["kind"] for a in activities}
     assert kinds == {"commit", "run"}
@@ -128,20 +128,21 @@ def test_project_activities_newest_first(kg: dict[str, Any]) -> None:
     assert (
         len(
             kg["http"]
-            .get("/knowledge-graph/projects/g/demo/activities", params={"limit": 2})
+            .get("/knowledge-graph/projects/g/demo/-/activities", params={"limit": 2})
             .json()["activities"]
         )
         == 2
     )
     assert (
-        kg["http"].get("/knowledge-graph/projects/g/demo/activities", params={"limit": 0}).status_code == 400
+        kg["http"].get("/knowledge-graph/projects/g/demo/-/activities", params={"limit": 0}).status_code
+        == 400
     )
 
 
 def test_sync_follows_an_ingest_handed_to_the_running_kg(kg: dict[str, Any], tmp_path: Path) -> None:
     http = kg["http"]
     assert (
-        http.get("/knowledge-graph/projects/g/demo/sync").json()["activated"] is False
+        http.get("/knowledge-graph/projects/g/demo/-/sync").json()["activated"] is False
     )  # ingested before kg ran
     late = make_repo(tmp_path / "late")
     pipeline(late)
@@ -149,7 +150,7 @@ def test_sync_follows_an_ingest_handed_to_the_running_kg(kg: dict[str, Any], tmp
     deadline = time.monotonic() + 120
     status: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        response = http.get("/knowledge-graph/projects/g/late/sync")
+        response = http.get("/knowledge-graph/projects/g/late/-/sync")
         if response.status_code == 200:
             status = response.json()
             if status.get("details", {}).get("status") == "success":

@@ -1,5 +1,6 @@
 """kg's routes for a project's page: its files, its recent activity and how far its ingest is
-(`/knowledge-graph/projects/{slug}/files`, `/activities`, `/sync`)."""
+(`/knowledge-graph/projects/{slug}/-/files`, `/-/activities`, `/-/sync`: after
+GitLab's `/-/`, which no project name can be, so a project called `files` keeps its page)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def _after(deleted: str | None, modified: str | None) -> bool:
     return datetime.fromisoformat(deleted) >= datetime.fromisoformat(modified)
 
 
-@router.get("/{slug:path}/files", responses={404: {}})
+@router.get("/{slug:path}/-/files", responses={404: {}})
 async def project_files(
     slug: str,
     request: Request,
@@ -71,7 +72,7 @@ async def project_files(
     return {"project": entry.slug, "files": files, "truncated": len(rows) >= MAX_FILES}
 
 
-@router.get("/{slug:path}/activities", responses={404: {}})
+@router.get("/{slug:path}/-/activities", responses={404: {}})
 async def project_activities(
     slug: str,
     request: Request,
@@ -88,7 +89,7 @@ async def project_activities(
     return {"project": entry.slug, "activities": list(seen.values())[:limit]}
 
 
-@router.get("/{slug:path}/sync", responses={404: {}})
+@router.get("/{slug:path}/-/sync", responses={404: {}})
 async def project_sync(
     slug: str,
     access: Annotated[Access, Depends(caller)],

@@ -54,7 +54,7 @@ async function showSync(el, base) {
   put(el, body);
   const refresh = async () => {
     try {
-      const status = await getJSON(base + "/sync");
+      const status = await getJSON(base + "/-/sync");
       const details = status.details || {};
       const busy = ["in-progress", "queued", "generating", "transforming", "awaiting"].some((s) => String(details.status || "").includes(s));
       put(clear(body), 
@@ -81,7 +81,7 @@ async function showDatasets(el, base) {
 }
 
 async function showActivity(el, base) {
-  const { activities } = await getJSON(base + "/activities?limit=15");
+  const { activities } = await getJSON(base + "/-/activities?limit=15");
   if (!activities.length) return put(el, h("p", { class: "muted" }, "No activity."));
   put(el, h("ol", { class: "activity" }, activities.map((a) => h("li", {},
     h("span", { class: `badge badge-${a.kind}` }, a.kind === "run" ? a.tool || "run" : "commit"), " ",
@@ -90,7 +90,7 @@ async function showActivity(el, base) {
 }
 
 async function showFiles(el, base, slug, project, config) {
-  const { files, truncated } = await getJSON(base + "/files");
+  const { files, truncated } = await getJSON(base + "/-/files");
   const filter = h("input", { type: "search", id: "file-filter", placeholder: "Filter files" });
   const list = h("ul", { class: "files" });
   const draw = () => {
