@@ -58,7 +58,7 @@ async function showSync(el, base) {
       const details = status.details || {};
       const busy = ["in-progress", "queued", "generating", "transforming", "awaiting"].some((s) => String(details.status || "").includes(s));
       put(clear(body), 
-        h("p", {}, status.activated ? `${details.status || "unknown"}: ${details.message || ""}` : "Not ingested by a push yet."),
+        h("p", {}, status.activated ? `${details.status || "unknown"}: ${details.message || ""}` : "No push recorded: kg holds what `kg ingest` put in."),
         status.activated ? h("progress", { max: 100, value: status.progress.percentage, "aria-label": "Events done" }, `${status.progress.percentage}%`) : null,
         status.ingestedCommit ? h("p", { class: "muted" }, "Ingested commit ", h("code", {}, status.ingestedCommit.slice(0, 12))) : null,
         status.nextAttemptAt ? h("p", { class: "muted" }, "Next attempt ", when(status.nextAttemptAt)) : null,
