@@ -65,11 +65,17 @@ def check_fleet(role: Role, settings: Settings, concurrency: int = 1) -> FleetCh
     return found
 
 
-def wait_for_signal() -> None:
-    """Block until SIGTERM or SIGINT."""
+def stop_on_signals() -> threading.Event:
+    """An event SIGTERM or SIGINT sets. Installed before a role starts its work: a SIGTERM
+    arriving while it starts must stop it gracefully, not kill it and orphan its processes."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return stop
+
+
+def wait_for(stop: threading.Event) -> None:
+    """Block until `stop` is set (waking each second, so that signals are handled)."""
     while not stop.wait(1.0):
         pass
 
@@ -80,11 +86,12 @@ def run_workers(settings: Settings, concurrency: int) -> None:
     which leaves the store as it was)."""
     from kg.pipeline.supervisor import Watchdog, WorkerProcess
 
+    stop = stop_on_signals()
     workers = [WorkerProcess(settings, f"kg-worker-{n}") for n in range(concurrency)]
     watchdog = Watchdog(workers)
     watchdog.start()
     try:
-        wait_for_signal()
+        wait_for(stop)
     finally:
         watchdog.stop(grace=settings.job_timeout_seconds)
 
@@ -93,10 +100,11 @@ def run_scheduler(settings: Settings) -> None:
     """`kg scheduler`: fire kg's periodic jobs until SIGTERM."""
     from kg.scheduler import start_scheduler
 
+    stop = stop_on_signals()
     scheduler = start_scheduler(
         settings, identity=f"{socket.gethostname()}:{os.getpid()}"
     )  # KgError: not started
     try:
-        wait_for_signal()
+        wait_for(stop)
     finally:
         scheduler.stop()
