@@ -55,7 +55,8 @@ def _shell(config: Settings) -> FileResponse:
 async def explorer_config(config: Annotated[Settings, Depends(settings)]) -> dict[str, Any]:
     """What the pages need to know: where to sign in, whether sessions can be started."""
     oidc = {"issuer": config.oidc_issuer, "clientId": config.oidc_client_id} if config.oidc_issuer else None
-    return {"oidc": oidc, "sessions": True}
+    # sessions need a signed-in user, and the explorer signs in only through OIDC
+    return {"oidc": oidc, "sessions": oidc is not None}
 
 
 @router.get("/explore/examples.json")
@@ -64,14 +65,14 @@ async def examples() -> JSONResponse:
     return JSONResponse(example_queries(), headers={"Cache-Control": "max-age=300"})
 
 
-@router.get("/")
-@router.get("/explore")
+@router.api_route("/", methods=["GET", "HEAD"])
+@router.api_route("/explore", methods=["GET", "HEAD"])
 async def home(config: Annotated[Settings, Depends(settings)]) -> FileResponse:
     """The search page."""
     return _shell(config)
 
 
-@router.get("/explore/{page:path}")
+@router.api_route("/explore/{page:path}", methods=["GET", "HEAD"])
 async def page(page: str, config: Annotated[Settings, Depends(settings)]) -> FileResponse:
     """Any explorer page: the same shell, which routes on the URL (deep links survive reloads)."""
     return _shell(config)

@@ -59,6 +59,13 @@ def test_every_page_url_serves_the_shell(kg: dict[str, Any], path: str) -> None:
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
+def test_head_requests_are_answered(kg: dict[str, Any]) -> None:
+    for path in ("/", "/explore/lineage?project=g/demo&file=x"):
+        response = kg["http"].head(path)
+        assert response.status_code == 200 and response.content == b""
+        assert response.headers["content-type"].startswith("text/html")
+
+
 def test_assets_are_served_and_confined(kg: dict[str, Any]) -> None:
     http = kg["http"]
     script = http.get("/explore/static/explorer.js")

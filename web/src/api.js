@@ -11,11 +11,18 @@ export class ApiError extends Error {
   }
 }
 
+const RETRIES = 3;  // a 429 (this caller's queries are busy) is tried again after Retry-After
+
 export async function request(url, options = {}) {
   const headers = new Headers(options.headers || {});
   const bearer = token();
   if (bearer) headers.set("Authorization", `Bearer ${bearer}`);
-  const response = await fetch(url, { ...options, headers });
+  let response = await fetch(url, { ...options, headers });
+  for (let attempt = 1; response.status === 429 && attempt <= RETRIES; attempt++) {
+    const wait = Math.min(5, Number(response.headers.get("Retry-After")) || attempt);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    response = await fetch(url, { ...options, headers });
+  }
   if (response.status === 401 && bearer) signOut();  // expired or revoked: show it signed out
   if (!response.ok) {
     let problem = {};

@@ -3,11 +3,31 @@
 // only) and is sent to kg as a bearer token.
 const KEY = "kg.token";
 const PENDING = "kg.signin";
+const EXPIRED = "kg.expired";
 
 export function token() {
   const saved = readJSON(sessionStorage.getItem(KEY));
-  if (!saved || saved.expiresAt < Date.now() / 1000) return null;
+  if (!saved) return null;
+  if (saved.expiresAt < Date.now() / 1000) {  // say so, rather than go on anonymously
+    sessionStorage.removeItem(KEY);
+    sessionStorage.setItem(EXPIRED, "1");
+    window.dispatchEvent(new Event("kg-auth"));
+    return null;
+  }
   return saved.accessToken;
+}
+
+/** Seconds until the token expires (null: none). */
+export function expiresIn() {
+  const saved = readJSON(sessionStorage.getItem(KEY));
+  return saved ? saved.expiresAt - Date.now() / 1000 : null;
+}
+
+/** Whether the last sign-in expired (shown once). */
+export function expired() {
+  const was = sessionStorage.getItem(EXPIRED) === "1";
+  sessionStorage.removeItem(EXPIRED);
+  return was;
 }
 
 /** Who is signed in (from the token's claims, for display only: kg verifies the token). */

@@ -44,8 +44,23 @@ export function when(iso) {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
 }
 
+const TITLES = {
+  NotFound: "Not found.",
+  "Not Found": "Not found.",
+  TooManyRequests: "Too many requests at once; try again in a moment.",
+  QueryTimeout: "The query took too long.",
+  InvalidInput: "That input is not valid.",
+  Unauthorized: "Sign in first.",
+  Forbidden: "Not allowed.",
+  Unavailable: "kg cannot answer right now.",
+};
+
+/** An error as a sentence: kg's problem titles are type names ("NotFound"). */
 export function errorBox(error) {
-  return h("div", { class: "error", role: "alert" }, h("strong", {}, error.title || "Error"), " ", error.detail || error.message || "");
+  const raw = error.title || "Error";
+  const title = TITLES[raw] || raw.replace(/([a-z])([A-Z])/g, "$1 $2");
+  const detail = error.detail || error.message || "";
+  return h("div", { class: "error", role: "alert" }, h("strong", {}, title), " ", detail === raw ? "" : detail);
 }
 
 /** Paths for the explorer's own pages (deep links that survive a reload). */

@@ -1,7 +1,7 @@
 // The explorer's shell: a router over the History API (every view has a URL that survives a
 // reload, since kg serves index.html for every /explore/ path), and the account corner.
 import { explorerConfig } from "./api.js";
-import { finishSignIn, signIn, signOut, user } from "./auth.js";
+import { expired, expiresIn, finishSignIn, signIn, signOut, token, user } from "./auth.js";
 import { clear, errorBox, h, put } from "./dom.js";
 import * as dataset from "./pages/dataset.js";
 import * as lineage from "./pages/lineage.js";
@@ -52,7 +52,11 @@ async function show() {
 }
 
 function decodePath(part) {
-  return part.split("/").map(decodeURIComponent).join("/");
+  try {
+    return part.split("/").map(decodeURIComponent).join("/");
+  } catch {
+    return "\u0000";  // a malformed escape: no page has this name, so it is "Not found"
+  }
 }
 
 /** Go to an explorer URL without reloading the page. */
@@ -62,9 +66,14 @@ export function navigate(url, { replace = false } = {}) {
   show().then(() => document.getElementById("main").focus({ preventScroll: true }));
 }
 
+let expiry = null;
+
 async function account() {
   const corner = clear(document.getElementById("account"));
   const config = await explorerConfig();
+  clearTimeout(expiry);
+  const left = expiresIn();
+  if (left !== null) expiry = setTimeout(() => token(), Math.max(0, left * 1000) + 100);  // signs out at expiry
   document.getElementById("nav-sessions").hidden = !(config.sessions && user());
   const name = user();
   if (name) {

@@ -2,7 +2,7 @@
 // outputs), nodes typed by shape and colour, other projects' nodes dashed.
 import cytoscape from "cytoscape";
 import dagre from "cytoscape-dagre";
-import { displayLabel } from "./model.js";
+import { displayLabel, shortLabel } from "./model.js";
 import { toSVG } from "./svg.js";
 
 cytoscape.use(dagre);
@@ -30,7 +30,7 @@ const STYLE = [
 export function draw(container, shown, start, on) {
   const elements = [
     ...shown.nodes.map((n) => ({
-      data: { id: n.id, short: displayLabel(n) },
+      data: { id: n.id, short: shortLabel(n, 60) },
       classes: [n.kind, n.project ? "elsewhere" : "", n.id === start ? "start" : ""].filter(Boolean).join(" "),
     })),
     ...shown.edges.map((e, i) => ({ data: { id: `e${i}`, source: e.source, target: e.target } })),
@@ -42,7 +42,6 @@ export function draw(container, shown, start, on) {
     layout: { name: "dagre", rankDir: "LR", nodeSep: 18, rankSep: 40, edgeSep: 8 },
     minZoom: 0.05,
     maxZoom: 3,
-    wheelSensitivity: 0.3,
     boxSelectionEnabled: false,
   });
   if (cy.zoom() < MIN_READABLE && start) {  // a wide graph: readable labels around the start, Fit shows all
@@ -61,5 +60,6 @@ export function asSVG(cy, shown) {
 }
 
 export function asPNG(cy) {
-  return cy.png({ full: true, scale: 2, bg: "#ffffff", output: "blob" });
+  // within what a canvas may be (Chromium: 16,384 px a side): a tall unfolded fan-out is scaled down
+  return cy.png({ full: true, scale: 2, maxWidth: 16000, maxHeight: 16000, bg: "#ffffff", output: "blob" });
 }

@@ -4,7 +4,7 @@
 import { getJSON, kgPath } from "../api.js";
 import { announce, clear, errorBox, h, link, routes, put } from "../dom.js";
 import { asPNG, asSVG, draw } from "../lineage/picture.js";
-import { buildModel, details, displayLabel, fold } from "../lineage/model.js";
+import { PAGE, buildModel, details, displayLabel, fold, shortLabel } from "../lineage/model.js";
 import { sessionButton } from "../sessions.js";
 
 const DEPTHS = ["", "1", "2", "3", "4", "5", "6", "8", "10", "20"];
@@ -22,14 +22,14 @@ export async function render(root, { params, config }) {
   const direction = ["upstream", "downstream", "both"].includes(params.get("direction")) ? params.get("direction") : "both";
   const depth = DEPTHS.includes(params.get("depth") || "") ? params.get("depth") || "" : "";
   document.title = `Lineage of ${file} · kg`;
-  put(root, 
+  if (!project || !file) {
+    put(root, h("h1", {}, "Lineage"), errorBox({ title: "Which file?", detail: "Open a lineage from a project's file list, or give ?project=<namespace/name>&file=<path>." }));
+    return;
+  }
+  put(root,
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link("/explore/search", "Search"), " / ", link(routes.project(project), project), " / ", file),
     h("h1", {}, "Lineage of ", h("span", { class: "path" }, file)),
   );
-  if (!project || !file) {
-    put(root, errorBox({ title: "Which file?", detail: "Give ?project=<namespace/name>&file=<path>." }));
-    return;
-  }
   const go = (changes) => window.kgExplorer.navigate(routes.lineage(project, file, { direction, depth, ...changes }));
   const directionSelect = h("select", { id: "direction", onchange: (e) => go({ direction: e.target.value }) },
     ["both", "upstream", "downstream"].map((d) => h("option", { value: d, selected: d === direction }, d)));
@@ -45,27 +45,31 @@ export async function render(root, { params, config }) {
     h("button", { type: "button", onclick: () => cy && cy.fit(undefined, 20) }, "Fit"),
     h("button", { type: "button", id: "export-svg", onclick: () => cy && save(new Blob([asSVG(cy, current)], { type: "image/svg+xml" }), `lineage-${slugOf(file)}.svg`) }, "Export SVG"),
     h("button", { type: "button", id: "export-png", onclick: async () => cy && save(await asPNG(cy), `lineage-${slugOf(file)}.png`) }, "Export PNG"));
-  const unfold = h("div", { class: "toolbar", role: "group", "aria-label": "Folded nodes" });
-  put(root, controls, unfold, h("div", { class: "lineage-layout" }, h("div", { class: "picture-wrap" }, picture, tip, chosen), text));
+  const unfolding = h("div", { class: "toolbar", role: "group", "aria-label": "Folded nodes" });
+  put(root, controls, unfolding, h("div", { class: "lineage-layout" }, h("div", { class: "picture-wrap" }, picture, tip, chosen), text));
 
   let answer;
   try {
     answer = await getJSON(`/knowledge-graph/projects/${kgPath(project)}/files/${encodeURIComponent(file)}/lineage?` +
       new URLSearchParams({ direction, ...(depth ? { depth } : {}) }));
   } catch (error) {
-    put(root, errorBox(error));
+    clear(picture).append(h("p", { class: "empty" }, error.status === 404
+      ? "No run made or used this file (or kg holds no such file here), so there is no lineage to draw. Its history is on the project page."
+      : ""));
+    if (error.status !== 404) put(root, errorBox(error));
     return;
   }
   if (config.sessions && answer.session) put(controls, sessionButton(answer.session, "Open in a session at this commit", file));
   const model = buildModel(answer, file);
-  const expanded = new Set();
+  const unfolded = new Map();  // cluster id → leaves shown
+  const unfold = (cluster) => { unfolded.set(cluster.id, cluster.next); show(); };
 
   const recentre = (node) => {
     if (!node || node.kind === "run" || node.kind === "cluster") return;
     window.kgExplorer.navigate(routes.lineage(node.project || project, node.location, { direction, depth }));
   };
   const show = () => {
-    const shown = fold(model, expanded);
+    const shown = fold(model, unfolded);
     current = shown;
     window.kgExplorer.lineage = {
       project, file, direction, depth, start: model.start,
@@ -73,9 +77,10 @@ export async function render(root, { params, config }) {
       edges: model.edges.map(({ source, target }) => ({ source, target })),
       shown: { nodes: shown.nodes.map((n) => n.id), edges: shown.edges.length, clusters: shown.clusters },
     };
-    put(clear(unfold), shown.clusters.map((id) => {
+    put(clear(unfolding), shown.clusters.map((id) => {
       const cluster = shown.nodes.find((n) => n.id === id);
-      return h("button", { type: "button", class: "unfold", onclick: () => { expanded.add(id); show(); } }, `Unfold ${cluster.label}`);
+      const step = Math.min(PAGE, cluster.members.length);
+      return h("button", { type: "button", class: "unfold", onclick: () => unfold(cluster) }, `Show ${step} of ${cluster.label}`);
     }));
     if (cy) cy.destroy();
     cy = draw(picture, shown, model.start, {
@@ -87,7 +92,7 @@ export async function render(root, { params, config }) {
       },
       leave: () => { tip.hidden = true; },
       tap: (node) => {
-        if (node.kind === "cluster") { expanded.add(node.id); show(); return; }
+        if (node.kind === "cluster") { unfold(node); return; }
         if (node.kind === "run") { describe(chosen, node); return; }
         recentre(node);
       },
@@ -105,7 +110,7 @@ function describe(el, node) {
 }
 
 function writeText(el, model, recentre) {
-  const label = (id) => displayLabel(model.byId.get(id));
+  const label = (id) => shortLabel(model.byId.get(id));
   put(el, 
     h("h2", { id: "text-title" }, `Nodes (${model.nodes.length})`),
     h("ul", { id: "lineage-nodes", class: "node-list" }, model.nodes.map((n) => h("li", { class: `node-${n.kind}`, dataset: { id: n.id } },

@@ -5,6 +5,7 @@ import { clear, errorBox, h, link, routes, when, put } from "../dom.js";
 import { sessionButton } from "../sessions.js";
 
 let poll = null;
+const SHOWN = 500;  // rows drawn at once; the filter reaches the others
 
 export function leave() {
   clearTimeout(poll);
@@ -13,7 +14,12 @@ export function leave() {
 export async function render(root, { args, config }) {
   const slug = args[0];
   const base = "/knowledge-graph/projects/" + kgPath(slug);
-  const project = await getJSON(base);
+  // `/-/` ends a project path (GitLab's rule): what follows is a route, never a project
+  const project = slug.includes("/-/") ? null : await getJSON(base);
+  if (!project || typeof project.name !== "string" || !(project.slug || project.path)) {
+    put(root, h("h1", {}, "Not found"), h("p", {}, "No project is called ", h("code", {}, slug), ". ", link("/explore/search", "Search")));
+    return;
+  }
   document.title = `${project.name} · kg`;
   const creators = (project.created && project.created.creator ? [project.created.creator] : []).concat(project.creators || []);
   put(root, 
@@ -36,8 +42,8 @@ export async function render(root, { args, config }) {
   await Promise.all([
     showSync(sync, base),
     section(datasets, () => showDatasets(datasets, base)),
-    section(activity, () => showActivity(activity, base)),
-    section(files, () => showFiles(files, base, slug, project, config)),
+    // one after the other: both are store queries, and a caller's queries run a few at a time
+    section(activity, () => showActivity(activity, base)).then(() => section(files, () => showFiles(files, base, slug, project, config))),
   ]);
 }
 
@@ -53,6 +59,7 @@ async function showSync(el, base) {
   const body = h("div", { id: "sync-status", role: "status" });
   put(el, body);
   const refresh = async () => {
+    if (!body.isConnected) return;  // the user left the page: stop polling
     try {
       const status = await getJSON(base + "/-/sync");
       const details = status.details || {};
@@ -64,7 +71,7 @@ async function showSync(el, base) {
         status.nextAttemptAt ? h("p", { class: "muted" }, "Next attempt ", when(status.nextAttemptAt)) : null,
         (status.warnings || []).length ? h("details", {}, h("summary", {}, `${status.warnings.length} warnings`), h("ul", {}, status.warnings.map((w) => h("li", {}, w)))) : null,
       );
-      poll = setTimeout(refresh, busy ? 2000 : 15000);  // live while an ingest runs
+      if (body.isConnected) poll = setTimeout(refresh, busy ? 2000 : 15000);  // live while an ingest runs
     } catch (error) {
       put(clear(body), errorBox(error));
     }
@@ -93,13 +100,16 @@ async function showFiles(el, base, slug, project, config) {
   const { files, truncated } = await getJSON(base + "/-/files");
   const filter = h("input", { type: "search", id: "file-filter", placeholder: "Filter files" });
   const list = h("ul", { class: "files" });
+  const count = h("p", { class: "muted", role: "status" });
   const draw = () => {
     const wanted = filter.value.toLowerCase();
-    const shown = files.filter((f) => f.path.toLowerCase().includes(wanted)).slice(0, 500);
+    const matching = files.filter((f) => f.path.toLowerCase().includes(wanted));
+    const shown = matching.slice(0, SHOWN);
     put(clear(list), shown.map((f) => fileRow(f, base, slug, project, config)));
+    count.textContent = matching.length > SHOWN ? `${SHOWN} of ${matching.length} shown: filter to find the others.` : `${matching.length} of ${files.length} paths.`;
   };
   filter.addEventListener("input", draw);
-  put(el, h("label", { for: "file-filter", class: "visually-hidden" }, "Filter files"), filter, list,
+  put(el, h("label", { for: "file-filter", class: "visually-hidden" }, "Filter files"), filter, count, list,
     truncated ? h("p", { class: "muted" }, "Only the first 10,000 paths are listed.") : null);
   draw();
 }

@@ -118,7 +118,7 @@ function hit(item) {
   if (item.type === "project") title = link(routes.project(item.slug || item.path), item.name);
   else if (item.type === "dataset") title = item.identifier ? link(routes.dataset(item.identifier), item.name) : item.name;
   else if (item.type === "workflow" && item.project) title = link(routes.project(item.project.slug), item.name);
-  else if (item.type === "person") title = link(routes.search({ creator: item.name }), item.name);
+  else if (item.type === "person") title = link(routes.search({ q: item.name }), item.name);
   else title = item.name;
   const where = item.project && item.type !== "project" ? h("span", { class: "muted" }, " in ", link(routes.project(item.project.slug), item.project.slug)) : null;
   const creators = (item.creators || (item.creator ? [item.creator] : [])).map((c) => (typeof c === "string" ? c : c.name)).filter(Boolean);

@@ -8,6 +8,7 @@ import { clear, errorBox, h, routes, put } from "../dom.js";
 
 const START = "SELECT ?project ?name WHERE {\n  GRAPH ?g { ?project a <http://schema.org/Project> ; <http://schema.org/name> ?name }\n}\nLIMIT 25";
 const MAX_ROWS = 1000;
+const MAX_LINKED = 4000;  // characters of query a URL carries (servers refuse long request lines)
 
 export async function render(root, { params }) {
   const host = h("div", { class: "editor", id: "sparql-editor" });
@@ -55,7 +56,9 @@ export async function render(root, { params }) {
   }
 
   async function run() {
-    history.replaceState(null, "", routes.sparql({ query: text() }));
+    // the query goes in the URL (a link to it) unless too long for one
+    if (text().length <= MAX_LINKED) history.replaceState(null, "", routes.sparql({ query: text() }));
+    else history.replaceState(null, "", routes.sparql());
     put(clear(results), h("p", { class: "muted" }, "Running…"));
     try {
       const response = await ask("application/sparql-results+json, text/turtle;q=0.5");
