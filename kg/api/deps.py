@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from kg import queries
 from kg.access import Access
 from kg.api.outbound import GitLabCalls
 from kg.auth.callers import Callers
@@ -35,6 +37,23 @@ async def store_reader(request: Request) -> Reader:
     """The app's reader of the store."""
     value: Reader = request.app.state.reader
     return value
+
+
+async def graph_rows(
+    request: Request, reader: Reader, graph: str, name: str, bindings: tuple[tuple[str, str], ...] = ()
+) -> list[dict[str, str]]:
+    """The rows of the named query `name` run on one project's live `graph` alone (as its
+    default graph), each variable's value as a string, charged like any query."""
+    query = QueryRequest(
+        query=queries.load(name),
+        accept="application/sparql-results+json",
+        default_graphs=(graph,),
+        visible=frozenset({graph}),
+        bindings=bindings,
+    )
+    answer = await run_query(request, reader, query)
+    rows = json.loads(answer.body)["results"]["bindings"]
+    return [{k: v["value"] for k, v in row.items()} for row in rows]
 
 
 async def run_query(request: Request, reader: Reader, query: QueryRequest | LineageRequest) -> Answer:

@@ -17,9 +17,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kg import queries
 from kg.access import Access
-from kg.api.deps import caller, run_query, search_index, store_reader
+from kg.api.deps import caller, graph_rows, run_query, search_index, store_reader
 from kg.api.routes.knowledge_projects import readable, readable_slugs
 from kg.api.schemas import FileHistory, Lineage
 from kg.api.session_specs import session_link
@@ -27,7 +26,7 @@ from kg.errors import InvalidInput, NotFound
 from kg.search import SearchIndex
 from kg.search.base import ProjectEntry
 from kg.store import Reader
-from kg.store.reading import LineageRequest, QueryRequest
+from kg.store.reading import LineageRequest
 
 PREFIX = "/knowledge-graph/projects"
 router = APIRouter(prefix=PREFIX, tags=["projects"])
@@ -134,16 +133,8 @@ async def file_history(
     """kg: the commits and runs that wrote, read or deleted a file, newest first."""
     raw = http.scope.get("raw_path") or http.url.path.encode()
     entry, path = await run_in_threadpool(choose, index, raw, access, "/history")
-    query = QueryRequest(
-        query=queries.load("file_history.rq"),
-        accept="application/sparql-results+json",
-        default_graphs=(entry.graph,),
-        visible=frozenset({entry.graph}),
-        bindings=(("path", path),),
-    )
-    answer = await run_query(http, reader, query)
-    rows = json.loads(answer.body)["results"]["bindings"]
+    rows = await graph_rows(http, reader, entry.graph, "file_history.rq", (("path", path),))
     if not rows:
         raise NotFound("file", f"{entry.slug}:{path}")
-    events = [{k: v["value"] for k, v in row.items() if k != "path"} for row in rows]
+    events = [{k: v for k, v in row.items() if k != "path"} for row in rows]
     return FileHistory(path=path, project=entry.slug, history=events)

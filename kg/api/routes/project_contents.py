@@ -4,39 +4,23 @@ GitLab's `/-/`, which no project name can be, so a project called `files` keeps 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from kg import queries
 from kg.access import Access
-from kg.api.deps import caller, event_log, run_query, search_index, store_reader
+from kg.api.deps import caller, event_log, graph_rows, search_index, store_reader
 from kg.api.routes.knowledge_projects import readable
 from kg.events import EventLog
 from kg.search import SearchIndex
-from kg.search.base import ProjectEntry
 from kg.status import status_document
 from kg.store import Reader
-from kg.store.reading import QueryRequest
 
 router = APIRouter(prefix="/knowledge-graph/projects", tags=["projects"])
 
 MAX_FILES = 10_000  # the query's LIMIT: Virtuoso sorts at most 10,000 rows
-
-
-async def _rows(request: Request, reader: Reader, entry: ProjectEntry, name: str) -> list[dict[str, str]]:
-    query = QueryRequest(
-        query=queries.load(name),
-        accept="application/sparql-results+json",
-        default_graphs=(entry.graph,),
-        visible=frozenset({entry.graph}),
-    )
-    answer = await run_query(request, reader, query)
-    rows = json.loads(answer.body)["results"]["bindings"]
-    return [{k: v["value"] for k, v in row.items()} for row in rows]
 
 
 def _after(deleted: str | None, modified: str | None) -> bool:
@@ -59,7 +43,7 @@ async def project_files(
     """kg: every path kg knows in the project, with when it last changed and how many versions
     it had (at most 10,000; `truncated` says when there may be more)."""
     entry = await run_in_threadpool(readable, index, slug, access)
-    rows = await _rows(request, reader, entry, "project_files.rq")
+    rows = await graph_rows(request, reader, entry.graph, "project_files.rq")
     files = [
         {
             "path": row["path"],
@@ -84,7 +68,7 @@ async def project_activities(
     """kg: the project's newest commits and runs (what, when, who, which commit)."""
     entry = await run_in_threadpool(readable, index, slug, access)
     seen: dict[str, dict[str, str]] = {}
-    for row in await _rows(request, reader, entry, "project_activities.rq"):
+    for row in await graph_rows(request, reader, entry.graph, "project_activities.rq"):
         seen.setdefault(row["activity"], row)  # a run with two agents: the first
     return {"project": entry.slug, "activities": list(seen.values())[:limit]}
 
