@@ -85,3 +85,17 @@ export function query(params) {
 export function put(el, ...children) {
   return append(el, children);
 }
+
+/** A term and its value for a <dl>, or nothing when there is no value. */
+export function fact(term, value) {
+  return value ? [h("dt", {}, term), h("dd", {}, value)] : null;
+}
+
+/** Hand `blob` to the browser as a download called `name`. */
+export function saveBlob(blob, name) {
+  const a = h("a", { href: URL.createObjectURL(blob), download: name });
+  put(document.body, a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}

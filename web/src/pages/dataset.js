@@ -1,6 +1,6 @@
 // A dataset: its versions, files, creators, where it was imported from and where it is used.
 import { getJSON, kgPath } from "../api.js";
-import { h, link, routes, when, put } from "../dom.js";
+import { fact, h, link, put, routes, when } from "../dom.js";
 
 export async function render(root, { args }) {
   const id = args[0];
@@ -18,8 +18,8 @@ export async function render(root, { args }) {
       fact("Created", when(d.created)),
       fact("Modified", when(d.dateModified)),
       fact("Published", when(d.published && d.published.datePublished)),
-      creators.length ? fact("Creators", creators.map((c) => [c.name, c.affiliation ? ` (${c.affiliation})` : ""].join("")).join(", ")) : null,
-      d.keywords && d.keywords.length ? fact("Keywords", d.keywords.join(", ")) : null,
+      fact("Creators", creators.map((c) => [c.name, c.affiliation ? ` (${c.affiliation})` : ""].join("")).join(", ")),
+      fact("Keywords", (d.keywords || []).join(", ")),
       d.sameAs ? fact("Imported from", external(d.sameAs)) : null,
       d.derivedFrom ? fact("Derived from", external(d.derivedFrom)) : null,
       d.url ? fact("URL", external(d.url)) : null),
@@ -41,10 +41,6 @@ export async function render(root, { args }) {
       h("ul", { class: "plain" }, (d.usedIn || []).map((p) => h("li", {}, link(routes.project(p.slug), p.slug), " ",
         h("span", { class: `badge badge-${p.visibility}` }, p.visibility))))),
   );
-}
-
-function fact(term, value) {
-  return value ? [h("dt", {}, term), h("dd", {}, value)] : null;
 }
 
 function external(url) {

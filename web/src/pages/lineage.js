@@ -2,7 +2,7 @@
 // controls, re-centring on click, details on hover, SVG/PNG export, and beside it every node
 // and edge as text (screen readers, keyboards; the DOM holds every node's label).
 import { getJSON, kgPath } from "../api.js";
-import { announce, clear, errorBox, h, link, routes, put } from "../dom.js";
+import { announce, clear, errorBox, h, link, put, routes, saveBlob } from "../dom.js";
 import { asPNG, asSVG, draw } from "../lineage/picture.js";
 import { PAGE, buildModel, details, displayLabel, fold, shortLabel } from "../lineage/model.js";
 import { sessionButton } from "../sessions.js";
@@ -43,8 +43,8 @@ export async function render(root, { params, config }) {
     h("label", { for: "direction" }, "Direction "), directionSelect,
     h("label", { for: "depth" }, " Depth "), depthSelect,
     h("button", { type: "button", onclick: () => cy && cy.fit(undefined, 20) }, "Fit"),
-    h("button", { type: "button", id: "export-svg", onclick: () => cy && save(new Blob([asSVG(cy, current)], { type: "image/svg+xml" }), `lineage-${slugOf(file)}.svg`) }, "Export SVG"),
-    h("button", { type: "button", id: "export-png", onclick: async () => cy && save(await asPNG(cy), `lineage-${slugOf(file)}.png`) }, "Export PNG"));
+    h("button", { type: "button", id: "export-svg", onclick: () => cy && saveBlob(new Blob([asSVG(cy, current)], { type: "image/svg+xml" }), `lineage-${slugOf(file)}.svg`) }, "Export SVG"),
+    h("button", { type: "button", id: "export-png", onclick: async () => cy && saveBlob(await asPNG(cy), `lineage-${slugOf(file)}.png`) }, "Export PNG"));
   const unfolding = h("div", { class: "toolbar", role: "group", "aria-label": "Folded nodes" });
   put(root, controls, unfolding, h("div", { class: "lineage-layout" }, h("div", { class: "picture-wrap" }, picture, tip, chosen), text));
 
@@ -125,12 +125,4 @@ function writeText(el, model, recentre) {
 
 function slugOf(path) {
   return path.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80);
-}
-
-function save(blob, name) {
-  const a = h("a", { href: URL.createObjectURL(blob), download: name });
-  put(document.body, a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }

@@ -1,7 +1,7 @@
 // A project: what it is, its datasets, recent activity, sync status (polled while an ingest
 // runs) and its files, each with its history and a link to its lineage.
 import { getJSON, kgPath } from "../api.js";
-import { clear, errorBox, h, link, routes, when, put } from "../dom.js";
+import { clear, errorBox, fact, h, link, put, routes, when } from "../dom.js";
 import { sessionButton } from "../sessions.js";
 
 let poll = null;
@@ -30,8 +30,8 @@ export async function render(root, { args, config }) {
       fact("Path", project.path || slug),
       fact("Created", when(project.created && project.created.dateCreated)),
       fact("Modified", when(project.dateModified)),
-      creators.length ? fact("Creators", creators.map((c) => c.name || c).join(", ")) : null,
-      project.keywords && project.keywords.length ? fact("Keywords", project.keywords.join(", ")) : null),
+      fact("Creators", creators.map((c) => c.name || c).join(", ")),
+      fact("Keywords", (project.keywords || []).join(", "))),
     config.sessions && project.session ? sessionButton(project.session, "Open in a session at the current commit") : null,
   );
   const sync = h("section", { class: "sync", "aria-labelledby": "sync-title" }, h("h2", { id: "sync-title" }, "Sync status"));
@@ -51,10 +51,6 @@ async function section(el, fill) {
   try { await fill(); } catch (error) { put(el, errorBox(error)); }
 }
 
-function fact(term, value) {
-  return value ? [h("dt", {}, term), h("dd", {}, value)] : null;
-}
-
 async function showSync(el, base) {
   const body = h("div", { id: "sync-status", role: "status" });
   put(el, body);
@@ -63,7 +59,7 @@ async function showSync(el, base) {
     try {
       const status = await getJSON(base + "/-/sync");
       const details = status.details || {};
-      const busy = ["in-progress", "queued", "generating", "transforming", "awaiting"].some((s) => String(details.status || "").includes(s));
+      const busy = details.status === "in-progress";  // kg's statuses: in-progress, success, failure
       put(clear(body), 
         h("p", {}, status.activated ? `${details.status || "unknown"}: ${details.message || ""}` : "No push recorded: kg holds what `kg ingest` put in."),
         status.activated ? h("progress", { max: 100, value: status.progress.percentage, "aria-label": "Events done" }, `${status.progress.percentage}%`) : null,

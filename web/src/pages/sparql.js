@@ -4,7 +4,7 @@ import { StreamLanguage } from "@codemirror/language";
 import { sparql } from "@codemirror/legacy-modes/mode/sparql";
 import { basicSetup, EditorView } from "codemirror";
 import { getJSON, request } from "../api.js";
-import { clear, errorBox, h, routes, put } from "../dom.js";
+import { clear, errorBox, h, put, routes, saveBlob } from "../dom.js";
 
 const START = "SELECT ?project ?name WHERE {\n  GRAPH ?g { ?project a <http://schema.org/Project> ; <http://schema.org/name> ?name }\n}\nLIMIT 25";
 const MAX_ROWS = 1000;
@@ -83,11 +83,7 @@ export async function render(root, { params }) {
 
   async function download(accept, name) {
     try {
-      const blob = await (await ask(accept)).blob();
-      const a = h("a", { href: URL.createObjectURL(blob), download: name });
-      put(document.body, a);
-      a.click();
-      a.remove();
+      saveBlob(await (await ask(accept)).blob(), name);
     } catch (error) {
       put(clear(results), errorBox(error));
     }
