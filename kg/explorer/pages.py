@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -15,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from kg.api.deps import settings
 from kg.config import Settings
 from kg.explorer.examples import example_queries
+from kg.urls import origin
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,18 +24,13 @@ router = APIRouter(include_in_schema=False)
 def content_policy(config: Settings) -> str:
     """The pages' Content-Security-Policy: only kg's own scripts; network calls to kg and to
     the OIDC provider (discovery and the token exchange are the browser's)."""
-    provider = _origin(config.oidc_issuer)
+    provider = origin(config.oidc_issuer)
     connect = " ".join(filter(None, ["'self'", provider]))
     return (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: blob:; "
         f"connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def _shell(config: Settings) -> FileResponse:
